@@ -1,0 +1,36 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * The whole configuration. Every key can come from the config file (same name) or from the
+ * environment as GANNET_ + the key in UPPER_SNAKE_CASE (httpPort → GANNET_HTTP_PORT); the
+ * environment wins. Defaults are what `npm start` on a fresh checkout runs with.
+ */
+const Port = (def: number, description: string) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: def, description: `${description} (0 picks a free port)` });
+
+export const ConfigSchema = Type.Object(
+  {
+    dataDir: Type.String({ minLength: 1, default: './data', description: 'Folder for the SQLite database, blobs and generated keys' }),
+    databaseUrl: Type.String({ default: '', description: 'Empty: SQLite in the data dir; sqlite:/path/to/file.db; postgres://user:pass@host:port/db' }),
+    hostname: Type.String({ minLength: 1, default: 'localhost', description: 'Name this server uses in SMTP greetings and Received headers' }),
+    adminToken: Type.String({ default: '', description: 'Admin bearer token; if empty one is generated at first start and printed once' }),
+    listenAddress: Type.String({ minLength: 1, default: '0.0.0.0', description: 'Address the HTTP, SMTP and LMTP listeners bind to' }),
+    httpPort: Port(8080, 'HTTP port for the REST API'),
+    mgmtAddress: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address of the management listener (healthz, metrics)' }),
+    mgmtPort: Port(8081, 'Management port'),
+    smtpPort: Port(2525, 'SMTP (MX role) port'),
+    lmtpPort: Port(2424, 'LMTP port'),
+    maxMessageSize: Type.Integer({ minimum: 1024, default: 50 * 1024 * 1024, description: 'Largest message accepted on any ingest path, in bytes' }),
+    defaultQuota: Type.Integer({ minimum: 0, default: 0, description: 'Quota in bytes for new users when none is given; 0 means unlimited' }),
+    sessionTokenTtl: Type.Integer({ minimum: 60, default: 86400, description: 'Lifetime of tokens from POST /api/v1/auth/token, in seconds' }),
+    changeLogRetentionDays: Type.Integer({ minimum: 1, default: 90, description: 'How long the change log is kept; older sync states must resync fully' }),
+    maxRecipients: Type.Integer({ minimum: 1, default: 100, description: 'Recipients accepted per SMTP/LMTP transaction' }),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info', description: 'Log level (pino)' },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;

@@ -1,0 +1,179 @@
+import libmime from 'libmime';
+import { decodeHeaderBytes } from './charset.ts';
+
+const LF = 10;
+const CR = 13;
+const SP = 32;
+const HT = 9;
+
+/** One header field located in the raw bytes; the value is decoded on demand. */
+export interface RawField {
+  name: string;
+  lowerName: string;
+  /** First byte after the colon. */
+  valueStart: number;
+  /** End of the value's last line, before its line break. */
+  valueEnd: number;
+}
+
+export interface HeaderBlock {
+  fields: RawField[];
+  /** End of the header block including the blank separator line (== bodyStart). */
+  headerEnd: number;
+  /** Set when the header block was not closed by a blank line but by a non-header line. */
+  error: string | null;
+}
+
+// Longer names are not plausible header fields and scanning them would only waste time.
+const MAX_NAME = 256;
+
+/** Returns the colon position when [start, lineEnd) looks like `name: value`, else -1. */
+function fieldColon(raw: Buffer, start: number, lineEnd: number): number {
+  const limit = Math.min(lineEnd, start + MAX_NAME);
+  let sawSpace = false;
+  for (let i = start; i < limit; i++) {
+    const c = raw[i]!;
+    if (c === 58) return i === start ? -1 : i;
+    if (c === SP || c === HT) {
+      // obsolete syntax allows WSP between the name and the colon, but not inside the name
+      if (i === start) return -1;
+      sawSpace = true;
+    } else if (sawSpace || c < 33 || c > 126) {
+      return -1;
+    }
+  }
+  return -1;
+}
+
+function trimNameEnd(raw: Buffer, start: number, colon: number): number {
+  let e = colon;
+  while (e > start && (raw[e - 1] === SP || raw[e - 1] === HT)) e--;
+  return e;
+}
+
+interface Line {
+  start: number;
+  /** End of content, before CR LF / LF. */
+  contentEnd: number;
+  /** Start of the next line. */
+  next: number;
+}
+
+function readLine(raw: Buffer, pos: number, end: number, out: Line): void {
+  let lf = raw.indexOf(LF, pos);
+  if (lf < 0 || lf >= end) lf = -1;
+  const lineEnd = lf < 0 ? end : lf;
+  let ce = lineEnd;
+  if (lf >= 0 && ce > pos && raw[ce - 1] === CR) ce--;
+  out.start = pos;
+  out.contentEnd = ce;
+  out.next = lf < 0 ? end : lf + 1;
+}
+
+function isBlank(raw: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = raw[i];
+    if (c !== SP && c !== HT && c !== CR) return false;
+  }
+  return true;
+}
+
+function startsField(raw: Buffer, pos: number, end: number, tmp: Line): boolean {
+  if (pos >= end) return false;
+  readLine(raw, pos, end, tmp);
+  return fieldColon(raw, tmp.start, tmp.contentEnd) >= 0;
+}
+
+/**
+ * Splits the header block that starts at `start`. Tolerates junk before the first field (mbox
+ * "From " lines, BOMs, stray text followed by real fields), a whitespace-only separator line,
+ * and a missing separator (the body then starts at the first line that is not a field).
+ */
+export function scanHeaders(raw: Buffer, start: number, end: number): HeaderBlock {
+  const fields: RawField[] = [];
+  const line: Line = { start: 0, contentEnd: 0, next: 0 };
+  const peek: Line = { start: 0, contentEnd: 0, next: 0 };
+  let pos = start;
+  if (end - pos >= 3 && raw[pos] === 0xef && raw[pos + 1] === 0xbb && raw[pos + 2] === 0xbf) pos += 3;
+  let last: RawField | null = null;
+
+  while (pos < end) {
+    readLine(raw, pos, end, line);
+    const { start: ls, contentEnd: ce, next } = line;
+    if (ce === ls) return { fields, headerEnd: next, error: null };
+    const c0 = raw[ls];
+    if (c0 === SP || c0 === HT) {
+      if (last) {
+        // Some generators "fold" an empty line to separate header and body.
+        if (isBlank(raw, ls, ce)) return { fields, headerEnd: next, error: null };
+        last.valueEnd = ce;
+        pos = next;
+        continue;
+      }
+      let s = ls;
+      while (s < ce && (raw[s] === SP || raw[s] === HT)) s++;
+      const colon = fieldColon(raw, s, ce);
+      if (colon >= 0) {
+        last = addField(raw, fields, s, colon, ce);
+        pos = next;
+        continue;
+      }
+    } else {
+      const colon = fieldColon(raw, ls, ce);
+      if (colon >= 0) {
+        last = addField(raw, fields, ls, colon, ce);
+        pos = next;
+        continue;
+      }
+    }
+    // A stray line (mbox From_ line, garbage) directly followed by a field is skipped; anything
+    // else means the body starts here without the blank line.
+    if (startsField(raw, next, end, peek)) {
+      pos = next;
+      continue;
+    }
+    return {
+      fields,
+      headerEnd: ls,
+      error: last ? 'missing blank line between header and body' : null,
+    };
+  }
+  return { fields, headerEnd: end, error: null };
+}
+
+function addField(raw: Buffer, fields: RawField[], start: number, colon: number, ce: number): RawField {
+  const name = raw.toString('latin1', start, trimNameEnd(raw, start, colon));
+  const f: RawField = { name, lowerName: name.toLowerCase(), valueStart: colon + 1, valueEnd: ce };
+  fields.push(f);
+  return f;
+}
+
+// A single header value beyond this is hostile or broken; decoding more only costs time.
+const MAX_VALUE_BYTES = 256 * 1024;
+
+/** The field's value bytes decoded to text, folding line breaks kept. */
+export function rawValue(raw: Buffer, f: RawField, hintCharset?: string | null): string {
+  const end = Math.min(f.valueEnd, f.valueStart + MAX_VALUE_BYTES);
+  return decodeHeaderBytes(raw.subarray(f.valueStart, end), hintCharset);
+}
+
+/** RFC 5322 unfolding plus trimming. */
+export function unfold(s: string): string {
+  if (s.indexOf('\n') < 0 && s.indexOf('\r') < 0) return s.trim();
+  return s.replace(/\r?\n|\r/g, '').trim();
+}
+
+/** RFC 2047 decoding that never throws (bad words are left as written). */
+export function decodeWords(s: string): string {
+  if (s.indexOf('=?') < 0) return s;
+  try {
+    return libmime.decodeWords(s);
+  } catch {
+    return s;
+  }
+}
+
+export function findField(fields: RawField[], lowerName: string): RawField | null {
+  for (const f of fields) if (f.lowerName === lowerName) return f;
+  return null;
+}

@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { directoryRepo } from '../../store/repos/directory.ts';
+import { mailRepo } from '../../store/repos/mail.ts';
+import type { Store } from '../../store/store.ts';
+import { resolveRecipient } from '../directory/resolve.ts';
+import { ServiceError } from '../errors.ts';
+import type { IngestService } from './ingest.ts';
+
+export interface Envelope {
+  /** Reverse path without brackets; '' for the null sender. */
+  mailFrom: string;
+  remoteAddress: string;
+  remoteName?: string;
+  helo: string;
+  /** What the Received header says the message came with: ESMTP, ESMTPS, LMTP… */
+  via: string;
+  authenticatedAs?: string;
+}
+
+export interface AcceptedRecipient {
+  address: string;
+  accounts: { principalId: string; accountId: string }[];
+}
+
+export interface RecipientOutcome {
+  address: string;
+  error: ServiceError | null;
+  /** Ids of the stored emails, one per account reached. */
+  emailIds: string[];
+}
+
+/** Mail arriving for local recipients over SMTP/LMTP: recipient checks and delivery to INBOX. */
+export class DeliveryService {
+  constructor(
+    private readonly store: Store,
+    private readonly ingest: IngestService,
+    private readonly hostname: string,
+  ) {}
+
+  /**
+   * Decides at RCPT time: unknown local recipient, relaying without authentication and a full
+   * mailbox are refused before any data is sent.
+   */
+  async checkRecipient(address: string, authenticated: boolean): Promise<AcceptedRecipient> {
+    const r = await resolveRecipient(this.store.db, address);
+    switch (r.kind) {
+      case 'invalid':
+        throw new ServiceError('invalid', r.reason);
+      case 'remote':
+        throw new ServiceError(authenticated ? 'notFound' : 'forbidden', authenticated ? `relaying to ${r.address} is not available yet` : `relaying to ${r.address} is not allowed`);
+      case 'unknown':
+        throw new ServiceError('notFound', `no mailbox here by the name ${r.address}`);
+    }
+    if (r.accounts.length === 0) throw new ServiceError('notFound', `no mailbox here by the name ${r.address}`);
+    for (const a of r.accounts) {
+      const [account, principal] = await Promise.all([mailRepo.account(this.store.db, a.accountId), directoryRepo.principalById(this.store.db, a.principalId)]);
+      if (account && principal && principal.quota > 0 && account.used_bytes >= principal.quota) {
+        throw new ServiceError('overQuota', `mailbox of ${r.address} is full`);
+      }
+    }
+    return { address: r.address, accounts: r.accounts };
+  }
+
+  /**
+   * Stores one copy per account reached, each with its own trace headers prepended. Resolves
+   * only after every copy is durably committed; per-recipient outcomes let LMTP answer each.
+   */
+  async deliver(envelope: Envelope, recipients: AcceptedRecipient[], data: Buffer): Promise<RecipientOutcome[]> {
+    const queueId = randomBytes(8).toString('hex');
+    const delivered = new Map<string, Promise<string>>();
+    const outcomes: Promise<RecipientOutcome>[] = recipients.map(async (rcpt) => {
+      try {
+        const ids: string[] = [];
+        for (const a of rcpt.accounts) {
+          // Several recipients may reach one account (aliases, groups): one copy per account.
+          let pending = delivered.get(a.accountId);
+          if (!pending) {
+            const raw = Buffer.concat([Buffer.from(this.traceHeaders(envelope, rcpt.address, queueId), 'utf8'), data]);
+            pending = this.ingest.ingest({ accountId: a.accountId, raw, role: 'inbox' }, envelope.via.startsWith('LMTP') ? 'lmtp' : 'smtp').then((r) => r.id);
+            delivered.set(a.accountId, pending);
+          }
+          ids.push(await pending);
+        }
+        return { address: rcpt.address, error: null, emailIds: ids };
+      } catch (err) {
+        const error = err instanceof ServiceError ? err : new ServiceError('unavailable', `temporary failure: ${(err as Error).message}`);
+        return { address: rcpt.address, error, emailIds: [] };
+      }
+    });
+    return Promise.all(outcomes);
+  }
+
+  private traceHeaders(env: Envelope, rcpt: string, queueId: string): string {
+    const from = env.remoteName && env.remoteName !== env.remoteAddress ? `${env.remoteName} [${env.remoteAddress}]` : `[${env.remoteAddress}]`;
+    const helo = sanitize(env.helo) || 'unknown';
+    const auth = env.authenticatedAs ? ` (authenticated as ${sanitize(env.authenticatedAs)})` : '';
+    return (
+      `Return-Path: <${sanitize(env.mailFrom)}>\r\n` +
+      `Delivered-To: ${sanitize(rcpt)}\r\n` +
+      `Received: from ${helo} (${from})${auth}\r\n\tby ${this.hostname} (Gannet) with ${env.via} id ${queueId}\r\n\tfor <${sanitize(rcpt)}>; ${rfc5322Date(new Date())}\r\n`
+    );
+  }
+}
+
+/** Envelope values come from the network: never let one break a header line. */
+function sanitize(s: string): string {
+  return s.replace(/[\r\n\t\0]/g, ' ').replace(/[^\x20-\x7e\u00a0-\uffff]/g, '?').slice(0, 256);
+}
+
+export function rfc5322Date(d: Date): string {
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${days[d.getUTCDay()]}, ${d.getUTCDate()} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}

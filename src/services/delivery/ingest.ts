@@ -1,0 +1,77 @@
+import { parseMessage } from '../../mime/parse.ts';
+import { directoryRepo } from '../../store/repos/directory.ts';
+import { mailRepo } from '../../store/repos/mail.ts';
+import type { Store } from '../../store/store.ts';
+import { invalid, notFound, ServiceError } from '../errors.ts';
+import type { EmailWriter } from '../mail/email-writer.ts';
+import { normalizeKeywords } from '../mail/keywords.ts';
+import { GroupCommit } from './group-commit.ts';
+
+export interface IngestInput {
+  accountId: string;
+  raw: Buffer;
+  /** Target mailbox by id; when absent, the mailbox with `role` (default inbox). */
+  mailboxId?: string;
+  role?: string;
+  keywords?: string[];
+  receivedAt?: number;
+}
+
+export interface IngestResult {
+  id: string;
+  threadId: string;
+  mailboxId: string;
+  size: number;
+  blobId: string;
+}
+
+export interface IngestMetrics {
+  onIngest(source: string, bytes: number): void;
+}
+
+/**
+ * The one pipeline every way mail comes in goes through (SMTP, LMTP, REST upload, later IMAP
+ * APPEND, JMAP import and sync): size check, parse, durable blob write, then the metadata in a
+ * group-committed transaction. The raw bytes are stored exactly as given.
+ */
+export class IngestService {
+  private readonly commits: GroupCommit;
+
+  constructor(
+    private readonly store: Store,
+    private readonly writer: EmailWriter,
+    private readonly maxMessageSize: number,
+    private readonly metrics?: IngestMetrics,
+  ) {
+    this.commits = new GroupCommit(store);
+  }
+
+  async ingest(input: IngestInput, source = 'api'): Promise<IngestResult> {
+    if (input.raw.length === 0) throw invalid('message', 'is empty');
+    if (input.raw.length > this.maxMessageSize) {
+      throw new ServiceError('tooLarge', `message is ${input.raw.length} bytes; the limit is ${this.maxMessageSize}`);
+    }
+    const keywords = normalizeKeywords(input.keywords ?? []);
+    const receivedAt = input.receivedAt ?? Date.now();
+    const db = this.store.db;
+    const mailbox = input.mailboxId
+      ? await mailRepo.mailbox(db, input.accountId, input.mailboxId)
+      : await mailRepo.mailboxByRole(db, input.accountId, input.role ?? 'inbox');
+    if (!mailbox) throw notFound(`mailbox ${input.mailboxId ?? input.role ?? 'inbox'}`);
+    const account = await mailRepo.account(db, input.accountId);
+    if (!account) throw notFound(`account ${input.accountId}`);
+    const principal = await directoryRepo.principalById(db, account.principal_id);
+    const quota = principal?.quota ?? 0;
+    if (quota > 0 && account.used_bytes + input.raw.length > quota) {
+      throw new ServiceError('overQuota', `mailbox is full: ${account.used_bytes} of ${quota} bytes used`);
+    }
+
+    const parsed = parseMessage(input.raw);
+    const blob = await this.store.blobs.put(input.raw);
+    const row = await this.commits.submit((w) =>
+      this.writer.create(w, { accountId: input.accountId, blob, raw: input.raw, parsed, mailboxIds: [mailbox.id], keywords, receivedAt, quota }),
+    );
+    this.metrics?.onIngest(source, input.raw.length);
+    return { id: row.id, threadId: row.thread_id, mailboxId: mailbox.id, size: row.size, blobId: row.blob_id };
+  }
+}

@@ -1,0 +1,38 @@
+import type { Config } from '../config/schema.ts';
+import type { Store } from '../store/store.ts';
+import { TokenService } from './auth/tokens.ts';
+import { DeliveryService } from './delivery/delivery.ts';
+import { IngestService, type IngestMetrics } from './delivery/ingest.ts';
+import { DirectoryService } from './directory/directory.ts';
+import { EmailWriter } from './mail/email-writer.ts';
+import { MailboxService } from './mail/mailboxes.ts';
+import { MessageService } from './mail/messages.ts';
+import { ChangeFeed } from './mail/changes.ts';
+
+/** Every service, wired once; protocols receive this and nothing below it. */
+export interface Services {
+  directory: DirectoryService;
+  mailboxes: MailboxService;
+  messages: MessageService;
+  ingest: IngestService;
+  delivery: DeliveryService;
+  tokens: TokenService;
+  /** Read access to the change log and bus for live update streams. */
+  changes: ChangeFeed;
+}
+
+export function createServices(store: Store, config: Config, metrics?: IngestMetrics): Services {
+  const writer = new EmailWriter(store);
+  const mailboxes = new MailboxService(store, writer);
+  const directory = new DirectoryService(store, mailboxes, config.defaultQuota);
+  const ingest = new IngestService(store, writer, config.maxMessageSize, metrics);
+  return {
+    directory,
+    mailboxes,
+    messages: new MessageService(store, writer),
+    ingest,
+    delivery: new DeliveryService(store, ingest, config.hostname),
+    tokens: new TokenService(store, directory, config.adminToken, config.sessionTokenTtl),
+    changes: new ChangeFeed(store),
+  };
+}

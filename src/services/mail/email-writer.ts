@@ -1,0 +1,195 @@
+import { access } from 'node:fs/promises';
+import { normalizeSubject } from '../../mime/thread-keys.ts';
+import type { EmailAddress, ParsedMessage } from '../../mime/types.ts';
+import type { BlobRef } from '../../store/blobs/fs.ts';
+import type { WriteContext } from '../../store/changes.ts';
+import type { EmailRow } from '../../store/db/schema.ts';
+import { mailRepo as repo } from '../../store/repos/mail.ts';
+import type { Store } from '../../store/store.ts';
+import { newId } from '../../util/ids.ts';
+import { notFound, ServiceError } from '../errors.ts';
+import { parseKeywords } from './keywords.ts';
+import { assignThread } from './threading.ts';
+
+export interface NewEmail {
+  accountId: string;
+  blob: BlobRef;
+  /** The raw bytes, kept to restore the blob file if a concurrent purge removed it. */
+  raw: Buffer;
+  parsed: ParsedMessage;
+  mailboxIds: string[];
+  keywords: string[];
+  receivedAt: number;
+  /** Account quota in bytes (0 = unlimited), checked inside the transaction. */
+  quota: number;
+}
+
+const addrText = (list: EmailAddress[]) => list.map((a) => `${a.name ?? ''} ${a.email}`).join(' ');
+
+/**
+ * Every change to an email's stored state, inside a caller's write: creation, keywords,
+ * mailbox membership, destruction. Mailbox counters, the change log, the full-text index,
+ * blob references and quota usage are kept in step here and nowhere else.
+ */
+export class EmailWriter {
+  constructor(private readonly store: Store) {}
+
+  async create(w: WriteContext, e: NewEmail): Promise<EmailRow> {
+    const account = await repo.account(w.trx, e.accountId);
+    if (!account) throw notFound(`account ${e.accountId}`);
+    if (e.quota > 0 && account.used_bytes + e.blob.size > e.quota) {
+      throw new ServiceError('overQuota', `mailbox is full: ${account.used_bytes} of ${e.quota} bytes used, message needs ${e.blob.size}`);
+    }
+    await repo.addBlobRef(w.trx, e.blob.id, e.blob.size);
+    await this.ensureBlobFile(e.blob.id, e.raw);
+
+    const id = newId('e');
+    const modseq = await w.record(e.accountId, 'Email', id, 'c');
+    const { threadId, created } = await assignThread(w, e.accountId, e.parsed, e.receivedAt);
+    await w.record(e.accountId, 'Thread', threadId, created ? 'c' : 'u');
+    const p = e.parsed;
+    const seen = e.keywords.includes('$seen') ? 1 : 0;
+    const row: Omit<EmailRow, 'num'> = {
+      id,
+      account_id: e.accountId,
+      blob_id: e.blob.id,
+      thread_id: threadId,
+      size: e.blob.size,
+      received_at: e.receivedAt,
+      sent_at: p.sentAt,
+      message_id: p.messageId,
+      subject: p.subject,
+      subject_norm: normalizeSubject(p.subject),
+      from_json: JSON.stringify(p.from),
+      to_json: JSON.stringify(p.to),
+      cc_json: JSON.stringify(p.cc),
+      bcc_json: JSON.stringify(p.bcc),
+      reply_to_json: JSON.stringify(p.replyTo),
+      sender_json: JSON.stringify(p.sender),
+      in_reply_to_json: JSON.stringify(p.inReplyTo),
+      references_json: JSON.stringify(p.references),
+      preview: p.preview,
+      has_attachment: p.attachments.some((a) => a.disposition !== 'inline' || !a.contentId) ? 1 : 0,
+      keywords: JSON.stringify(e.keywords),
+      seen,
+      flagged: e.keywords.includes('$flagged') ? 1 : 0,
+      structure: JSON.stringify(p.structure),
+      attachments: JSON.stringify(p.attachments),
+      parse_error: p.parseError,
+      created_modseq: modseq,
+      updated_modseq: modseq,
+    };
+    const num = await repo.insertEmail(w.trx, row);
+    for (const mailboxId of e.mailboxIds) {
+      const uid = await repo.allocateUid(w.trx, mailboxId, e.blob.size, 1 - seen, modseq);
+      await repo.insertMembership(w.trx, { email_id: id, mailbox_id: mailboxId, account_id: e.accountId, uid, modseq, received_at: e.receivedAt });
+      await w.record(e.accountId, 'Mailbox', mailboxId, 'u');
+    }
+    await this.store.search.add(w.trx, {
+      num,
+      accountId: e.accountId,
+      subject: p.subject ?? '',
+      from: addrText([...p.from, ...p.sender]),
+      to: addrText([...p.to, ...p.cc, ...p.bcc]),
+      body: p.searchText,
+    });
+    await repo.addUsage(w.trx, e.accountId, e.blob.size);
+    return { ...row, num };
+  }
+
+  /** A blob row may have been swept to refcount 0 and its file removed between put() and this commit. */
+  private async ensureBlobFile(id: string, raw: Buffer): Promise<void> {
+    try {
+      await access(this.store.blobs.pathOf(id));
+    } catch {
+      await this.store.blobs.put(raw);
+    }
+  }
+
+  async setKeywords(w: WriteContext, accountId: string, email: EmailRow, keywords: string[]): Promise<void> {
+    const before = parseKeywords(email.keywords);
+    if (before.length === keywords.length && before.every((k, i) => k === keywords[i])) return;
+    const modseq = await w.record(accountId, 'Email', email.id, 'u');
+    const seen = keywords.includes('$seen') ? 1 : 0;
+    await repo.updateEmail(w.trx, email.id, { keywords: JSON.stringify(keywords), seen, flagged: keywords.includes('$flagged') ? 1 : 0, updated_modseq: modseq });
+    await repo.touchMemberships(w.trx, email.id, modseq);
+    if (seen !== email.seen) {
+      for (const m of await repo.memberships(w.trx, [email.id])) {
+        await repo.adjustCounts(w.trx, m.mailbox_id, { count: 0, unseen: email.seen - seen, size: 0 }, modseq);
+        await w.record(accountId, 'Mailbox', m.mailbox_id, 'u');
+      }
+    }
+    await w.record(accountId, 'Thread', email.thread_id, 'u');
+  }
+
+  async setMailboxes(w: WriteContext, accountId: string, email: EmailRow, mailboxIds: string[]): Promise<void> {
+    const current = (await repo.memberships(w.trx, [email.id])).map((m) => m.mailbox_id);
+    const added = mailboxIds.filter((id) => !current.includes(id));
+    const removed = current.filter((id) => !mailboxIds.includes(id));
+    if (added.length === 0 && removed.length === 0) return;
+    const modseq = await w.record(accountId, 'Email', email.id, 'u');
+    for (const mailboxId of removed) {
+      await repo.deleteMembership(w.trx, email.id, mailboxId);
+      await repo.adjustCounts(w.trx, mailboxId, { count: -1, unseen: email.seen ? 0 : -1, size: -email.size }, modseq);
+      await w.record(accountId, 'Mailbox', mailboxId, 'u');
+    }
+    for (const mailboxId of added) {
+      const uid = await repo.allocateUid(w.trx, mailboxId, email.size, 1 - email.seen, modseq);
+      await repo.insertMembership(w.trx, { email_id: email.id, mailbox_id: mailboxId, account_id: accountId, uid, modseq, received_at: email.received_at });
+      await w.record(accountId, 'Mailbox', mailboxId, 'u');
+    }
+    await repo.updateEmail(w.trx, email.id, { updated_modseq: modseq });
+    await repo.touchMemberships(w.trx, email.id, modseq);
+  }
+
+  /** Takes an email out of one mailbox; an email left in no mailbox is destroyed. */
+  async leaveMailbox(w: WriteContext, accountId: string, emailId: string, mailboxId: string): Promise<void> {
+    const email = await repo.email(w.trx, accountId, emailId);
+    if (!email) return;
+    const current = (await repo.memberships(w.trx, [emailId])).map((m) => m.mailbox_id);
+    if (current.length <= 1) await this.destroy(w, accountId, emailId);
+    else await this.setMailboxes(w, accountId, email, current.filter((id) => id !== mailboxId));
+  }
+
+  async destroy(w: WriteContext, accountId: string, emailId: string): Promise<void> {
+    const email = await repo.email(w.trx, accountId, emailId);
+    if (!email) throw notFound(`message ${emailId}`);
+    const modseq = await w.record(accountId, 'Email', email.id, 'd');
+    for (const m of await repo.memberships(w.trx, [email.id])) {
+      await repo.adjustCounts(w.trx, m.mailbox_id, { count: -1, unseen: email.seen ? 0 : -1, size: -email.size }, modseq);
+      await w.record(accountId, 'Mailbox', m.mailbox_id, 'u');
+    }
+    await this.store.search.remove(w.trx, email.num!);
+    await repo.deleteEmail(w.trx, email.id);
+    await repo.dropBlobRef(w.trx, email.blob_id);
+    await repo.addUsage(w.trx, accountId, -email.size);
+    if ((await repo.threadSize(w.trx, email.thread_id)) === 0) {
+      await repo.deleteThread(w.trx, email.thread_id);
+      await w.record(accountId, 'Thread', email.thread_id, 'd');
+    } else {
+      await w.record(accountId, 'Thread', email.thread_id, 'u');
+    }
+  }
+
+  /**
+   * Removes blob files no email references any more. The row is deleted and the file unlinked in
+   * one transaction, so an ingest of the same bytes either sees the row survive (refcount > 0)
+   * or recreates the file itself (ensureBlobFile).
+   */
+  async collectGarbage(): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const batch = await repo.unreferencedBlobs(this.store.db, 100);
+      if (batch.length === 0) return removed;
+      await this.store.write(async (w) => {
+        for (const { id } of batch) {
+          const res = await repo.deleteBlobRow(w.trx, id);
+          if (Number(res.numDeletedRows) > 0) {
+            await this.store.blobs.delete(id);
+            removed++;
+          }
+        }
+      });
+    }
+  }
+}

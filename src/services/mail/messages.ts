@@ -1,0 +1,188 @@
+import type { Readable } from 'node:stream';
+import { decodePartBody } from '../../mime/decode.ts';
+import { parseMessage } from '../../mime/parse.ts';
+import { findPart } from '../../mime/structure.ts';
+import type { Attachment, MimePart } from '../../mime/types.ts';
+import type { EmailRow } from '../../store/db/schema.ts';
+import { mailRepo as repo, type EmailFilter, type ListCursor } from '../../store/repos/mail.ts';
+import type { TextQuery } from '../../store/search/types.ts';
+import type { Store } from '../../store/store.ts';
+import { invalid, notFound } from '../errors.ts';
+import { decodeCursor, pageLimit, pageOf, type Page, type PageRequest } from '../paging.ts';
+import type { EmailWriter } from './email-writer.ts';
+import { normalizeKeywords, parseKeywords } from './keywords.ts';
+import { attachmentId, messageSummary, partIdOf, type MessageDetail, type MessageSummary } from './views.ts';
+
+export interface ListOptions extends PageRequest {
+  order?: 'asc' | 'desc';
+  unseen?: boolean;
+}
+
+export interface SearchOptions extends PageRequest, TextQuery {
+  mailboxId?: string;
+  after?: number;
+  before?: number;
+  unseen?: boolean;
+  flagged?: boolean;
+  hasAttachment?: boolean;
+}
+
+export interface MessagePatch {
+  keywords?: string[];
+  addKeywords?: string[];
+  removeKeywords?: string[];
+  seen?: boolean;
+  flagged?: boolean;
+  mailboxIds?: string[];
+  addMailboxIds?: string[];
+  removeMailboxIds?: string[];
+}
+
+const isCursor = (v: unknown): v is ListCursor =>
+  typeof v === 'object' && v !== null && typeof (v as ListCursor).receivedAt === 'number' && typeof (v as ListCursor).id === 'string';
+
+/** Reading and changing the messages of one account. Every method is scoped by account id. */
+export class MessageService {
+  constructor(
+    private readonly store: Store,
+    private readonly writer: EmailWriter,
+  ) {}
+
+  private async summaries(rows: EmailRow[]): Promise<Map<string, string[]>> {
+    const memberships = await repo.memberships(this.store.db, rows.map((r) => r.id));
+    const byEmail = new Map<string, string[]>();
+    for (const m of memberships) byEmail.set(m.email_id, [...(byEmail.get(m.email_id) ?? []), m.mailbox_id]);
+    return byEmail;
+  }
+
+  private async page(filter: EmailFilter, req: PageRequest & { order?: 'asc' | 'desc' }): Promise<Page<MessageSummary>> {
+    const limit = pageLimit(req.limit);
+    const cursor = decodeCursor(req.cursor, isCursor);
+    const [rows, total] = await Promise.all([
+      repo.listEmails(this.store.db, filter, { limit: limit + 1, order: req.order ?? 'desc', cursor }),
+      repo.countEmails(this.store.db, filter),
+    ]);
+    const boxes = await this.summaries(rows.slice(0, limit));
+    return pageOf(rows, limit, total, (r) => messageSummary(r, boxes.get(r.id) ?? []), (r): ListCursor => ({ receivedAt: r.received_at, id: r.id }));
+  }
+
+  async list(accountId: string, mailboxId: string, opts: ListOptions): Promise<Page<MessageSummary>> {
+    if (!(await repo.mailbox(this.store.db, accountId, mailboxId))) throw notFound(`mailbox ${mailboxId}`);
+    return this.page({ accountId, mailboxId, unseen: opts.unseen ? true : undefined }, opts);
+  }
+
+  async search(accountId: string, opts: SearchOptions): Promise<Page<MessageSummary>> {
+    if (opts.mailboxId && !(await repo.mailbox(this.store.db, accountId, opts.mailboxId))) throw notFound(`mailbox ${opts.mailboxId}`);
+    if (opts.after !== undefined && opts.before !== undefined && opts.after >= opts.before) throw invalid('after', 'must be earlier than before');
+    const textMatch = this.store.search.matching(accountId, opts);
+    return this.page(
+      {
+        accountId,
+        mailboxId: opts.mailboxId,
+        textMatch,
+        after: opts.after,
+        before: opts.before,
+        unseen: opts.unseen,
+        flagged: opts.flagged,
+        hasAttachment: opts.hasAttachment,
+      },
+      opts,
+    );
+  }
+
+  private async row(accountId: string, id: string): Promise<EmailRow> {
+    const row = await repo.email(this.store.db, accountId, id);
+    if (!row) throw notFound(`message ${id}`);
+    return row;
+  }
+
+  async get(accountId: string, id: string): Promise<MessageDetail> {
+    const row = await this.row(accountId, id);
+    const [boxes, raw] = await Promise.all([this.summaries([row]), this.store.blobs.get(row.blob_id)]);
+    const parsed = parseMessage(raw);
+    const attachments = JSON.parse(row.attachments) as Attachment[];
+    return {
+      ...messageSummary(row, boxes.get(row.id) ?? []),
+      messageId: row.message_id,
+      inReplyTo: JSON.parse(row.in_reply_to_json),
+      references: JSON.parse(row.references_json),
+      sender: JSON.parse(row.sender_json),
+      replyTo: JSON.parse(row.reply_to_json),
+      bcc: JSON.parse(row.bcc_json),
+      text: parsed.text,
+      html: parsed.html,
+      attachments: attachments.map((a) => ({
+        id: attachmentId(a.partId),
+        filename: a.filename,
+        contentType: a.type,
+        disposition: a.disposition,
+        contentId: a.contentId,
+        size: a.size,
+      })),
+      headers: parsed.headers.map((h) => ({ name: h.name, value: h.raw.trim() })),
+      parseError: row.parse_error,
+    };
+  }
+
+  async raw(accountId: string, id: string): Promise<{ size: number; stream: Readable }> {
+    const row = await this.row(accountId, id);
+    return { size: row.size, stream: this.store.blobs.stream(row.blob_id) };
+  }
+
+  async attachment(accountId: string, id: string, attId: string): Promise<{ content: Buffer; contentType: string; filename: string | null }> {
+    const row = await this.row(accountId, id);
+    const partId = partIdOf(attId);
+    const listed = (JSON.parse(row.attachments) as Attachment[]).find((a) => a.partId === partId);
+    if (!partId || !listed) throw notFound(`attachment ${attId}`);
+    const structure = JSON.parse(row.structure) as MimePart;
+    const part = findPart(structure, partId);
+    if (!part) throw notFound(`attachment ${attId}`);
+    const raw = await this.store.blobs.get(row.blob_id);
+    return { content: decodePartBody(raw, part), contentType: listed.type, filename: listed.filename };
+  }
+
+  async thread(accountId: string, threadId: string): Promise<{ id: string; messages: MessageSummary[] }> {
+    const rows = await repo.threadEmails(this.store.db, accountId, threadId);
+    if (rows.length === 0) throw notFound(`thread ${threadId}`);
+    const boxes = await this.summaries(rows);
+    return { id: threadId, messages: rows.map((r) => messageSummary(r, boxes.get(r.id) ?? [])) };
+  }
+
+  async update(accountId: string, id: string, patch: MessagePatch): Promise<MessageDetail> {
+    const mailboxes = new Set((await repo.mailboxes(this.store.db, accountId)).map((m) => m.id));
+    const checkBoxes = (ids: string[] | undefined, field: string) => {
+      for (const m of ids ?? []) if (!mailboxes.has(m)) throw invalid(field, `mailbox ${m} does not exist`);
+    };
+    checkBoxes(patch.mailboxIds, 'mailboxIds');
+    checkBoxes(patch.addMailboxIds, 'addMailboxIds');
+    checkBoxes(patch.removeMailboxIds, 'removeMailboxIds');
+    const set = patch.keywords ? normalizeKeywords(patch.keywords, 'keywords') : undefined;
+    const add = normalizeKeywords(patch.addKeywords ?? [], 'addKeywords');
+    const remove = normalizeKeywords(patch.removeKeywords ?? [], 'removeKeywords');
+    await this.store.write(async (w) => {
+      const row = await repo.email(w.trx, accountId, id);
+      if (!row) throw notFound(`message ${id}`);
+      const keywords = new Set(set ?? parseKeywords(row.keywords));
+      for (const k of add) keywords.add(k);
+      for (const k of remove) keywords.delete(k);
+      if (patch.seen !== undefined) patch.seen ? keywords.add('$seen') : keywords.delete('$seen');
+      if (patch.flagged !== undefined) patch.flagged ? keywords.add('$flagged') : keywords.delete('$flagged');
+      await this.writer.setKeywords(w, accountId, row, [...keywords].sort());
+      if (patch.mailboxIds || patch.addMailboxIds || patch.removeMailboxIds) {
+        const current = (await repo.memberships(w.trx, [id])).map((m) => m.mailbox_id);
+        const target = new Set(patch.mailboxIds ?? current);
+        for (const m of patch.addMailboxIds ?? []) target.add(m);
+        for (const m of patch.removeMailboxIds ?? []) target.delete(m);
+        if (target.size === 0) throw invalid('mailboxIds', 'a message must stay in at least one mailbox (delete it instead)');
+        const fresh = await repo.email(w.trx, accountId, id);
+        await this.writer.setMailboxes(w, accountId, fresh!, [...target]);
+      }
+    });
+    return this.get(accountId, id);
+  }
+
+  async delete(accountId: string, id: string): Promise<void> {
+    await this.store.write((w) => this.writer.destroy(w, accountId, id));
+    await this.writer.collectGarbage();
+  }
+}

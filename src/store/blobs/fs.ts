@@ -1,0 +1,71 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+
+export interface BlobRef {
+  /** sha256 of the content, lower-case hex. */
+  id: string;
+  size: number;
+}
+
+/**
+ * Content-addressed files under <dataDir>/blobs/ab/cd/<sha256>. A blob is durable before put()
+ * resolves: written to a temporary file, fsynced, renamed into place, and its folder fsynced.
+ * Writing is idempotent, so two deliveries of the same bytes can race safely.
+ */
+export class FsBlobStore {
+  private readonly knownDirs = new Set<string>();
+
+  constructor(private readonly root: string) {}
+
+  static hash(data: Buffer): string {
+    return createHash('sha256').update(data).digest('hex');
+  }
+
+  pathOf(id: string): string {
+    if (!/^[0-9a-f]{64}$/.test(id)) throw new Error(`invalid blob id ${id}`);
+    return join(this.root, id.slice(0, 2), id.slice(2, 4), id);
+  }
+
+  async put(data: Buffer): Promise<BlobRef> {
+    const id = FsBlobStore.hash(data);
+    const path = this.pathOf(id);
+    const dir = dirname(path);
+    if (!this.knownDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.knownDirs.add(dir);
+    }
+    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+    const dh = await open(dir, 'r');
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+    return { id, size: data.length };
+  }
+
+  async get(id: string): Promise<Buffer> {
+    return readFile(this.pathOf(id));
+  }
+
+  stream(id: string, range?: { start: number; end: number }): Readable {
+    return createReadStream(this.pathOf(id), range ? { start: range.start, end: range.end - 1 } : undefined);
+  }
+
+  async delete(id: string): Promise<void> {
+    await unlink(this.pathOf(id)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+}

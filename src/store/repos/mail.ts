@@ -1,0 +1,197 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Db } from '../db/connect.ts';
+import type { EmailMailboxRow, EmailRow, MailboxRow } from '../db/schema.ts';
+import type { Trx } from '../changes.ts';
+
+type Q = Db | Trx;
+
+export interface ListCursor {
+  receivedAt: number;
+  id: string;
+}
+
+export interface EmailFilter {
+  accountId: string;
+  mailboxId?: string;
+  textMatch?: RawBuilder<unknown> | null;
+  after?: number;
+  before?: number;
+  unseen?: boolean;
+  flagged?: boolean;
+  hasAttachment?: boolean;
+  threadId?: string;
+}
+
+/** Queries for mailboxes, emails and their memberships. Rules live in services/mail. */
+export const mailRepo = {
+  mailboxes: (db: Q, accountId: string) =>
+    db.selectFrom('mailboxes').selectAll().where('account_id', '=', accountId).orderBy('sort_order').orderBy('name').execute(),
+  mailbox: (db: Q, accountId: string, id: string) =>
+    db.selectFrom('mailboxes').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
+  mailboxByRole: (db: Q, accountId: string, role: string) =>
+    db.selectFrom('mailboxes').selectAll().where('account_id', '=', accountId).where('role', '=', role).executeTakeFirst(),
+  mailboxByName: (db: Q, accountId: string, parentId: string, name: string) =>
+    db.selectFrom('mailboxes').selectAll().where('account_id', '=', accountId).where('parent_id', '=', parentId).where('name', '=', name).executeTakeFirst(),
+  childCount: async (db: Q, mailboxId: string) =>
+    Number((await db.selectFrom('mailboxes').select((eb) => eb.fn.countAll<number>().as('n')).where('parent_id', '=', mailboxId).executeTakeFirstOrThrow()).n),
+  insertMailbox: (db: Q, row: MailboxRow) => db.insertInto('mailboxes').values(row).execute(),
+  updateMailbox: (db: Q, id: string, patch: Partial<MailboxRow>) => db.updateTable('mailboxes').set(patch).where('id', '=', id).execute(),
+  deleteMailbox: (db: Q, id: string) => db.deleteFrom('mailboxes').where('id', '=', id).execute(),
+
+  /** Takes the next UID and adjusts the counters in one statement. */
+  allocateUid: async (db: Q, mailboxId: string, size: number, unseen: number, modseq: number): Promise<number> => {
+    const row = await db
+      .updateTable('mailboxes')
+      .set({
+        uidnext: sql`uidnext + 1`,
+        message_count: sql`message_count + 1`,
+        unseen_count: sql`unseen_count + ${unseen}`,
+        size: sql`size + ${size}`,
+        updated_modseq: modseq,
+      })
+      .where('id', '=', mailboxId)
+      .returning('uidnext')
+      .executeTakeFirstOrThrow();
+    return Number(row.uidnext) - 1;
+  },
+  adjustCounts: (db: Q, mailboxId: string, delta: { count: number; unseen: number; size: number }, modseq: number) =>
+    db
+      .updateTable('mailboxes')
+      .set({
+        message_count: sql`message_count + ${delta.count}`,
+        unseen_count: sql`unseen_count + ${delta.unseen}`,
+        size: sql`size + ${delta.size}`,
+        updated_modseq: modseq,
+      })
+      .where('id', '=', mailboxId)
+      .execute(),
+
+  insertEmail: async (db: Q, row: Omit<EmailRow, 'num'>): Promise<number> => {
+    const r = await db.insertInto('emails').values(row).returning('num').executeTakeFirstOrThrow();
+    return Number(r.num);
+  },
+  insertMembership: (db: Q, row: EmailMailboxRow) => db.insertInto('email_mailboxes').values(row).execute(),
+  deleteMembership: (db: Q, emailId: string, mailboxId: string) =>
+    db.deleteFrom('email_mailboxes').where('email_id', '=', emailId).where('mailbox_id', '=', mailboxId).execute(),
+  touchMemberships: (db: Q, emailId: string, modseq: number) =>
+    db.updateTable('email_mailboxes').set({ modseq }).where('email_id', '=', emailId).execute(),
+  memberships: (db: Q, emailIds: string[]) =>
+    emailIds.length === 0 ? Promise.resolve([] as EmailMailboxRow[]) : db.selectFrom('email_mailboxes').selectAll().where('email_id', 'in', emailIds).execute(),
+  email: (db: Q, accountId: string, id: string) =>
+    db.selectFrom('emails').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
+  updateEmail: (db: Q, id: string, patch: Partial<EmailRow>) => db.updateTable('emails').set(patch).where('id', '=', id).execute(),
+  deleteEmail: (db: Q, id: string) => db.deleteFrom('emails').where('id', '=', id).execute(),
+  emailsInMailbox: (db: Q, mailboxId: string) =>
+    db.selectFrom('email_mailboxes').select('email_id').where('mailbox_id', '=', mailboxId).execute(),
+  emailIdsOfAccount: (db: Q, accountId: string, afterNum: number, limit: number) =>
+    db.selectFrom('emails').select(['id', 'num', 'blob_id']).where('account_id', '=', accountId).where('num', '>', afterNum).orderBy('num').limit(limit).execute(),
+  threadEmails: (db: Q, accountId: string, threadId: string) =>
+    db.selectFrom('emails').selectAll().where('account_id', '=', accountId).where('thread_id', '=', threadId).orderBy('received_at').orderBy('id').execute(),
+
+  threadForRefs: (db: Q, accountId: string, refs: string[]) =>
+    refs.length === 0
+      ? Promise.resolve(undefined)
+      : db.selectFrom('thread_refs').select('thread_id').where('account_id', '=', accountId).where('ref', 'in', refs).limit(1).executeTakeFirst(),
+  threadForSubject: (db: Q, accountId: string, subjectNorm: string, since: number) =>
+    db
+      .selectFrom('emails')
+      .select('thread_id')
+      .where('account_id', '=', accountId)
+      .where('subject_norm', '=', subjectNorm)
+      .where('received_at', '>=', since)
+      .orderBy('received_at', 'desc')
+      .limit(1)
+      .executeTakeFirst(),
+  insertThread: (db: Q, id: string, accountId: string) => db.insertInto('threads').values({ id, account_id: accountId, created_at: Date.now() }).execute(),
+  addThreadRefs: async (db: Q, accountId: string, threadId: string, refs: string[]) => {
+    if (refs.length === 0) return;
+    await db
+      .insertInto('thread_refs')
+      .values(refs.map((ref) => ({ account_id: accountId, ref, thread_id: threadId })))
+      .onConflict((oc) => oc.columns(['account_id', 'ref']).doNothing())
+      .execute();
+  },
+  threadSize: async (db: Q, threadId: string) =>
+    Number((await db.selectFrom('emails').select((eb) => eb.fn.countAll<number>().as('n')).where('thread_id', '=', threadId).executeTakeFirstOrThrow()).n),
+  deleteThread: (db: Q, threadId: string) => db.deleteFrom('threads').where('id', '=', threadId).execute(),
+
+  addBlobRef: (db: Q, id: string, size: number) =>
+    db
+      .insertInto('blobs')
+      .values({ id, size, refcount: 1, created_at: Date.now() })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ refcount: sql`blobs.refcount + 1` }))
+      .execute(),
+  dropBlobRef: (db: Q, id: string) => db.updateTable('blobs').set({ refcount: sql`refcount - 1` }).where('id', '=', id).execute(),
+  unreferencedBlobs: (db: Q, limit: number) => db.selectFrom('blobs').select('id').where('refcount', '<=', 0).limit(limit).execute(),
+  deleteBlobRow: (db: Q, id: string) => db.deleteFrom('blobs').where('id', '=', id).where('refcount', '<=', 0).executeTakeFirst(),
+
+  addUsage: (db: Q, accountId: string, bytes: number) =>
+    db.updateTable('accounts').set({ used_bytes: sql`used_bytes + ${bytes}` }).where('id', '=', accountId).execute(),
+  account: (db: Q, accountId: string) => db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst(),
+
+  /**
+   * One page of emails matching the filter, newest (or oldest) first, keyset-paginated on
+   * (received_at, id). Scoped to a mailbox it walks email_mailboxes' (mailbox, received_at) index.
+   */
+  listEmails: (db: Q, filter: EmailFilter, opts: { limit: number; order: 'asc' | 'desc'; cursor?: ListCursor }) => {
+    const cmp = opts.order === 'desc' ? '<' : '>';
+    if (filter.mailboxId) {
+      let q = db
+        .selectFrom('email_mailboxes as em')
+        .innerJoin('emails', 'emails.id', 'em.email_id')
+        .selectAll('emails')
+        .where('em.mailbox_id', '=', filter.mailboxId)
+        .orderBy('em.received_at', opts.order)
+        .orderBy('em.email_id', opts.order)
+        .limit(opts.limit);
+      if (opts.cursor) {
+        const c = opts.cursor;
+        q = q.where((eb) =>
+          eb.or([eb('em.received_at', cmp, c.receivedAt), eb.and([eb('em.received_at', '=', c.receivedAt), eb('em.email_id', cmp, c.id)])]),
+        );
+      }
+      return applyEmailFilter(q, filter).execute();
+    }
+    let q = db
+      .selectFrom('emails')
+      .selectAll('emails')
+      .where('emails.account_id', '=', filter.accountId)
+      .orderBy('emails.received_at', opts.order)
+      .orderBy('emails.id', opts.order)
+      .limit(opts.limit);
+    if (opts.cursor) {
+      const c = opts.cursor;
+      q = q.where((eb) =>
+        eb.or([eb('emails.received_at', cmp, c.receivedAt), eb.and([eb('emails.received_at', '=', c.receivedAt), eb('emails.id', cmp, c.id)])]),
+      );
+    }
+    return applyEmailFilter(q, filter).execute();
+  },
+
+  countEmails: async (db: Q, filter: EmailFilter): Promise<number> => {
+    const base = filter.mailboxId
+      ? db.selectFrom('email_mailboxes as em').innerJoin('emails', 'emails.id', 'em.email_id').where('em.mailbox_id', '=', filter.mailboxId)
+      : db.selectFrom('emails').where('emails.account_id', '=', filter.accountId);
+    const row = await applyEmailFilter(base.select((eb) => eb.fn.countAll<number>().as('n')), filter).executeTakeFirstOrThrow();
+    return Number((row as { n: number }).n);
+  },
+
+  recentChanges: (db: Q, accountId: string, sinceModseq: number, limit: number) =>
+    db.selectFrom('changes').selectAll().where('account_id', '=', accountId).where('modseq', '>', sinceModseq).orderBy('modseq').limit(limit).execute(),
+  oldestChange: (db: Q, accountId: string) =>
+    db.selectFrom('changes').select('modseq').where('account_id', '=', accountId).orderBy('modseq').limit(1).executeTakeFirst(),
+  pruneChanges: (db: Q, before: number) => db.deleteFrom('changes').where('created_at', '<', before).executeTakeFirst(),
+};
+
+// The filter conditions shared by list and count; kept generic over the query shape.
+function applyEmailFilter<T extends { where: (...args: any[]) => T }>(q: T, f: EmailFilter): T {
+  let out = q;
+  if (f.textMatch) out = out.where(sql<boolean>`emails.num IN (${f.textMatch})`);
+  if (f.after !== undefined) out = out.where('emails.received_at', '>=', f.after);
+  if (f.before !== undefined) out = out.where('emails.received_at', '<', f.before);
+  if (f.unseen !== undefined) out = out.where('emails.seen', '=', f.unseen ? 0 : 1);
+  if (f.flagged !== undefined) out = out.where('emails.flagged', '=', f.flagged ? 1 : 0);
+  if (f.hasAttachment !== undefined) out = out.where('emails.has_attachment', '=', f.hasAttachment ? 1 : 0);
+  if (f.threadId !== undefined) out = out.where('emails.thread_id', '=', f.threadId);
+  return out;
+}

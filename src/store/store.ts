@@ -1,0 +1,92 @@
+import { join } from 'node:path';
+import { Bus, type ChangeEvent } from './bus.ts';
+import { WriteContext } from './changes.ts';
+import { openDatabase, type Database, type Db } from './db/connect.ts';
+import type { Dialect } from './db/dialect.ts';
+import { FsBlobStore } from './blobs/fs.ts';
+import { Fts5Index } from './search/sqlite.ts';
+import { TsvectorIndex } from './search/postgres.ts';
+import type { SearchIndex } from './search/types.ts';
+
+export type WriteFn<T> = (w: WriteContext) => Promise<T>;
+
+/**
+ * The one handle services get on persistence: the metadata database, blobs, the full-text index
+ * and the change bus. Every write goes through write()/writeBatch(), which record the change log
+ * and publish on the bus only after commit.
+ */
+export class Store {
+  readonly bus = new Bus();
+  readonly blobs: FsBlobStore;
+  readonly search: SearchIndex;
+
+  private constructor(
+    private readonly database: Database,
+    dataDir: string,
+  ) {
+    this.blobs = new FsBlobStore(join(dataDir, 'blobs'));
+    this.search = database.dialect === 'sqlite' ? new Fts5Index() : new TsvectorIndex();
+  }
+
+  static async open(databaseUrl: string, dataDir: string): Promise<Store> {
+    return new Store(await openDatabase(databaseUrl, dataDir), dataDir);
+  }
+
+  get db(): Db {
+    return this.database.db;
+  }
+
+  get dialect(): Dialect {
+    return this.database.dialect;
+  }
+
+  async write<T>(fn: WriteFn<T>): Promise<T> {
+    const { value, events } = await this.db.transaction().execute(async (trx) => {
+      const ctx = new WriteContext(trx);
+      const value = await fn(ctx);
+      return { value, events: await ctx.flush() };
+    });
+    this.publish(events);
+    return value;
+  }
+
+  /**
+   * Runs several independent writes in one transaction (group commit): one fsync for many
+   * deliveries. Each runs in its own savepoint, so one failing write leaves the others intact.
+   */
+  async writeBatch<T>(fns: WriteFn<T>[]): Promise<PromiseSettledResult<T>[]> {
+    const trx = await this.db.startTransaction().execute();
+    const results: PromiseSettledResult<T>[] = [];
+    const events: ChangeEvent[] = [];
+    try {
+      for (let i = 0; i < fns.length; i++) {
+        const name = `w${i}`;
+        const sp = await trx.savepoint(name).execute();
+        const ctx = new WriteContext(sp);
+        try {
+          const value = await fns[i](ctx);
+          events.push(...(await ctx.flush()));
+          await sp.releaseSavepoint(name).execute();
+          results.push({ status: 'fulfilled', value });
+        } catch (reason) {
+          await sp.rollbackToSavepoint(name).execute();
+          results.push({ status: 'rejected', reason });
+        }
+      }
+      await trx.commit().execute();
+    } catch (err) {
+      await trx.rollback().execute().catch(() => undefined);
+      throw err;
+    }
+    this.publish(events);
+    return results;
+  }
+
+  private publish(events: ChangeEvent[]): void {
+    for (const event of events) if (event.changes.length > 0) this.bus.publish(event);
+  }
+
+  close(): Promise<void> {
+    return this.database.close();
+  }
+}
