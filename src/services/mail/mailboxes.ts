@@ -75,6 +75,16 @@ export class MailboxService {
     return mailboxView(row, rows);
   }
 
+  /** A mailbox named by id or by role (`inbox`, `sent`…), for routes where either is handy. */
+  async resolve(accountId: string, ref: string): Promise<string> {
+    const byId = await repo.mailbox(this.store.db, accountId, ref);
+    if (byId) return byId.id;
+    const role = ref.toLowerCase();
+    const byRole = (ROLES as readonly string[]).includes(role) ? await repo.mailboxByRole(this.store.db, accountId, role) : undefined;
+    if (!byRole) throw notFound(`mailbox ${ref}`);
+    return byRole.id;
+  }
+
   async byRole(accountId: string, role: string): Promise<MailboxRow> {
     const row = await repo.mailboxByRole(this.store.db, accountId, role);
     if (!row) throw notFound(`mailbox with role ${role}`);

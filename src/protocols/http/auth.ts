@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { Caller } from '../../services/auth/tokens.ts';
+import type { Principal } from '../../services/directory/directory.ts';
+import { ServiceError } from '../../services/errors.ts';
+import type { Services } from '../../services/index.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+const BASIC_CACHE_MS = 60_000;
+const BASIC_CACHE_MAX = 1000;
+
+/**
+ * HTTP authentication: `Authorization: Bearer <token>` (admin or user token) or HTTP Basic
+ * with a user's login and password. Basic results are cached briefly by a hash of the
+ * credentials so a client sending Basic on every request does not pay argon2 every time.
+ */
+export class HttpAuth {
+  private readonly basicCache = new Map<string, { principal: Principal; until: number }>();
+
+  constructor(private readonly services: Services) {}
+
+  async authenticate(req: FastifyRequest): Promise<Caller> {
+    if (req.caller) return req.caller;
+    const header = req.headers.authorization;
+    if (!header) throw new ServiceError('unauthenticated', 'send a bearer token or HTTP Basic credentials');
+    const [scheme, ...rest] = header.split(' ');
+    const value = rest.join(' ').trim();
+    let caller: Caller | null = null;
+    if (/^bearer$/i.test(scheme)) caller = await this.services.tokens.verify(value);
+    else if (/^basic$/i.test(scheme)) caller = await this.basic(value);
+    if (!caller) throw new ServiceError('unauthenticated', 'the credentials are not valid');
+    req.caller = caller;
+    return caller;
+  }
+
+  private async basic(value: string): Promise<Caller | null> {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) return null;
+    const key = createHash('sha256').update(decoded).digest('hex');
+    const cached = this.basicCache.get(key);
+    if (cached && cached.until > Date.now()) return { kind: 'user', principal: cached.principal };
+    const principal = await this.services.directory.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1));
+    if (!principal) return null;
+    if (this.basicCache.size >= BASIC_CACHE_MAX) this.basicCache.delete(this.basicCache.keys().next().value!);
+    this.basicCache.set(key, { principal, until: Date.now() + BASIC_CACHE_MS });
+    return { kind: 'user', principal };
+  }
+
+  async requireAdmin(req: FastifyRequest): Promise<void> {
+    const caller = await this.authenticate(req);
+    if (caller.kind !== 'admin') throw new ServiceError('forbidden', 'this route needs the admin token');
+  }
+
+  /**
+   * The account a `{user}` path segment names. Admins may name any user; a user only `me` or
+   * their own id. Anything else is reported as not found, so ids of others leak nothing.
+   */
+  async account(req: FastifyRequest, userRef: string): Promise<Principal> {
+    const caller = await this.authenticate(req);
+    if (caller.kind === 'user') {
+      if (userRef === 'me' || userRef === caller.principal.id) return caller.principal;
+      throw new ServiceError('notFound', `user ${userRef} not found`);
+    }
+    if (userRef === 'me') throw new ServiceError('notFound', 'the admin token has no mailbox of its own: name a user id');
+    return this.services.directory.accountOfUser(userRef);
+  }
+
+  forget(): void {
+    this.basicCache.clear();
+  }
+}

@@ -1,0 +1,73 @@
+import { Type } from '@sinclair/typebox';
+import type { App, RouteDeps } from '../app.ts';
+import { errors, Page, PageQuery, UserParam } from './schemas.ts';
+
+const AddressRef = Type.Ref('Address');
+
+export function addressRoutes(app: App, { services, auth }: RouteDeps): void {
+  const admin = { preHandler: auth.requireAdmin.bind(auth) };
+  const tags = ['addresses'];
+
+  app.get(
+    '/users/:user/addresses',
+    {
+      schema: {
+        tags,
+        summary: 'List a user\'s addresses',
+        params: Type.Object({ user: UserParam }),
+        response: { 200: Type.Object({ total: Type.Integer(), results: Type.Array(AddressRef), next: Type.Null() }), ...errors(401, 404) },
+      },
+    },
+    async (req) => {
+      const principal = await auth.account(req, req.params.user);
+      const results = await services.directory.listAddresses(principal.id);
+      return { total: results.length, results, next: null };
+    },
+  );
+
+  app.post(
+    '/users/:user/addresses',
+    {
+      ...admin,
+      schema: {
+        tags,
+        summary: 'Add an address (or `*@domain` wildcard) to a user',
+        params: Type.Object({ user: UserParam }),
+        body: Type.Object({ address: Type.String({ minLength: 3, maxLength: 320 }), main: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        response: { 201: AddressRef, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await services.directory.addAddress(req.params.user, req.body)),
+  );
+
+  app.delete(
+    '/users/:user/addresses/:address',
+    {
+      ...admin,
+      schema: {
+        tags,
+        summary: 'Remove an address from a user',
+        params: Type.Object({ user: UserParam, address: Type.String({ minLength: 1, maxLength: 320 }) }),
+        response: { 204: Type.Null(), ...errors(401, 403, 404, 409) },
+      },
+    },
+    async (req, reply) => {
+      await services.directory.removeAddress(req.params.user, req.params.address);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/addresses',
+    {
+      ...admin,
+      schema: {
+        tags,
+        summary: 'Find which user owns an address',
+        querystring: Type.Object({ ...PageQuery, query: Type.Optional(Type.String({ maxLength: 320 })) }, { additionalProperties: false }),
+        response: { 200: Page(AddressRef, 'A page of addresses'), ...errors(400, 401, 403) },
+      },
+    },
+    async (req) => services.directory.findAddresses(req.query),
+  );
+}

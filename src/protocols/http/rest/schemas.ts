@@ -1,0 +1,165 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+
+/** Shared TypeBox schemas: they validate requests, shape responses and generate the OpenAPI document. */
+
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details' },
+);
+
+export const problemRef = Type.Ref('Problem');
+
+/** Standard error responses, so every route documents its problem details. */
+export function errors(...codes: number[]) {
+  return Object.fromEntries(codes.map((c) => [c, problemRef]));
+}
+
+export const PageQuery = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 250, default: 50, description: 'Page size (1-250)' })),
+  cursor: Type.Optional(Type.String({ maxLength: 1024, description: 'Opaque cursor from a previous page\'s `next`' })),
+};
+
+export function Page<T extends TSchema>(item: T, description: string) {
+  return Type.Object(
+    { total: Type.Integer(), results: Type.Array(item), next: Nullable(Type.String({ description: 'Cursor of the next page, null on the last' })) },
+    { description },
+  );
+}
+
+export const DomainSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    aliases: Type.Array(Type.String()),
+    catchAll: Nullable(Type.String()),
+    disabled: Type.Boolean(),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Domain' },
+);
+
+export const AddressSchema = Type.Object(
+  { address: Type.String(), main: Type.Boolean(), user: Type.String(), createdAt: Type.String({ format: 'date-time' }) },
+  { $id: 'Address' },
+);
+
+export const UserSchema = Type.Object(
+  {
+    id: Type.String(),
+    username: Type.String(),
+    name: Nullable(Type.String()),
+    address: Nullable(Type.String()),
+    addresses: Type.Array(Type.Ref('Address')),
+    quota: Type.Object({ limit: Type.Integer({ description: 'Bytes; 0 means unlimited' }), used: Type.Integer() }),
+    disabled: Type.Boolean(),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'User' },
+);
+
+export const MappingSchema = Type.Object(
+  {
+    id: Type.String(),
+    source: Type.String(),
+    kind: Type.Union([Type.Literal('alias'), Type.Literal('forward'), Type.Literal('group')]),
+    target: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Mapping' },
+);
+
+export const MailboxSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    path: Type.String(),
+    parentId: Nullable(Type.String()),
+    role: Nullable(Type.String()),
+    subscribed: Type.Boolean(),
+    sortOrder: Type.Integer(),
+    total: Type.Integer(),
+    unseen: Type.Integer(),
+    size: Type.Integer(),
+    uidValidity: Type.Integer(),
+    uidNext: Type.Integer(),
+  },
+  { $id: 'Mailbox' },
+);
+
+export const EmailAddressSchema = Type.Object({ name: Nullable(Type.String()), email: Type.String() }, { $id: 'EmailAddress' });
+const addressList = Type.Array(Type.Ref('EmailAddress'));
+
+const summaryProps = {
+  id: Type.String(),
+  threadId: Type.String(),
+  mailboxIds: Type.Array(Type.String()),
+  subject: Nullable(Type.String()),
+  from: Nullable(Type.Ref('EmailAddress')),
+  to: addressList,
+  cc: addressList,
+  date: Nullable(Type.String({ format: 'date-time', description: 'The Date header' })),
+  receivedAt: Type.String({ format: 'date-time' }),
+  size: Type.Integer(),
+  preview: Type.String(),
+  keywords: Type.Array(Type.String()),
+  seen: Type.Boolean(),
+  flagged: Type.Boolean(),
+  hasAttachment: Type.Boolean(),
+};
+
+export const MessageSummarySchema = Type.Object(summaryProps, { $id: 'MessageSummary' });
+
+export const AttachmentSchema = Type.Object(
+  {
+    id: Type.String(),
+    filename: Nullable(Type.String()),
+    contentType: Type.String(),
+    disposition: Nullable(Type.String()),
+    contentId: Nullable(Type.String()),
+    size: Type.Integer(),
+  },
+  { $id: 'Attachment' },
+);
+
+export const MessageDetailSchema = Type.Object(
+  {
+    ...summaryProps,
+    messageId: Nullable(Type.String()),
+    inReplyTo: Type.Array(Type.String()),
+    references: Type.Array(Type.String()),
+    sender: addressList,
+    replyTo: addressList,
+    bcc: addressList,
+    text: Nullable(Type.String()),
+    html: Nullable(Type.String()),
+    attachments: Type.Array(Type.Ref('Attachment')),
+    headers: Type.Array(Type.Object({ name: Type.String(), value: Type.String() })),
+    parseError: Nullable(Type.String()),
+  },
+  { $id: 'MessageDetail' },
+);
+
+export const SHARED_SCHEMAS = [
+  ProblemSchema,
+  DomainSchema,
+  AddressSchema,
+  UserSchema,
+  MappingSchema,
+  MailboxSchema,
+  EmailAddressSchema,
+  MessageSummarySchema,
+  AttachmentSchema,
+  MessageDetailSchema,
+];
+
+export const UserParam = Type.String({ minLength: 1, maxLength: 320, description: 'A user id, or `me` for the authenticated user' });
+export const IdParam = (what: string) => Type.String({ minLength: 1, maxLength: 64, description: `${what} id` });

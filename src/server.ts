@@ -1,0 +1,69 @@
+import pino, { type Logger } from 'pino';
+import type { Config } from './config/schema.ts';
+import { Metrics } from './observability/metrics.ts';
+import { startHttp } from './protocols/http/server.ts';
+import { startMgmt } from './protocols/http/mgmt/server.ts';
+import { startLmtp } from './protocols/lmtp/server.ts';
+import type { Listener, ListenerContext } from './protocols/shared/listener.ts';
+import { startSmtp } from './protocols/smtp/server.ts';
+import { createServices, type Services } from './services/index.ts';
+import { Store } from './store/store.ts';
+
+export interface RunningServer {
+  config: Config;
+  store: Store;
+  services: Services;
+  logger: Logger;
+  listeners: Record<'http' | 'mgmt' | 'smtp' | 'lmtp', Listener>;
+  /** The admin token generated at first start, if this start generated one. */
+  generatedAdminToken: string | null;
+  close(): Promise<void>;
+}
+
+const HOUSEKEEPING_INTERVAL_MS = 60 * 60 * 1000;
+
+/** Composition root: config → store → services → listeners (DESIGN.md §1). */
+export async function startServer(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningServer> {
+  const store = await Store.open(config.databaseUrl, config.dataDir);
+  const metrics = new Metrics();
+  const services = createServices(store, config, metrics);
+  const generatedAdminToken = await services.tokens.bootstrapAdminToken();
+  const ctx: ListenerContext = { config, services, logger, metrics };
+
+  const started: Listener[] = [];
+  try {
+    const http = await startHttp(ctx);
+    started.push(http);
+    const mgmt = await startMgmt(ctx);
+    started.push(mgmt);
+    const smtp = await startSmtp(ctx);
+    started.push(smtp);
+    const lmtp = await startLmtp(ctx);
+    started.push(lmtp);
+    for (const l of started) logger.info({ listener: l.name, address: l.address, port: l.port }, `${l.name} listening on ${l.address}:${l.port}`);
+
+    const housekeeping = setInterval(() => {
+      void services.changes.compact(config.changeLogRetentionDays).catch((err) => logger.warn({ err }, 'change log compaction failed'));
+      void services.tokens.pruneExpired().catch((err) => logger.warn({ err }, 'token pruning failed'));
+    }, HOUSEKEEPING_INTERVAL_MS);
+    housekeeping.unref();
+
+    return {
+      config,
+      store,
+      services,
+      logger,
+      listeners: { http, mgmt, smtp, lmtp },
+      generatedAdminToken,
+      async close() {
+        clearInterval(housekeeping);
+        await Promise.allSettled(started.map((l) => l.close()));
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await Promise.allSettled(started.map((l) => l.close()));
+    await store.close();
+    throw err;
+  }
+}
