@@ -82,3 +82,8 @@ export function stripAngles(value: string): string {
   }
   return v.replace(/\s+/g, '');
 }
+
+/** Types whose body is an encapsulated message (RFC 2046 §5.2.1, RFC 6532 §3.7). */
+export function isMessageType(type: string): boolean {
+  return type === 'message/rfc822' || type === 'message/global';
+}

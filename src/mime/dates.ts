@@ -71,7 +71,8 @@ function parseRfc5322(s: string): number | null {
       const [h, m, sec] = tok.split(':');
       hh = Number(h);
       mm = Number(m);
-      ss = sec !== undefined && sec !== '' ? Number(sec.slice(0, 2)) : 0;
+      const secN = sec === undefined ? 0 : parseInt(sec, 10);
+      ss = Number.isFinite(secN) ? secN : 0;
       sawTime = true;
       continue;
     }
@@ -118,7 +119,9 @@ function parseRfc5322(s: string): number | null {
 /** Date header value → epoch milliseconds, or null when it cannot be understood. */
 export function parseDate(value: string | null): number | null {
   if (!value) return null;
-  const s = stripComments(value.length > MAX_INPUT ? value.slice(0, MAX_INPUT) : value).trim();
+  const s = stripComments(value.length > MAX_INPUT ? value.slice(0, MAX_INPUT) : value)
+    .replace(/\s*:\s*/g, ':')
+    .trim();
   if (!s) return null;
   const t = parseRfc5322(s);
   if (t !== null) return t;

@@ -24,6 +24,9 @@ export interface HeaderBlock {
   error: string | null;
 }
 
+// Hostile messages can carry hundreds of thousands of fields; later ones are scanned past, not kept.
+const MAX_FIELDS = 10_000;
+
 // Longer names are not plausible header fields and scanning them would only waste time.
 const MAX_NAME = 256;
 
@@ -78,10 +81,18 @@ function isBlank(raw: Buffer, start: number, end: number): boolean {
   return true;
 }
 
-function startsField(raw: Buffer, pos: number, end: number, tmp: Line): boolean {
-  if (pos >= end) return false;
-  readLine(raw, pos, end, tmp);
-  return fieldColon(raw, tmp.start, tmp.contentEnd) >= 0;
+// How far past a stray line to look for further header fields before deciding the body began.
+const JUNK_LOOKAHEAD = 8;
+
+/** True when a header field follows within a few lines, before any blank line. */
+function fieldFollows(raw: Buffer, pos: number, end: number, tmp: Line): boolean {
+  for (let n = 0; n < JUNK_LOOKAHEAD && pos < end; n++) {
+    readLine(raw, pos, end, tmp);
+    if (tmp.contentEnd === tmp.start || isBlank(raw, tmp.start, tmp.contentEnd)) return false;
+    if (fieldColon(raw, tmp.start, tmp.contentEnd) >= 0) return true;
+    pos = tmp.next;
+  }
+  return false;
 }
 
 /**
@@ -96,6 +107,7 @@ export function scanHeaders(raw: Buffer, start: number, end: number): HeaderBloc
   let pos = start;
   if (end - pos >= 3 && raw[pos] === 0xef && raw[pos + 1] === 0xbb && raw[pos + 2] === 0xbf) pos += 3;
   let last: RawField | null = null;
+  let sawField = false;
 
   while (pos < end) {
     readLine(raw, pos, end, line);
@@ -115,6 +127,7 @@ export function scanHeaders(raw: Buffer, start: number, end: number): HeaderBloc
       const colon = fieldColon(raw, s, ce);
       if (colon >= 0) {
         last = addField(raw, fields, s, colon, ce);
+        sawField = true;
         pos = next;
         continue;
       }
@@ -122,20 +135,23 @@ export function scanHeaders(raw: Buffer, start: number, end: number): HeaderBloc
       const colon = fieldColon(raw, ls, ce);
       if (colon >= 0) {
         last = addField(raw, fields, ls, colon, ce);
+        sawField = true;
         pos = next;
         continue;
       }
     }
-    // A stray line (mbox From_ line, garbage) directly followed by a field is skipped; anything
-    // else means the body starts here without the blank line.
-    if (startsField(raw, next, end, peek)) {
+    // Stray lines (mbox From_ line, garbage) followed by more fields are skipped; otherwise the
+    // body starts here without the blank line.
+    if (fieldFollows(raw, next, end, peek)) {
+      // continuation lines after the junk must not glue the junk into the previous value
+      last = null;
       pos = next;
       continue;
     }
     return {
       fields,
       headerEnd: ls,
-      error: last ? 'missing blank line between header and body' : null,
+      error: sawField ? 'missing blank line between header and body' : null,
     };
   }
   return { fields, headerEnd: end, error: null };
@@ -144,7 +160,7 @@ export function scanHeaders(raw: Buffer, start: number, end: number): HeaderBloc
 function addField(raw: Buffer, fields: RawField[], start: number, colon: number, ce: number): RawField {
   const name = raw.toString('latin1', start, trimNameEnd(raw, start, colon));
   const f: RawField = { name, lowerName: name.toLowerCase(), valueStart: colon + 1, valueEnd: ce };
-  fields.push(f);
+  if (fields.length < MAX_FIELDS) fields.push(f);
   return f;
 }
 

@@ -1,6 +1,8 @@
 import type { MimePart } from './types.ts';
 import { decodeWords, rawValue, scanHeaders, unfold, type RawField } from './headers.ts';
-import { mediaType, parseStructured, stripAngles, transferEncoding } from './content-type.ts';
+import { isMessageType, mediaType, parseStructured, stripAngles, transferEncoding } from './content-type.ts';
+
+export { findPart, listPartIds, walkParts } from './parts.ts';
 
 /** Nesting beyond this is hostile; deeper containers are served as opaque text. */
 export const MAX_DEPTH = 50;
@@ -16,8 +18,11 @@ const DASH = 45;
 interface Ctx {
   raw: Buffer;
   parts: number;
-  error: string | null;
+  errors: string[];
 }
+
+// parseError stays short: the first few distinct problems are enough to explain a message.
+const MAX_REPORTED_ERRORS = 3;
 
 export interface ParsedStructure {
   root: MimePart;
@@ -29,17 +34,13 @@ export interface ParsedStructure {
 
 /** Builds the MIME tree of a whole message. Never throws for any input. */
 export function parseStructure(raw: Buffer): ParsedStructure {
-  const ctx: Ctx = { raw, parts: 0, error: null };
+  const ctx: Ctx = { raw, parts: 0, errors: [] };
   const { part, fields } = buildPart(ctx, 0, raw.length, '', 0, 'text/plain');
-  return { root: part, fields, error: ctx.error };
+  return { root: part, fields, error: ctx.errors.length ? ctx.errors.join('; ') : null };
 }
 
 function fail(ctx: Ctx, reason: string): void {
-  if (ctx.error === null) ctx.error = reason;
-}
-
-export function isMessageType(type: string): boolean {
-  return type === 'message/rfc822' || type === 'message/global';
+  if (ctx.errors.length < MAX_REPORTED_ERRORS && !ctx.errors.includes(reason)) ctx.errors.push(reason);
 }
 
 function childId(parentId: string, n: number): string {
@@ -103,6 +104,7 @@ function buildPart(
 function applyContentHeaders(raw: Buffer, part: MimePart, fields: RawField[], defaultType: string): void {
   let ct: RawField | null = null;
   let cd: RawField | null = null;
+  let cte: RawField | null = null;
   for (const f of fields) {
     if (!f.lowerName.startsWith('content-')) continue;
     const v = (): string => unfold(rawValue(raw, f));
@@ -114,7 +116,7 @@ function applyContentHeaders(raw: Buffer, part: MimePart, fields: RawField[], de
         cd ??= f;
         break;
       case 'content-transfer-encoding':
-        if (part.encoding === '7bit') part.encoding = transferEncoding(v());
+        cte ??= f;
         break;
       case 'content-id':
         part.contentId ??= stripAngles(v()) || null;
@@ -134,6 +136,7 @@ function applyContentHeaders(raw: Buffer, part: MimePart, fields: RawField[], de
         break;
     }
   }
+  if (cte) part.encoding = transferEncoding(unfold(rawValue(raw, cte)));
   if (ct) {
     const parsed = parseStructured(unfold(rawValue(raw, ct)));
     part.type = mediaType(parsed.value) ?? defaultType;
@@ -176,10 +179,9 @@ interface Delimiter {
 }
 
 function boundaryBytes(boundary: string): Buffer {
-  // 8-bit boundaries came in through header decoding; map them back to their likely bytes.
-  let latin1 = true;
-  for (let i = 0; i < boundary.length; i++) if (boundary.charCodeAt(i) > 0xff) latin1 = false;
-  return Buffer.from('--' + boundary, latin1 ? 'latin1' : 'utf8');
+  // Header bytes that are valid UTF-8 were decoded as UTF-8, so that is how non-ASCII boundaries
+  // (invalid per RFC 2046, but seen) map back to the raw bytes.
+  return Buffer.from('--' + boundary, 'utf8');
 }
 
 /**
@@ -238,6 +240,8 @@ function splitMultipart(ctx: Ctx, part: MimePart, depth: number): void {
     const contentStart = d.after;
     let contentEnd = part.bodyEnd;
     const next = delims[k + 1];
+    // a truncated message ending right after "--boundary" has no last part, not an empty one
+    if (!next && contentStart >= contentEnd && part.children.length > 0) break;
     if (next) {
       // RFC 2046 §5.1.1: the line break before a delimiter belongs to the delimiter.
       contentEnd = next.at;

@@ -52,13 +52,66 @@ function stripInvisible(html: string): string {
   return pieces.join('');
 }
 
+const VOID_ELEMENTS = new Set([
+  'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr',
+  // closed implicitly by their next sibling, so they do not nest in practice
+  'p', 'li', 'td', 'th', 'tr', 'option', 'dt', 'dd',
+]);
+
+/** html-to-text (htmlparser2 underneath) goes quadratic past roughly ten thousand nested elements. */
+const MAX_NESTING = 2000;
+
+/** Rough open-element depth check, linear in the input. */
+function nestsTooDeep(html: string): boolean {
+  let depth = 0;
+  let pos = 0;
+  for (;;) {
+    const lt = html.indexOf('<', pos);
+    if (lt < 0) return false;
+    const gt = html.indexOf('>', lt + 1);
+    if (gt < 0) return false;
+    pos = gt + 1;
+    if (html[lt + 1] === '/') {
+      if (depth > 0) depth--;
+      continue;
+    }
+    let e = lt + 1;
+    while (e < gt && e - lt <= 10 && /[A-Za-z0-9]/.test(html[e]!)) e++;
+    if (e === lt + 1 || html[gt - 1] === '/') continue;
+    if (VOID_ELEMENTS.has(html.slice(lt + 1, e).toLowerCase())) continue;
+    if (++depth > MAX_NESTING) return true;
+  }
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+
+/** Fallback for pathological markup: drop tags, decode the common entities. */
+function stripTags(html: string): string {
+  const pieces: string[] = [];
+  let pos = 0;
+  for (;;) {
+    const lt = html.indexOf('<', pos);
+    if (lt < 0) break;
+    const gt = html.indexOf('>', lt + 1);
+    if (gt < 0) break;
+    pieces.push(html.slice(pos, lt), ' ');
+    pos = gt + 1;
+  }
+  pieces.push(html.slice(pos));
+  return pieces.join('').replace(/[ \t]+/g, ' ').replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,6});/gi, (m, ent: string) => {
+    if (ent[0] !== '#') return ENTITIES[ent.toLowerCase()] ?? m;
+    const code = ent[1] === 'x' || ent[1] === 'X' ? parseInt(ent.slice(2), 16) : parseInt(ent.slice(1), 10);
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : m;
+  });
+}
+
 /** Plain text rendering of an HTML body for previews and the search index. */
 export function htmlToText(html: string): string {
-  const input = html.length > MAX_HTML_INPUT ? html.slice(0, MAX_HTML_INPUT) : html;
+  const input = stripInvisible(html.length > MAX_HTML_INPUT ? html.slice(0, MAX_HTML_INPUT) : html);
   try {
-    return convert(stripInvisible(input));
+    return nestsTooDeep(input) ? stripTags(input) : convert(input);
   } catch {
-    return '';
+    return stripTags(input);
   }
 }
 
