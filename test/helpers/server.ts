@@ -21,7 +21,7 @@ export interface TestServer extends RunningServer {
   mgmtUrl: string;
   backend: Backend;
   /** fetch against the HTTP port with the admin token unless headers say otherwise. */
-  api(path: string, init?: RequestInit & { json?: unknown; token?: string | null }): Promise<Response>;
+  api(path: string, init?: Omit<RequestInit, 'body'> & { body?: BodyInit | Buffer; json?: unknown; token?: string | null }): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -65,7 +65,7 @@ export async function startTestServer(opts: { backend?: Backend; config?: Partia
       const headers = new Headers(init.headers);
       const token = init.token === undefined ? ADMIN_TOKEN : init.token;
       if (token !== null && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
-      let body = init.body;
+      let body: BodyInit | undefined = Buffer.isBuffer(init.body) ? new Uint8Array(init.body) : (init.body ?? undefined);
       if (init.json !== undefined) {
         headers.set('content-type', 'application/json');
         body = JSON.stringify(init.json);

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { resolveRecipient } from '../../src/services/directory/resolve.ts';
+import { simpleMessage } from '../helpers/messages.ts';
+import { postgresSkipReason } from '../helpers/postgres.ts';
+import { startTestServer, type Backend, type TestServer } from '../helpers/server.ts';
+
+/**
+ * One suite, run against every storage backend (DESIGN.md §4): what the services promise must
+ * hold identically on SQLite and PostgreSQL.
+ */
+for (const backend of ['sqlite', 'postgres'] as Backend[]) {
+  describe(`store contract on ${backend}`, () => {
+    let server: TestServer | null;
+    let accountId: string;
+    let otherAccountId: string;
+
+    before(async () => {
+      server = await startTestServer({ backend });
+      if (!server) return;
+      const s = server.services;
+      await s.directory.createDomain({ name: 'contract.test' });
+      const u = await s.directory.createUser({ username: 'carl', password: 'password123', address: 'carl@contract.test' });
+      const v = await s.directory.createUser({ username: 'vera', password: 'password123', address: 'vera@contract.test' });
+      accountId = (await s.directory.accountOfUser(u.id)).accountId;
+      otherAccountId = (await s.directory.accountOfUser(v.id)).accountId;
+    });
+    after(async () => {
+      await server?.stop();
+    });
+
+    // startTestServer returns null only for PostgreSQL when it is not installed.
+    const it = (name: string, fn: (s: TestServer) => Promise<void>) =>
+      test(name, async (t) => {
+        if (!server) return t.skip(postgresSkipReason);
+        await fn(server);
+      });
+
+    it('each write bumps the account modseq once and logs every object it changed', async (s) => {
+      const feed = s.services.changes;
+      const start = await feed.current(accountId);
+      const stored = await s.services.ingest.ingest({ accountId, raw: simpleMessage({ subject: 'modseq' }) });
+      assert.equal(await feed.current(accountId), start + 1);
+      const batch = await feed.since(accountId, start);
+      assert.equal(batch.events.length, 1);
+      const ops = batch.events[0].changes.map((c) => `${c.type}:${c.op}`).sort();
+      assert.deepEqual(ops, ['Email:c', 'Mailbox:u', 'Thread:c']);
+      assert.ok(batch.events[0].changes.some((c) => c.id === stored.id));
+      // Other accounts are untouched.
+      assert.equal((await feed.since(otherAccountId, await feed.current(otherAccountId))).events.length, 0);
+    });
+
+    it('UIDs strictly increase per mailbox and are never reused; counters follow flags and moves', async (s) => {
+      const inbox = await s.services.mailboxes.byRole(accountId, 'inbox');
+      const trash = await s.services.mailboxes.byRole(accountId, 'trash');
+      const a = await s.services.ingest.ingest({ accountId, raw: simpleMessage({ subject: 'uid a' }) });
+      const b = await s.services.ingest.ingest({ accountId, raw: simpleMessage({ subject: 'uid b' }) });
+      const uidOf = async (emailId: string, mailboxId: string) =>
+        Number((await s.store.db.selectFrom('email_mailboxes').select('uid').where('email_id', '=', emailId).where('mailbox_id', '=', mailboxId).executeTakeFirstOrThrow()).uid);
+      const ua = await uidOf(a.id, inbox.id);
+      const ub = await uidOf(b.id, inbox.id);
+      assert.ok(ub > ua);
+      await s.services.messages.update(accountId, a.id, { mailboxIds: [trash.id] });
+      await s.services.messages.update(accountId, a.id, { mailboxIds: [inbox.id], seen: true });
+      const ua2 = await uidOf(a.id, inbox.id);
+      assert.ok(ua2 > ub, 'a message moved back gets a new, higher UID');
+      const box = await s.services.mailboxes.get(accountId, inbox.id);
+      const counted = await s.services.messages.list(accountId, inbox.id, { limit: 250 });
+      assert.equal(box.total, counted.total);
+      assert.equal(box.unseen, counted.results.filter((m) => !m.seen).length);
+      assert.equal(box.size, counted.results.reduce((n, m) => n + m.size, 0));
+    });
+
+    it('identical content shares one blob; the file goes only with its last reference', async (s) => {
+      const raw = simpleMessage({ subject: 'dedupe', messageId: 'dedupe@contract.test' });
+      const one = await s.services.ingest.ingest({ accountId, raw });
+      const two = await s.services.ingest.ingest({ accountId: otherAccountId, raw });
+      assert.equal(one.blobId, two.blobId);
+      const path = s.store.blobs.pathOf(one.blobId);
+      await s.services.messages.delete(accountId, one.id);
+      assert.ok(existsSync(path), 'still referenced by the other account');
+      await s.services.messages.delete(otherAccountId, two.id);
+      assert.ok(!existsSync(path), 'removed with its last reference');
+    });
+
+    it('full-text search finds words and never crosses accounts', async (s) => {
+      await s.services.ingest.ingest({ accountId, raw: simpleMessage({ subject: 'Quokka report', body: 'The marsupial census is done.' }) });
+      await s.services.ingest.ingest({ accountId: otherAccountId, raw: simpleMessage({ subject: 'Quokka too', body: 'Another marsupial.' }) });
+      const mine = await s.services.messages.search(accountId, { text: 'marsupial' });
+      assert.deepEqual(mine.results.map((m) => m.subject), ['Quokka report']);
+      assert.equal((await s.services.messages.search(accountId, { subject: 'quokka report' })).total, 1);
+      assert.equal((await s.services.messages.search(accountId, { text: 'census marsupial' })).total, 1);
+      assert.equal((await s.services.messages.search(accountId, { text: 'census platypus' })).total, 0);
+    });
+
+    it('threads join by references and by reply subject; deleting the last email removes the thread', async (s) => {
+      const root = await s.services.ingest.ingest({ accountId, raw: simpleMessage({ subject: 'Budget 2027', messageId: 'budget@contract.test' }) });
+      const byRef = await s.services.ingest.ingest({ accountId, raw: simpleMessage({ subject: 'other words', inReplyTo: 'budget@contract.test' }) });
+      const bySubject = await s.services.ingest.ingest({ accountId, raw: simpleMessage({ subject: 'RE: Fwd: Budget 2027' }) });
+      const unrelated = await s.services.ingest.ingest({ accountId, raw: simpleMessage({ subject: 'Budget 2027' }) });
+      assert.equal(byRef.threadId, root.threadId);
+      assert.equal(bySubject.threadId, root.threadId);
+      assert.notEqual(unrelated.threadId, root.threadId, 'a non-reply with the same subject starts its own thread');
+      await s.services.messages.delete(accountId, unrelated.id);
+      await assert.rejects(s.services.messages.thread(accountId, unrelated.threadId), /not found/);
+    });
+
+    it('the change log reports truncation after compaction instead of wrong data', async (s) => {
+      const before = await s.services.changes.current(otherAccountId);
+      await s.services.ingest.ingest({ accountId: otherAccountId, raw: simpleMessage() });
+      await s.store.db.deleteFrom('changes').where('account_id', '=', otherAccountId).where('modseq', '<=', before + 1).execute();
+      const batch = await s.services.changes.since(otherAccountId, before - 1);
+      assert.equal(batch.truncated, true);
+    });
+
+    it('recipient resolution: aliases, groups, plus-addressing, wildcard, catch-all, domain alias, disabled', async (s) => {
+      const d = s.services.directory;
+      await d.createDomain({ name: 'resolve.test' });
+      const ann = await d.createUser({ username: 'ann', password: 'password123', address: 'ann@resolve.test' });
+      const ben = await d.createUser({ username: 'ben', password: 'password123', address: 'ben@resolve.test' });
+      const annAcc = (await d.accountOfUser(ann.id)).accountId;
+      const benAcc = (await d.accountOfUser(ben.id)).accountId;
+      await d.addMapping({ source: 'sales@resolve.test', kind: 'alias', target: 'ann@resolve.test' });
+      await d.addMapping({ source: 'team@resolve.test', kind: 'group', target: 'ann@resolve.test' });
+      await d.addMapping({ source: 'team@resolve.test', kind: 'group', target: 'ben@resolve.test' });
+      await d.addMapping({ source: 'fwd@resolve.test', kind: 'forward', target: 'sales@resolve.test' });
+      await d.updateDomain('resolve.test', { aliases: ['resolve-alias.test'] });
+      const accounts = async (addr: string) => {
+        const r = await resolveRecipient(s.store.db, addr);
+        return r.kind === 'local' ? r.accounts.map((a) => a.accountId).sort() : r.kind;
+      };
+      assert.deepEqual(await accounts('ANN@resolve.test'), [annAcc]);
+      assert.deepEqual(await accounts('sales@resolve.test'), [annAcc]);
+      assert.deepEqual(await accounts('team@resolve.test'), [annAcc, benAcc].sort());
+      assert.deepEqual(await accounts('fwd@resolve.test'), [annAcc]);
+      assert.deepEqual(await accounts('ann+news@resolve.test'), [annAcc]);
+      assert.deepEqual(await accounts('ben@resolve-alias.test'), [benAcc]);
+      assert.equal(await accounts('nobody@resolve.test'), 'unknown');
+      assert.equal(await accounts('someone@elsewhere.test'), 'remote');
+      assert.equal(await accounts('not an address'), 'invalid');
+      await d.updateDomain('resolve.test', { catchAll: 'ben@resolve.test' });
+      assert.deepEqual(await accounts('nobody@resolve.test'), [benAcc]);
+      await d.addAddress(ann.id, { address: '*@resolve-alias.test' }).catch(() => undefined);
+      await d.updateUser(ben.id, { disabled: true });
+      assert.equal(await accounts('ben@resolve.test'), 'unknown');
+    });
+
+    it('group commit: concurrent ingests all land; one over quota fails alone', async (s) => {
+      const d = s.services.directory;
+      const q = await d.createUser({ username: 'quinn', password: 'password123', address: 'quinn@contract.test', quota: 1500 });
+      const qAcc = (await d.accountOfUser(q.id)).accountId;
+      const results = await Promise.allSettled([
+        ...Array.from({ length: 20 }, (_, i) => s.services.ingest.ingest({ accountId, raw: simpleMessage({ subject: `burst ${i}` }) })),
+        s.services.ingest.ingest({ accountId: qAcc, raw: Buffer.concat([simpleMessage(), Buffer.alloc(2000, 'x')]) }),
+      ]);
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 20);
+      const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      assert.equal(failed.reason.code, 'overQuota');
+      assert.equal((await s.services.messages.search(accountId, { subject: 'burst' })).total, 20);
+      assert.equal((await d.getUser(q.id)).quota.used, 0);
+    });
+
+    it('unique names hold on every backend', async (s) => {
+      await assert.rejects(s.services.directory.createUser({ username: 'carl', password: 'password123', address: 'carl2@contract.test' }), /already exists/);
+      await assert.rejects(s.services.directory.createDomain({ name: 'contract.test' }), /already exists/);
+    });
+  });
+}
