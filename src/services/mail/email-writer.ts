@@ -26,6 +26,9 @@ export interface NewEmail {
 
 const addrText = (list: EmailAddress[]) => list.map((a) => `${a.name ?? ''} ${a.email}`).join(' ');
 
+// PostgreSQL text cannot hold NUL; parsed fields of broken mail sometimes do. (JSON columns escape it.)
+const text = <T extends string | null>(s: T): T => (s === null ? s : (s.replace(/\0/g, '') as T));
+
 /**
  * Every change to an email's stored state, inside a caller's write: creation, keywords,
  * mailbox membership, destruction. Mailbox counters, the change log, the full-text index,
@@ -57,9 +60,9 @@ export class EmailWriter {
       size: e.blob.size,
       received_at: e.receivedAt,
       sent_at: p.sentAt,
-      message_id: p.messageId,
-      subject: p.subject,
-      subject_norm: normalizeSubject(p.subject),
+      message_id: text(p.messageId),
+      subject: text(p.subject),
+      subject_norm: text(normalizeSubject(p.subject)),
       from_json: JSON.stringify(p.from),
       to_json: JSON.stringify(p.to),
       cc_json: JSON.stringify(p.cc),
@@ -68,14 +71,14 @@ export class EmailWriter {
       sender_json: JSON.stringify(p.sender),
       in_reply_to_json: JSON.stringify(p.inReplyTo),
       references_json: JSON.stringify(p.references),
-      preview: p.preview,
+      preview: text(p.preview),
       has_attachment: p.attachments.some((a) => a.disposition !== 'inline' || !a.contentId) ? 1 : 0,
       keywords: JSON.stringify(e.keywords),
       seen,
       flagged: e.keywords.includes('$flagged') ? 1 : 0,
       structure: JSON.stringify(p.structure),
       attachments: JSON.stringify(p.attachments),
-      parse_error: p.parseError,
+      parse_error: text(p.parseError),
       created_modseq: modseq,
       updated_modseq: modseq,
     };
@@ -88,10 +91,10 @@ export class EmailWriter {
     await this.store.search.add(w.trx, {
       num,
       accountId: e.accountId,
-      subject: p.subject ?? '',
-      from: addrText([...p.from, ...p.sender]),
-      to: addrText([...p.to, ...p.cc, ...p.bcc]),
-      body: p.searchText,
+      subject: text(p.subject ?? ''),
+      from: text(addrText([...p.from, ...p.sender])),
+      to: text(addrText([...p.to, ...p.cc, ...p.bcc])),
+      body: text(p.searchText),
     });
     await repo.addUsage(w.trx, e.accountId, e.blob.size);
     return { ...row, num };

@@ -10,7 +10,7 @@ const MAX_REFS = 50;
 /** The Message-IDs that tie a message to its conversation: its own, In-Reply-To and References. */
 export function threadRefs(parsed: ParsedMessage): string[] {
   const refs = [parsed.messageId, ...parsed.inReplyTo, ...parsed.references.slice(-MAX_REFS)]
-    .filter((r): r is string => !!r && r.length <= 998)
+    .filter((r): r is string => !!r && r.length <= 998 && !r.includes('\0'))
     .map((r) => r.toLowerCase());
   return [...new Set(refs)];
 }
