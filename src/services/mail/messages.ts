@@ -55,20 +55,23 @@ export class MessageService {
     return byEmail;
   }
 
-  private async page(filter: EmailFilter, req: PageRequest & { order?: 'asc' | 'desc' }): Promise<Page<MessageSummary>> {
+  private async page(filter: EmailFilter, req: PageRequest & { order?: 'asc' | 'desc' }, knownTotal?: number): Promise<Page<MessageSummary>> {
     const limit = pageLimit(req.limit);
     const cursor = decodeCursor(req.cursor, isCursor);
     const [rows, total] = await Promise.all([
       repo.listEmails(this.store.db, filter, { limit: limit + 1, order: req.order ?? 'desc', cursor }),
-      repo.countEmails(this.store.db, filter),
+      knownTotal ?? repo.countEmails(this.store.db, filter),
     ]);
     const boxes = await this.summaries(rows.slice(0, limit));
     return pageOf(rows, limit, total, (r) => messageSummary(r, boxes.get(r.id) ?? []), (r): ListCursor => ({ receivedAt: r.received_at, id: r.id }));
   }
 
   async list(accountId: string, mailboxId: string, opts: ListOptions): Promise<Page<MessageSummary>> {
-    if (!(await repo.mailbox(this.store.db, accountId, mailboxId))) throw notFound(`mailbox ${mailboxId}`);
-    return this.page({ accountId, mailboxId, unseen: opts.unseen ? true : undefined }, opts);
+    const mailbox = await repo.mailbox(this.store.db, accountId, mailboxId);
+    if (!mailbox) throw notFound(`mailbox ${mailboxId}`);
+    // The mailbox counters are kept in step with every change, so listing needs no COUNT scan.
+    const total = opts.unseen ? mailbox.unseen_count : mailbox.message_count;
+    return this.page({ accountId, mailboxId, unseen: opts.unseen ? true : undefined }, opts, total);
   }
 
   async search(accountId: string, opts: SearchOptions): Promise<Page<MessageSummary>> {
