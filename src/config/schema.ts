@@ -24,6 +24,7 @@ export const ConfigSchema = Type.Object(
     defaultQuota: Type.Integer({ minimum: 0, default: 0, description: 'Quota in bytes for new users when none is given; 0 means unlimited' }),
     sessionTokenTtl: Type.Integer({ minimum: 60, default: 86400, description: 'Lifetime of tokens from POST /api/v1/auth/token, in seconds' }),
     changeLogRetentionDays: Type.Integer({ minimum: 1, default: 90, description: 'How long the change log is kept; older sync states must resync fully' }),
+    postmasterAddress: Type.String({ default: '', description: 'Local address that receives mail for postmaster@<any local domain> and <postmaster> when nothing else does (RFC 5321 §4.5.1)' }),
     maxRecipients: Type.Integer({ minimum: 1, default: 100, description: 'Recipients accepted per SMTP/LMTP transaction' }),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),

@@ -31,7 +31,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     mailboxes,
     messages: new MessageService(store, writer),
     ingest,
-    delivery: new DeliveryService(store, ingest, config.hostname),
+    delivery: new DeliveryService(store, ingest, config.hostname, config.postmasterAddress),
     tokens: new TokenService(store, directory, config.adminToken, config.sessionTokenTtl),
     changes: new ChangeFeed(store),
   };

@@ -31,6 +31,7 @@ export async function deliverMessage(ctx: ListenerContext, protocol: Protocol, s
     remoteName: session.clientHostname && !session.clientHostname.startsWith('[') ? session.clientHostname : undefined,
     helo: session.hostNameAppearsAs || '',
     via: session.transmissionType,
+    queueId,
   };
   const started = performance.now();
   const present = accepted.filter((r) => r !== undefined);

@@ -15,6 +15,8 @@ export interface Envelope {
   /** What the Received header says the message came with: ESMTP, ESMTPS, LMTP… */
   via: string;
   authenticatedAs?: string;
+  /** The id the protocol reports to the client; also written into the Received header. */
+  queueId?: string;
 }
 
 export interface AcceptedRecipient {
@@ -35,6 +37,7 @@ export class DeliveryService {
     private readonly store: Store,
     private readonly ingest: IngestService,
     private readonly hostname: string,
+    private readonly postmaster: string,
   ) {}
 
   /**
@@ -42,7 +45,11 @@ export class DeliveryService {
    * mailbox are refused before any data is sent.
    */
   async checkRecipient(address: string, authenticated: boolean): Promise<AcceptedRecipient> {
-    const r = await resolveRecipient(this.store.db, address);
+    let r = await resolveRecipient(this.store.db, address);
+    if ((r.kind === 'unknown' || r.kind === 'remote') && this.postmaster && (await this.isPostmaster(r.address))) {
+      const target = await resolveRecipient(this.store.db, this.postmaster);
+      if (target.kind === 'local') r = { ...target, address: r.address };
+    }
     switch (r.kind) {
       case 'invalid':
         throw new ServiceError('invalid', r.reason);
@@ -61,12 +68,20 @@ export class DeliveryService {
     return { address: r.address, accounts: r.accounts };
   }
 
+  /** postmaster@ one of our domains or our host name: RFC 5321 §4.5.1 says it must be accepted. */
+  private async isPostmaster(address: string): Promise<boolean> {
+    const at = address.lastIndexOf('@');
+    if (address.slice(0, at) !== 'postmaster') return false;
+    const domain = address.slice(at + 1);
+    return domain === this.hostname.toLowerCase() || (await resolveRecipient(this.store.db, `nobody@${domain}`)).kind !== 'remote';
+  }
+
   /**
    * Stores one copy per account reached, each with its own trace headers prepended. Resolves
    * only after every copy is durably committed; per-recipient outcomes let LMTP answer each.
    */
   async deliver(envelope: Envelope, recipients: AcceptedRecipient[], data: Buffer): Promise<RecipientOutcome[]> {
-    const queueId = randomBytes(8).toString('hex');
+    const queueId = envelope.queueId ?? randomBytes(8).toString('hex');
     const delivered = new Map<string, Promise<string>>();
     const outcomes: Promise<RecipientOutcome>[] = recipients.map(async (rcpt) => {
       try {
@@ -76,7 +91,10 @@ export class DeliveryService {
           let pending = delivered.get(a.accountId);
           if (!pending) {
             const raw = Buffer.concat([Buffer.from(this.traceHeaders(envelope, rcpt.address, queueId), 'utf8'), data]);
-            pending = this.ingest.ingest({ accountId: a.accountId, raw, role: 'inbox' }, envelope.via.startsWith('LMTP') ? 'lmtp' : 'smtp').then((r) => r.id);
+            // The size limit applies to what the client sent, not to our trace headers.
+            pending = this.ingest
+              .ingest({ accountId: a.accountId, raw, role: 'inbox', sizeForLimit: data.length }, envelope.via.startsWith('LMTP') ? 'lmtp' : 'smtp')
+              .then((r) => r.id);
             delivered.set(a.accountId, pending);
           }
           ids.push(await pending);

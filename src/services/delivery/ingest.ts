@@ -15,6 +15,8 @@ export interface IngestInput {
   role?: string;
   keywords?: string[];
   receivedAt?: number;
+  /** Bytes counted against maxMessageSize when it differs from raw.length (trace headers excluded). */
+  sizeForLimit?: number;
 }
 
 export interface IngestResult {
@@ -48,8 +50,9 @@ export class IngestService {
 
   async ingest(input: IngestInput, source = 'api'): Promise<IngestResult> {
     if (input.raw.length === 0) throw invalid('message', 'is empty');
-    if (input.raw.length > this.maxMessageSize) {
-      throw new ServiceError('tooLarge', `message is ${input.raw.length} bytes; the limit is ${this.maxMessageSize}`);
+    const size = input.sizeForLimit ?? input.raw.length;
+    if (size > this.maxMessageSize) {
+      throw new ServiceError('tooLarge', `message is ${size} bytes; the limit is ${this.maxMessageSize}`);
     }
     const keywords = normalizeKeywords(input.keywords ?? []);
     const receivedAt = input.receivedAt ?? Date.now();
