@@ -55,6 +55,14 @@ export class Store {
    * deliveries. Each runs in its own savepoint, so one failing write leaves the others intact.
    */
   async writeBatch<T>(fns: WriteFn<T>[]): Promise<PromiseSettledResult<T>[]> {
+    if (fns.length === 1) {
+      // Alone in its batch, a write needs no savepoint: its failure is the transaction's.
+      try {
+        return [{ status: 'fulfilled', value: await this.write(fns[0]) }];
+      } catch (reason) {
+        return [{ status: 'rejected', reason }];
+      }
+    }
     const trx = await this.db.startTransaction().execute();
     const results: PromiseSettledResult<T>[] = [];
     const events: ChangeEvent[] = [];

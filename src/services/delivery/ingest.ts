@@ -69,8 +69,14 @@ export class IngestService {
       throw new ServiceError('overQuota', `mailbox is full: ${account.used_bytes} of ${quota} bytes used`);
     }
 
-    const parsed = parseMessage(input.raw);
-    const blob = await this.store.blobs.put(input.raw);
+    const arrived = this.commits.expect();
+    let parsed, blob;
+    try {
+      parsed = parseMessage(input.raw);
+      blob = await this.store.blobs.put(input.raw);
+    } finally {
+      arrived();
+    }
     const row = await this.commits.submit((w) =>
       this.writer.create(w, { accountId: input.accountId, blob, raw: input.raw, parsed, mailboxIds: [mailbox.id], keywords, receivedAt, quota }),
     );

@@ -38,10 +38,9 @@ export class EmailWriter {
   constructor(private readonly store: Store) {}
 
   async create(w: WriteContext, e: NewEmail): Promise<EmailRow> {
-    const account = await repo.account(w.trx, e.accountId);
-    if (!account) throw notFound(`account ${e.accountId}`);
-    if (e.quota > 0 && account.used_bytes + e.blob.size > e.quota) {
-      throw new ServiceError('overQuota', `mailbox is full: ${account.used_bytes} of ${e.quota} bytes used, message needs ${e.blob.size}`);
+    // First, so a full mailbox costs one statement and the quota is checked under the write lock.
+    if (!(await repo.addUsageWithinQuota(w.trx, e.accountId, e.blob.size, e.quota))) {
+      throw new ServiceError('overQuota', `mailbox is full: the message needs ${e.blob.size} bytes of a ${e.quota}-byte quota`);
     }
     await repo.addBlobRef(w.trx, e.blob.id, e.blob.size);
     await this.ensureBlobFile(e.blob.id, e.raw);
@@ -96,7 +95,6 @@ export class EmailWriter {
       to: text(addrText([...p.to, ...p.cc, ...p.bcc])),
       body: text(p.searchText),
     });
-    await repo.addUsage(w.trx, e.accountId, e.blob.size);
     return { ...row, num };
   }
 

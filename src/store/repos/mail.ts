@@ -125,6 +125,13 @@ export const mailRepo = {
   unreferencedBlobs: (db: Q, limit: number) => db.selectFrom('blobs').select('id').where('refcount', '<=', 0).limit(limit).execute(),
   deleteBlobRow: (db: Q, id: string) => db.deleteFrom('blobs').where('id', '=', id).where('refcount', '<=', 0).executeTakeFirst(),
 
+  /** Adds to the account's usage only if it stays within quota (0 = unlimited); false when it would not. */
+  addUsageWithinQuota: async (db: Q, accountId: string, bytes: number, quota: number): Promise<boolean> => {
+    let q = db.updateTable('accounts').set({ used_bytes: sql`used_bytes + ${bytes}` }).where('id', '=', accountId);
+    if (quota > 0) q = q.where(sql<boolean>`used_bytes + ${bytes} <= ${quota}`);
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  },
   addUsage: (db: Q, accountId: string, bytes: number) =>
     db.updateTable('accounts').set({ used_bytes: sql`used_bytes + ${bytes}` }).where('id', '=', accountId).execute(),
   account: (db: Q, accountId: string) => db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst(),
