@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { normalizeSubject } from '../../mime/thread-keys.ts';
 import type { EmailAddress, ParsedMessage } from '../../mime/types.ts';
 import type { BlobRef } from '../../store/blobs/fs.ts';
@@ -98,13 +98,13 @@ export class EmailWriter {
     return { ...row, num };
   }
 
-  /** A blob row may have been swept to refcount 0 and its file removed between put() and this commit. */
+  /**
+   * A blob row may have been swept to refcount 0 and its file removed between put() and this
+   * commit. Checked synchronously: a stat of a just-written path is microseconds, while an async
+   * call would hold the transaction open across a thread-pool round trip.
+   */
   private async ensureBlobFile(id: string, raw: Buffer): Promise<void> {
-    try {
-      await access(this.store.blobs.pathOf(id));
-    } catch {
-      await this.store.blobs.put(raw);
-    }
+    if (!existsSync(this.store.blobs.pathOf(id))) await this.store.blobs.put(raw);
   }
 
   async setKeywords(w: WriteContext, accountId: string, email: EmailRow, keywords: string[]): Promise<void> {
