@@ -1,6 +1,6 @@
 import type { Attachment, HeaderField, MimePart, ParsedMessage } from './types.ts';
 import { decodeWords, rawValue, unfold, type RawField } from './headers.ts';
-import { parseStructure, countLines } from './structure.ts';
+import { parseStructure, countLines, plainPart } from './structure.ts';
 import { parseAddressList } from './addresses.ts';
 import { parseMessageId, parseMessageIds } from './message-ids.ts';
 import { parseDate } from './dates.ts';
@@ -39,26 +39,7 @@ function fallback(raw: Buffer, reason: string): ParsedMessage {
   } catch {
     // keep 0
   }
-  const root: MimePart = {
-    partId: '',
-    headerStart: 0,
-    headerEnd: 0,
-    bodyStart: 0,
-    bodyEnd: raw.length,
-    type: 'text/plain',
-    params: {},
-    encoding: '7bit',
-    disposition: null,
-    dispositionParams: {},
-    filename: null,
-    contentId: null,
-    contentDescription: null,
-    contentLanguage: null,
-    contentLocation: null,
-    contentMd5: null,
-    lines,
-    children: [],
-  };
+  const root = plainPart('', 0, 0, raw.length, 'text/plain', lines);
   return { ...emptyMessage(root), parseError: reason };
 }
 

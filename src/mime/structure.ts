@@ -59,6 +59,30 @@ export function countLines(raw: Buffer, start: number, end: number): number {
   return n;
 }
 
+/** A part with no content headers applied yet: the RFC 2045 defaults. */
+export function plainPart(partId: string, headerStart: number, headerEnd: number, bodyEnd: number, type: string, lines: number): MimePart {
+  return {
+    partId,
+    headerStart,
+    headerEnd,
+    bodyStart: headerEnd,
+    bodyEnd,
+    type,
+    params: {},
+    encoding: '7bit',
+    disposition: null,
+    dispositionParams: {},
+    filename: null,
+    contentId: null,
+    contentDescription: null,
+    contentLanguage: null,
+    contentLocation: null,
+    contentMd5: null,
+    lines,
+    children: [],
+  };
+}
+
 function buildPart(
   ctx: Ctx,
   start: number,
@@ -71,26 +95,7 @@ function buildPart(
   const raw = ctx.raw;
   const hb = scanHeaders(raw, start, end);
   if (hb.error) fail(ctx, hb.error);
-  const part: MimePart = {
-    partId,
-    headerStart: start,
-    headerEnd: hb.headerEnd,
-    bodyStart: hb.headerEnd,
-    bodyEnd: end,
-    type: defaultType,
-    params: {},
-    encoding: '7bit',
-    disposition: null,
-    dispositionParams: {},
-    filename: null,
-    contentId: null,
-    contentDescription: null,
-    contentLanguage: null,
-    contentLocation: null,
-    contentMd5: null,
-    lines: countLines(raw, hb.headerEnd, end),
-    children: [],
-  };
+  const part = plainPart(partId, start, hb.headerEnd, end, defaultType, countLines(raw, hb.headerEnd, end));
   applyContentHeaders(raw, part, hb.fields, defaultType);
 
   if (part.type.startsWith('multipart/')) {

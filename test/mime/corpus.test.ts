@@ -1,22 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMessage, findPart, listPartIds } from '../../src/mime/parse.ts';
 import type { ParsedMessage } from '../../src/mime/types.ts';
 import { checkOffsets } from './helpers.ts';
+import { CORPUS_DIR, corpusFiles } from '../helpers/corpus.ts';
 
-const CORPUS = '/work/shared/corpus/messages';
-
-function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listFiles(p));
-    else if (entry.isFile()) out.push(p);
-  }
-  return out.sort();
-}
+const CORPUS = CORPUS_DIR;
+const listFiles = corpusFiles;
 
 const parsed = new Map<string, ParsedMessage>();
 function parseFile(rel: string): ParsedMessage {
