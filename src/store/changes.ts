@@ -12,6 +12,7 @@ export type Trx = Transaction<Tables>;
 export class WriteContext {
   private readonly modseqs = new Map<string, number>();
   private readonly events = new Map<string, ChangeEvent>();
+  private readonly deferred: ((trx: Trx) => Promise<void>)[] = [];
 
   constructor(readonly trx: Trx) {}
 
@@ -41,6 +42,20 @@ export class WriteContext {
     if (!existing) event.changes.push({ type, id, op });
     else if (op === 'd') existing.op = 'd';
     return modseq;
+  }
+
+  /**
+   * Work to run after this write succeeded, outside its savepoint, just before commit. Full-text
+   * inserts go here: FTS5 flushes its pending terms at every savepoint release, so indexing
+   * inside per-write savepoints made one tiny index segment per message.
+   */
+  defer(fn: (trx: Trx) => Promise<void>): void {
+    this.deferred.push(fn);
+  }
+
+  /** Runs the deferred work on the enclosing transaction (the savepoint is gone by then). */
+  async runDeferred(trx: Trx): Promise<void> {
+    for (const fn of this.deferred.splice(0)) await fn(trx);
   }
 
   /** Writes the change rows; called once just before commit. */

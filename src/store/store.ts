@@ -44,6 +44,7 @@ export class Store {
     const { value, events } = await this.db.transaction().execute(async (trx) => {
       const ctx = new WriteContext(trx);
       const value = await fn(ctx);
+      await ctx.runDeferred(trx);
       return { value, events: await ctx.flush() };
     });
     this.publish(events);
@@ -66,6 +67,7 @@ export class Store {
     const trx = await this.db.startTransaction().execute();
     const results: PromiseSettledResult<T>[] = [];
     const events: ChangeEvent[] = [];
+    const succeeded: WriteContext[] = [];
     try {
       for (let i = 0; i < fns.length; i++) {
         const name = `w${i}`;
@@ -75,12 +77,14 @@ export class Store {
           const value = await fns[i](ctx);
           events.push(...(await ctx.flush()));
           await sp.releaseSavepoint(name).execute();
+          succeeded.push(ctx);
           results.push({ status: 'fulfilled', value });
         } catch (reason) {
           await sp.rollbackToSavepoint(name).execute();
           results.push({ status: 'rejected', reason });
         }
       }
+      for (const ctx of succeeded) await ctx.runDeferred(trx);
       await trx.commit().execute();
     } catch (err) {
       await trx.rollback().execute().catch(() => undefined);

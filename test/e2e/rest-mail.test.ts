@@ -145,6 +145,10 @@ test('search: words, fields, dates, flags and attachments', async () => {
   assert.deepEqual(await q('q=zebra&unseen=true'), ['Invoice for October']);
   assert.deepEqual(await q('q=quarterly&hasAttachment=true'), ['Rapport été']);
   assert.deepEqual(await q('q=zebra&mailbox=archive'), []);
+  assert.deepEqual(await q('q=zebra&mailbox=inbox'), ['Lunch', 'Invoice for October']);
+  assert.equal((await json(await server.api(`${base}/search?q=zebra&mailbox=inbox&unseen=true`))).total, 1);
+  assert.ok((await q('flagged=true')).includes('Rapport été'));
+  assert.ok(!(await q('flagged=true')).includes('Lunch'));
   assert.equal((await server.api(`${base}/search?after=yesterday`)).status, 400);
   assert.equal((await server.api(`${base}/search?q=zebra&bogus=1`)).status, 400);
 });

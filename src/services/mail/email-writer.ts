@@ -87,14 +87,14 @@ export class EmailWriter {
       await repo.insertMembership(w.trx, { email_id: id, mailbox_id: mailboxId, account_id: e.accountId, uid, modseq, received_at: e.receivedAt });
       await w.record(e.accountId, 'Mailbox', mailboxId, 'u');
     }
-    await this.store.search.add(w.trx, {
+    w.defer((trx) => this.store.search.add(trx, {
       num,
       accountId: e.accountId,
       subject: text(p.subject ?? ''),
       from: text(addrText([...p.from, ...p.sender])),
       to: text(addrText([...p.to, ...p.cc, ...p.bcc])),
       body: text(p.searchText),
-    });
+    }));
     return { ...row, num };
   }
 

@@ -157,7 +157,7 @@ export const mailRepo = {
           eb.or([eb('em.received_at', cmp, c.receivedAt), eb.and([eb('em.received_at', '=', c.receivedAt), eb('em.email_id', cmp, c.id)])]),
         );
       }
-      return applyEmailFilter(q, filter).execute();
+      return applyEmailFilter(q, filter, true).execute();
     }
     let q = db
       .selectFrom('emails')
@@ -175,11 +175,27 @@ export const mailRepo = {
     return applyEmailFilter(q, filter).execute();
   },
 
+  /**
+   * With a text match the count starts from the matches (already scoped to the account) and
+   * checks mailbox membership per match; scanning the account or mailbox instead cost seconds
+   * at 100k messages.
+   */
   countEmails: async (db: Q, filter: EmailFilter): Promise<number> => {
-    const base = filter.mailboxId
-      ? db.selectFrom('email_mailboxes as em').innerJoin('emails', 'emails.id', 'em.email_id').where('em.mailbox_id', '=', filter.mailboxId)
-      : db.selectFrom('emails').where('emails.account_id', '=', filter.accountId);
-    const row = await applyEmailFilter(base.select((eb) => eb.fn.countAll<number>().as('n')), filter).executeTakeFirstOrThrow();
+    let base;
+    if (filter.textMatch) {
+      base = db.selectFrom('emails').where(sql<boolean>`emails.num IN (${filter.textMatch})`);
+      if (filter.mailboxId) {
+        const mailboxId = filter.mailboxId;
+        base = base.where((eb) =>
+          eb.exists(eb.selectFrom('email_mailboxes as em').select(sql`1`.as('one')).whereRef('em.email_id', '=', 'emails.id').where('em.mailbox_id', '=', mailboxId)),
+        );
+      }
+    } else if (filter.mailboxId) {
+      base = db.selectFrom('email_mailboxes as em').innerJoin('emails', 'emails.id', 'em.email_id').where('em.mailbox_id', '=', filter.mailboxId);
+    } else {
+      base = db.selectFrom('emails').where('emails.account_id', '=', filter.accountId);
+    }
+    const row = await applyEmailFilter(base.select((eb) => eb.fn.countAll<number>().as('n')), { ...filter, textMatch: null }).executeTakeFirstOrThrow();
     return Number((row as { n: number }).n);
   },
 
@@ -191,14 +207,17 @@ export const mailRepo = {
 };
 
 // The filter conditions shared by list and count; kept generic over the query shape.
-function applyEmailFilter<T extends { where: (...args: any[]) => T }>(q: T, f: EmailFilter): T {
+function applyEmailFilter<T extends { where: (...args: any[]) => T }>(q: T, f: EmailFilter, walkingMailbox = false): T {
   let out = q;
-  if (f.textMatch) out = out.where(sql<boolean>`emails.num IN (${f.textMatch})`);
+  // Walking a mailbox, unary plus keeps the planner from using the match list as an index key
+  // inside the walk (a nested loop over every match for every message: seconds at 100k).
+  if (f.textMatch) out = out.where(walkingMailbox ? sql<boolean>`+emails.num IN (${f.textMatch})` : sql<boolean>`emails.num IN (${f.textMatch})`);
   if (f.after !== undefined) out = out.where('emails.received_at', '>=', f.after);
   if (f.before !== undefined) out = out.where('emails.received_at', '<', f.before);
-  if (f.unseen !== undefined) out = out.where('emails.seen', '=', f.unseen ? 0 : 1);
-  if (f.flagged !== undefined) out = out.where('emails.flagged', '=', f.flagged ? 1 : 0);
-  if (f.hasAttachment !== undefined) out = out.where('emails.has_attachment', '=', f.hasAttachment ? 1 : 0);
+  // Literals, not parameters: only a literal lets SQLite match the partial indexes on seen/flagged.
+  if (f.unseen !== undefined) out = out.where(f.unseen ? sql<boolean>`emails.seen = 0` : sql<boolean>`emails.seen = 1`);
+  if (f.flagged !== undefined) out = out.where(f.flagged ? sql<boolean>`emails.flagged = 1` : sql<boolean>`emails.flagged = 0`);
+  if (f.hasAttachment !== undefined) out = out.where(f.hasAttachment ? sql<boolean>`emails.has_attachment = 1` : sql<boolean>`emails.has_attachment = 0`);
   if (f.threadId !== undefined) out = out.where('emails.thread_id', '=', f.threadId);
   return out;
 }
