@@ -98,3 +98,20 @@ test('update stream: another user\'s stream sees nothing; bad Last-Event-ID is r
   const bad = await server.api(`/api/v1/users/${alice.id}/updates`, { headers: { 'last-event-id': 'abc' } });
   assert.equal(bad.status, 400);
 });
+
+test('shutting down ends open update streams instead of waiting on them', async () => {
+  const own = (await startTestServer())!;
+  const u = await createUser(own, 'carol');
+  const res = await own.api(`/api/v1/users/${u.id}/updates`);
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  await reader.read();
+  const started = Date.now();
+  await own.stop();
+  assert.ok(Date.now() - started < 5000, `stop took ${Date.now() - started} ms`);
+  // The stream ends cleanly from the client's side too.
+  for (;;) {
+    const { done } = await reader.read();
+    if (done) break;
+  }
+});

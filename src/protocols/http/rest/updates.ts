@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { Type } from '@sinclair/typebox';
 import type { ChangeEvent } from '../../../store/bus.ts';
 import { invalid } from '../../../services/errors.ts';
@@ -8,6 +9,12 @@ import { errors, UserParam } from './schemas.ts';
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 export function updateRoutes(app: App, { services, auth }: RouteDeps): void {
+  // Open streams never go idle, so shutdown would wait on them forever: end them first.
+  const open = new Set<ServerResponse>();
+  app.addHook('preClose', async () => {
+    for (const res of open) res.end();
+  });
+
   app.get(
     '/users/:user/updates',
     {
@@ -56,7 +63,9 @@ export function updateRoutes(app: App, { services, auth }: RouteDeps): void {
       // Subscribe before catching up, so nothing committed in between is missed.
       const unsubscribe = services.changes.subscribe(accountId, (ev) => (catchingUp ? pending.push(ev) : send(ev)));
       const ping = setInterval(() => write(': ping\n\n'), (req.query.ping ?? 25) * 1000);
+      open.add(raw);
       raw.on('close', () => {
+        open.delete(raw);
         unsubscribe();
         clearInterval(ping);
       });
