@@ -161,6 +161,21 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       assert.equal((await d.getUser(q.id)).quota.used, 0);
     });
 
+    it('a delivery refused inside its transaction leaves no blob file behind', async (s) => {
+      const d = s.services.directory;
+      const r = await d.createUser({ username: 'rita', password: 'password123', address: 'rita@contract.test', quota: 1500 });
+      const rAcc = (await d.accountOfUser(r.id)).accountId;
+      // Each fits alone, so both pass the early check; only one fits in the transaction.
+      const raws = [0, 1].map((i) => Buffer.concat([simpleMessage({ subject: `race ${i}` }), Buffer.alloc(900, 'abcdefgh'.charAt(i))]));
+      const results = await Promise.allSettled(raws.map((raw) => s.services.ingest.ingest({ accountId: rAcc, raw })));
+      assert.deepEqual(results.map((x) => x.status).sort(), ['fulfilled', 'rejected']);
+      const failedRaw = raws[results.findIndex((x) => x.status === 'rejected')];
+      const { FsBlobStore } = await import('../../src/store/blobs/fs.ts');
+      assert.ok(!existsSync(s.store.blobs.pathOf(FsBlobStore.hash(failedRaw))), 'the refused message left its blob behind');
+      const storedRaw = raws[results.findIndex((x) => x.status === 'fulfilled')];
+      assert.ok(existsSync(s.store.blobs.pathOf(FsBlobStore.hash(storedRaw))));
+    });
+
     it('unique names hold on every backend', async (s) => {
       await assert.rejects(s.services.directory.createUser({ username: 'carl', password: 'password123', address: 'carl2@contract.test' }), /already exists/);
       await assert.rejects(s.services.directory.createDomain({ name: 'contract.test' }), /already exists/);

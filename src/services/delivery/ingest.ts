@@ -77,9 +77,15 @@ export class IngestService {
     } finally {
       arrived();
     }
-    const row = await this.commits.submit((w) =>
-      this.writer.create(w, { accountId: input.accountId, blob, raw: input.raw, parsed, mailboxIds: [mailbox.id], keywords, receivedAt, quota }),
-    );
+    let row;
+    try {
+      row = await this.commits.submit((w) =>
+        this.writer.create(w, { accountId: input.accountId, blob, raw: input.raw, parsed, mailboxIds: [mailbox.id], keywords, receivedAt, quota }),
+      );
+    } catch (err) {
+      await this.writer.discardIfUnused(blob).catch(() => undefined);
+      throw err;
+    }
     this.metrics?.onIngest(source, input.raw.length);
     return { id: row.id, threadId: row.thread_id, mailboxId: mailbox.id, size: row.size, blobId: row.blob_id };
   }

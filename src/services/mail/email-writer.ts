@@ -177,6 +177,16 @@ export class EmailWriter {
    * one transaction, so an ingest of the same bytes either sees the row survive (refcount > 0)
    * or recreates the file itself (ensureBlobFile).
    */
+  /**
+   * After a failed ingest: its blob file was written but may be referenced by nothing. Recorded
+   * as an unreferenced row and collected the usual way, so a concurrent ingest of the same bytes
+   * is protected exactly as in collectGarbage().
+   */
+  async discardIfUnused(blob: BlobRef): Promise<void> {
+    await this.store.write(async (w) => repo.addUnreferencedBlob(w.trx, blob.id, blob.size));
+    await this.collectGarbage();
+  }
+
   async collectGarbage(): Promise<number> {
     let removed = 0;
     for (;;) {
