@@ -22,7 +22,9 @@ const JSON_BODY_LIMIT = 1024 * 1024;
 /** The HTTP API on the main port: REST now, JMAP and the compat surfaces later. */
 export async function buildHttpApp(ctx: ListenerContext): Promise<App> {
   const app = Fastify({
-    loggerInstance: ctx.logger.child({ listener: 'http' }) as FastifyBaseLogger,
+    // Fastify's own info lines ("Server listening at …" per interface) duplicate ours: at the
+    // info level keep only its warnings and errors; debug and trace still show everything.
+    loggerInstance: ctx.logger.child({ listener: 'http' }, { level: ctx.logger.level === 'info' ? 'warn' : ctx.logger.level }) as FastifyBaseLogger,
     // Per-request lines would drown the mail logs; metrics carry request counts and latency.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: JSON_BODY_LIMIT,
