@@ -143,38 +143,18 @@ export const mailRepo = {
    * (received_at, id). Scoped to a mailbox it walks email_mailboxes' (mailbox, received_at) index.
    */
   listEmails: (db: Q, filter: EmailFilter, opts: { limit: number; order: 'asc' | 'desc'; cursor?: ListCursor }) => {
-    const cmp = opts.order === 'desc' ? '<' : '>';
-    if (filter.mailboxId) {
-      let q = db
-        .selectFrom('email_mailboxes as em')
-        .innerJoin('emails', 'emails.id', 'em.email_id')
-        .selectAll('emails')
-        .where('em.mailbox_id', '=', filter.mailboxId)
-        .orderBy('em.received_at', opts.order)
-        .orderBy('em.email_id', opts.order)
-        .limit(opts.limit);
-      if (opts.cursor) {
-        const c = opts.cursor;
-        q = q.where((eb) =>
-          eb.or([eb('em.received_at', cmp, c.receivedAt), eb.and([eb('em.received_at', '=', c.receivedAt), eb('em.email_id', cmp, c.id)])]),
-        );
-      }
-      return applyEmailFilter(q, filter, true).execute();
-    }
-    let q = db
-      .selectFrom('emails')
-      .selectAll('emails')
-      .where('emails.account_id', '=', filter.accountId)
-      .orderBy('emails.received_at', opts.order)
-      .orderBy('emails.id', opts.order)
-      .limit(opts.limit);
+    const walkingMailbox = filter.mailboxId !== undefined;
+    const [time, id] = walkingMailbox ? (['em.received_at', 'em.email_id'] as const) : (['emails.received_at', 'emails.id'] as const);
+    let q = walkingMailbox
+      ? db.selectFrom('email_mailboxes as em').innerJoin('emails', 'emails.id', 'em.email_id').selectAll('emails').where('em.mailbox_id', '=', filter.mailboxId!)
+      : db.selectFrom('emails').selectAll('emails').where('emails.account_id', '=', filter.accountId);
+    q = q.orderBy(time, opts.order).orderBy(id, opts.order).limit(opts.limit);
     if (opts.cursor) {
       const c = opts.cursor;
-      q = q.where((eb) =>
-        eb.or([eb('emails.received_at', cmp, c.receivedAt), eb.and([eb('emails.received_at', '=', c.receivedAt), eb('emails.id', cmp, c.id)])]),
-      );
+      const cmp = sql.raw(opts.order === 'desc' ? '<' : '>');
+      q = q.where(sql<boolean>`(${sql.ref(time)} ${cmp} ${c.receivedAt} OR (${sql.ref(time)} = ${c.receivedAt} AND ${sql.ref(id)} ${cmp} ${c.id}))`);
     }
-    return applyEmailFilter(q, filter).execute();
+    return applyEmailFilter(q, filter, walkingMailbox).execute();
   },
 
   /**
