@@ -1,9 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../app.ts';
-import { errors, Nullable, UserParam } from './schemas.ts';
+import { errors, MailboxParams, Nullable, UserParam } from './schemas.ts';
 
 const MailboxRef = Type.Ref('Mailbox');
-const Params = Type.Object({ user: UserParam, mailbox: Type.String({ minLength: 1, maxLength: 64, description: 'Mailbox id, or a role such as `inbox`' }) });
 
 const Body = {
   name: Type.String({ minLength: 1, maxLength: 255 }),
@@ -55,7 +54,7 @@ export function mailboxRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.get(
     '/users/:user/mailboxes/:mailbox',
-    { schema: { tags, summary: 'Get a mailbox', params: Params, response: { 200: MailboxRef, ...errors(401, 404) } } },
+    { schema: { tags, summary: 'Get a mailbox', params: MailboxParams, response: { 200: MailboxRef, ...errors(401, 404) } } },
     async (req) => {
       const { accountId } = await auth.account(req, req.params.user);
       return services.mailboxes.get(accountId, await services.mailboxes.resolve(accountId, req.params.mailbox));
@@ -68,7 +67,7 @@ export function mailboxRoutes(app: App, { services, auth }: RouteDeps): void {
       schema: {
         tags,
         summary: 'Rename, move (parentId), subscribe or reorder a mailbox',
-        params: Params,
+        params: MailboxParams,
         body: Type.Object(
           { name: Type.Optional(Body.name), parentId: Type.Optional(Body.parentId), subscribed: Type.Optional(Body.subscribed), sortOrder: Type.Optional(Body.sortOrder), role: Type.Optional(Body.role) },
           { additionalProperties: false },
@@ -88,7 +87,7 @@ export function mailboxRoutes(app: App, { services, auth }: RouteDeps): void {
       schema: {
         tags,
         summary: 'Delete a mailbox; messages only in it are deleted, others just leave it',
-        params: Params,
+        params: MailboxParams,
         response: { 204: Type.Null(), ...errors(400, 401, 404, 409) },
       },
     },

@@ -3,12 +3,11 @@ import { Type } from '@sinclair/typebox';
 import { invalid } from '../../../services/errors.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { contentDisposition } from './content-disposition.ts';
-import { errors, Page, PageQuery, UserParam } from './schemas.ts';
+import { errors, MailboxParams, Page, PageQuery, UserParam } from './schemas.ts';
 
 const Summary = Type.Ref('MessageSummary');
 const Detail = Type.Ref('MessageDetail');
 const MessageParams = Type.Object({ user: UserParam, message: Type.String({ minLength: 1, maxLength: 64, description: 'Message id' }) });
-const MailboxParams = Type.Object({ user: UserParam, mailbox: Type.String({ minLength: 1, maxLength: 64, description: 'Mailbox id, or a role such as `inbox`' }) });
 // Binary bodies are documented as strings in OpenAPI but sent as streams or buffers.
 const Binary = Type.Unsafe<Buffer | Readable>({ type: 'string', contentEncoding: 'binary' });
 const Keyword = Type.String({ minLength: 1, maxLength: 100 });

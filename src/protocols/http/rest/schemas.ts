@@ -163,3 +163,6 @@ export const SHARED_SCHEMAS = [
 
 export const UserParam = Type.String({ minLength: 1, maxLength: 320, description: 'A user id, or `me` for the authenticated user' });
 export const IdParam = (what: string) => Type.String({ minLength: 1, maxLength: 64, description: `${what} id` });
+
+/** `{user}/mailboxes/{mailbox}`: the mailbox by id or by role. */
+export const MailboxParams = Type.Object({ user: UserParam, mailbox: Type.String({ minLength: 1, maxLength: 64, description: 'Mailbox id, or a role such as `inbox`' }) });
