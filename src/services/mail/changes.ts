@@ -10,6 +10,15 @@ export interface ChangeBatch {
   truncated: boolean;
 }
 
+export interface ObjectChanges {
+  oldState: number;
+  newState: number;
+  hasMoreChanges: boolean;
+  created: string[];
+  updated: string[];
+  destroyed: string[];
+}
+
 /**
  * The read side of the change log: what changed in an account since a modseq, and live
  * notifications after that. Feeds REST's update stream now, JMAP and IMAP later.
@@ -41,6 +50,42 @@ export class ChangeFeed {
     // A page cut inside one modseq would lose its tail: drop the partial last group.
     if (rows.length === limit && events.length > 1) events.pop();
     return { modseq: events.length ? events[events.length - 1].modseq : modseq, events, truncated: false };
+  }
+
+  /**
+   * JMAP-style changes of one object type since a modseq (RFC 8620 §5.2): ids created, updated
+   * and destroyed, each at most once. Returns null when the log no longer reaches back that far
+   * (the caller answers cannotCalculateChanges).
+   */
+  async changesOf(accountId: string, type: string, since: number, maxChanges: number): Promise<ObjectChanges | null> {
+    const batch = await this.since(accountId, since, 100_000);
+    if (batch.truncated) return null;
+    const current = await this.current(accountId);
+    // Net effect per id over the window: created-then-destroyed is 'gone' (never reported).
+    const net = new Map<string, 'c' | 'u' | 'd' | 'gone'>();
+    let reached = since;
+    let hasMore = false;
+    for (const ev of batch.events) {
+      const mine = ev.changes.filter((c) => c.type === type);
+      const fresh = mine.filter((c) => !net.has(c.id)).length;
+      if (net.size > 0 && net.size + fresh > maxChanges) {
+        hasMore = true;
+        break;
+      }
+      for (const c of mine) {
+        const prev = net.get(c.id);
+        if (prev === undefined || prev === 'u') net.set(c.id, c.op);
+        else if (prev === 'c' && c.op === 'd') net.set(c.id, 'gone');
+      }
+      reached = ev.modseq;
+    }
+    const out: ObjectChanges = { oldState: since, newState: hasMore ? reached : current, hasMoreChanges: hasMore, created: [], updated: [], destroyed: [] };
+    for (const [id, op] of net) {
+      if (op === 'c') out.created.push(id);
+      else if (op === 'u') out.updated.push(id);
+      else if (op === 'd') out.destroyed.push(id);
+    }
+    return out;
   }
 
   subscribe(accountId: string, listener: (event: ChangeEvent) => void): () => void {

@@ -75,6 +75,12 @@ export class MailboxService {
     return mailboxView(row, rows);
   }
 
+  /** Distinct threads and unread threads per mailbox id. */
+  async threadCounts(accountId: string): Promise<Map<string, { threads: number; unread: number }>> {
+    const rows = await repo.threadCounts(this.store.db, accountId);
+    return new Map(rows.map((r) => [r.mailbox_id, { threads: Number(r.threads), unread: Number(r.unread) }]));
+  }
+
   /** A mailbox named by id or by role (`inbox`, `sent`…), for routes where either is handy. */
   async resolve(accountId: string, ref: string): Promise<string> {
     const byId = await repo.mailbox(this.store.db, accountId, ref);

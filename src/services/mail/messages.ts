@@ -4,7 +4,7 @@ import { parseMessage } from '../../mime/parse.ts';
 import { findPart } from '../../mime/structure.ts';
 import type { Attachment, MimePart } from '../../mime/types.ts';
 import type { EmailRow } from '../../store/db/schema.ts';
-import { mailRepo as repo, type EmailFilter, type ListCursor } from '../../store/repos/mail.ts';
+import { mailRepo as repo, type EmailFilter, type EmailSortColumn, type ListCursor } from '../../store/repos/mail.ts';
 import type { TextQuery } from '../../store/search/types.ts';
 import type { Store } from '../../store/store.ts';
 import { invalid, notFound } from '../errors.ts';
@@ -37,6 +37,11 @@ export interface MessagePatch {
   addMailboxIds?: string[];
   removeMailboxIds?: string[];
 }
+
+/** What JMAP's Email/query filter conditions map to. */
+export type EmailQuery = Omit<EmailFilter, 'accountId' | 'textMatch'> & TextQuery;
+
+export type EmailRecord = EmailRow & { mailboxIds: string[] };
 
 const isCursor = (v: unknown): v is ListCursor =>
   typeof v === 'object' && v !== null && typeof (v as ListCursor).receivedAt === 'number' && typeof (v as ListCursor).id === 'string';
@@ -149,6 +154,37 @@ export class MessageService {
     if (rows.length === 0) throw notFound(`thread ${threadId}`);
     const boxes = await this.summaries(rows);
     return { id: threadId, messages: rows.map((r) => messageSummary(r, boxes.get(r.id) ?? [])) };
+  }
+
+  /** Stored emails with their memberships, for faces that render their own views (JMAP). Missing ids are left out. */
+  async records(accountId: string, ids: string[]): Promise<EmailRecord[]> {
+    const rows = await repo.emailsByIds(this.store.db, accountId, ids);
+    const boxes = await this.summaries(rows);
+    return rows.map((row) => ({ ...row, mailboxIds: boxes.get(row.id) ?? [] }));
+  }
+
+  /** The raw bytes of a stored message. */
+  async rawBytes(blobId: string): Promise<Buffer> {
+    return this.store.blobs.get(blobId);
+  }
+
+  /** One window of ids in sort order plus the total (JMAP Email/query). */
+  async queryIds(accountId: string, query: EmailQuery, sort: { column: EmailSortColumn; asc: boolean }[], position: number, limit: number): Promise<{ ids: string[]; total: number }> {
+    const textMatch = this.store.search.matching(accountId, query);
+    const filter: EmailFilter = { ...query, accountId, textMatch };
+    const [ids, total] = await Promise.all([
+      repo.queryEmailIds(this.store.db, filter, sort, position, limit),
+      repo.countEmails(this.store.db, filter),
+    ]);
+    return { ids, total };
+  }
+
+  /** Email ids of each thread, oldest first. */
+  async threadMembers(accountId: string, threadIds: string[]): Promise<Map<string, string[]>> {
+    const rows = await repo.threadEmailIds(this.store.db, accountId, threadIds);
+    const out = new Map<string, string[]>();
+    for (const r of rows) out.set(r.thread_id, [...(out.get(r.thread_id) ?? []), r.id]);
+    return out;
   }
 
   async update(accountId: string, id: string, patch: MessagePatch): Promise<MessageDetail> {

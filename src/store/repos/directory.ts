@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { AddressRow, DomainRow, MappingRow, PrincipalRow } from '../db/schema.ts';
 import type { Trx } from '../changes.ts';
+import { escapeLike } from './like.ts';
 
 type Q = Db | Trx;
 
@@ -96,9 +97,6 @@ export const directoryRepo = {
   deleteMapping: (db: Q, id: string) => db.deleteFrom('mappings').where('id', '=', id).execute(),
 };
 
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => '\\' + c);
-}
 
 /** Case-insensitive substring match with an explicit escape character, identical on both backends. */
 function contains(column: string, query: string) {

@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { EmailMailboxRow, EmailRow, MailboxRow } from '../db/schema.ts';
 import type { Trx } from '../changes.ts';
+import { escapeLike } from './like.ts';
 
 type Q = Db | Trx;
 
@@ -20,7 +21,14 @@ export interface EmailFilter {
   flagged?: boolean;
   hasAttachment?: boolean;
   threadId?: string;
+  notInMailboxIds?: string[];
+  minSize?: number;
+  maxSize?: number;
+  hasKeywords?: string[];
+  notKeywords?: string[];
 }
+
+export type EmailSortColumn = 'received_at' | 'sent_at' | 'size' | 'subject_norm' | 'from_json' | 'to_json';
 
 /** Queries for mailboxes, emails and their memberships. Rules live in services/mail. */
 export const mailRepo = {
@@ -157,6 +165,39 @@ export const mailRepo = {
     return applyEmailFilter(q, filter, walkingMailbox).execute();
   },
 
+  /** Ids of matching emails in a sort order, by offset (JMAP Email/query positions). */
+  queryEmailIds: async (db: Q, filter: EmailFilter, sort: { column: EmailSortColumn; asc: boolean }[], offset: number, limit: number): Promise<string[]> => {
+    const walkingMailbox = filter.mailboxId !== undefined;
+    let q = walkingMailbox
+      ? db.selectFrom('email_mailboxes as em').innerJoin('emails', 'emails.id', 'em.email_id').select('emails.id').where('em.mailbox_id', '=', filter.mailboxId!)
+      : db.selectFrom('emails').select('emails.id').where('emails.account_id', '=', filter.accountId);
+    for (const s of sort) {
+      // In a mailbox walk, receivedAt sorts by the membership copy so the mailbox index serves it.
+      const col = walkingMailbox && s.column === 'received_at' ? 'em.received_at' : (`emails.${s.column}` as const);
+      q = q.orderBy(col, s.asc ? 'asc' : 'desc');
+    }
+    q = q.orderBy('emails.id', sort[0]?.asc ? 'asc' : 'desc').offset(offset).limit(limit);
+    return (await applyEmailFilter(q, filter, walkingMailbox).execute()).map((r) => r.id);
+  },
+
+  emailsByIds: (db: Q, accountId: string, ids: string[]) =>
+    ids.length === 0 ? Promise.resolve([] as EmailRow[]) : db.selectFrom('emails').selectAll().where('account_id', '=', accountId).where('id', 'in', ids).execute(),
+  threadEmailIds: (db: Q, accountId: string, threadIds: string[]) =>
+    threadIds.length === 0
+      ? Promise.resolve([] as { id: string; thread_id: string }[])
+      : db.selectFrom('emails').select(['id', 'thread_id']).where('account_id', '=', accountId).where('thread_id', 'in', threadIds).orderBy('received_at').orderBy('id').execute(),
+  /** Distinct threads and unread threads per mailbox (JMAP Mailbox totalThreads/unreadThreads). */
+  threadCounts: (db: Q, accountId: string) =>
+    db
+      .selectFrom('email_mailboxes as em')
+      .innerJoin('emails', 'emails.id', 'em.email_id')
+      .select(['em.mailbox_id'])
+      .select(sql<number>`count(DISTINCT emails.thread_id)`.as('threads'))
+      .select(sql<number>`count(DISTINCT CASE WHEN emails.seen = 0 THEN emails.thread_id END)`.as('unread'))
+      .where('em.account_id', '=', accountId)
+      .groupBy('em.mailbox_id')
+      .execute(),
+
   /**
    * With a text match the count starts from the matches (already scoped to the account) and
    * checks mailbox membership per match; scanning the account or mailbox instead cost seconds
@@ -188,6 +229,7 @@ export const mailRepo = {
   pruneChanges: (db: Q, before: number) => db.deleteFrom('changes').where('created_at', '<', before).executeTakeFirst(),
 };
 
+
 // The filter conditions shared by list and count; kept generic over the query shape.
 function applyEmailFilter<T extends { where: (...args: any[]) => T }>(q: T, f: EmailFilter, walkingMailbox = false): T {
   let out = q;
@@ -201,5 +243,13 @@ function applyEmailFilter<T extends { where: (...args: any[]) => T }>(q: T, f: E
   if (f.flagged !== undefined) out = out.where(f.flagged ? sql<boolean>`emails.flagged = 1` : sql<boolean>`emails.flagged = 0`);
   if (f.hasAttachment !== undefined) out = out.where(f.hasAttachment ? sql<boolean>`emails.has_attachment = 1` : sql<boolean>`emails.has_attachment = 0`);
   if (f.threadId !== undefined) out = out.where('emails.thread_id', '=', f.threadId);
+  if (f.minSize !== undefined) out = out.where('emails.size', '>=', f.minSize);
+  if (f.maxSize !== undefined) out = out.where('emails.size', '<', f.maxSize);
+  for (const m of f.notInMailboxIds ?? []) {
+    out = out.where(sql<boolean>`NOT EXISTS (SELECT 1 FROM email_mailboxes x WHERE x.email_id = emails.id AND x.mailbox_id = ${m})`);
+  }
+  // Keywords are validated atoms without quotes, so the JSON text can be matched directly.
+  for (const k of f.hasKeywords ?? []) out = out.where(sql<boolean>`emails.keywords LIKE ${`%"${escapeLike(k)}"%`} ESCAPE '\\'`);
+  for (const k of f.notKeywords ?? []) out = out.where(sql<boolean>`emails.keywords NOT LIKE ${`%"${escapeLike(k)}"%`} ESCAPE '\\'`);
   return out;
 }
