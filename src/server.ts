@@ -21,6 +21,8 @@ export interface RunningServer {
 }
 
 const HOUSEKEEPING_INTERVAL_MS = 60 * 60 * 1000;
+// Uploads nothing imported are dropped after a day (RFC 8620 §6.1 asks for at least an hour).
+const UPLOAD_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** Composition root: config → store → services → listeners (DESIGN.md §1). */
 export async function startServer(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningServer> {
@@ -45,6 +47,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     const housekeeping = setInterval(() => {
       void services.changes.compact(config.changeLogRetentionDays).catch((err) => logger.warn({ err }, 'change log compaction failed'));
       void services.tokens.pruneExpired().catch((err) => logger.warn({ err }, 'token pruning failed'));
+      void services.blobs.pruneUploads(UPLOAD_TTL_MS).catch((err) => logger.warn({ err }, 'upload pruning failed'));
     }, HOUSEKEEPING_INTERVAL_MS);
     housekeeping.unref();
 

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import type { Store } from '../store/store.ts';
 import { TokenService } from './auth/tokens.ts';
+import { BlobService } from './blobs/blobs.ts';
 import { DeliveryService } from './delivery/delivery.ts';
 import { IngestService, type IngestMetrics } from './delivery/ingest.ts';
 import { DirectoryService } from './directory/directory.ts';
@@ -17,6 +18,7 @@ export interface Services {
   ingest: IngestService;
   delivery: DeliveryService;
   tokens: TokenService;
+  blobs: BlobService;
   /** Read access to the change log and bus for live update streams. */
   changes: ChangeFeed;
 }
@@ -34,5 +36,6 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     delivery: new DeliveryService(store, ingest, config.hostname, config.postmasterAddress),
     tokens: new TokenService(store, directory, config.adminToken, config.sessionTokenTtl),
     changes: new ChangeFeed(store),
+    blobs: new BlobService(store, writer, config.maxMessageSize),
   };
 }

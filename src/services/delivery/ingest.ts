@@ -12,6 +12,8 @@ export interface IngestInput {
   raw: Buffer;
   /** Target mailbox by id; when absent, the mailbox with `role` (default inbox). */
   mailboxId?: string;
+  /** Several target mailboxes at once (JMAP Email/import); takes precedence over mailboxId. */
+  mailboxIds?: string[];
   role?: string;
   keywords?: string[];
   receivedAt?: number;
@@ -57,10 +59,19 @@ export class IngestService {
     const keywords = normalizeKeywords(input.keywords ?? []);
     const receivedAt = input.receivedAt ?? Date.now();
     const db = this.store.db;
-    const mailbox = input.mailboxId
-      ? await mailRepo.mailbox(db, input.accountId, input.mailboxId)
-      : await mailRepo.mailboxByRole(db, input.accountId, input.role ?? 'inbox');
-    if (!mailbox) throw notFound(`mailbox ${input.mailboxId ?? input.role ?? 'inbox'}`);
+    let mailboxIds: string[];
+    if (input.mailboxIds?.length) {
+      const own = new Set((await mailRepo.mailboxes(db, input.accountId)).map((m) => m.id));
+      const missing = input.mailboxIds.find((id) => !own.has(id));
+      if (missing) throw notFound(`mailbox ${missing}`);
+      mailboxIds = [...new Set(input.mailboxIds)];
+    } else {
+      const mailbox = input.mailboxId
+        ? await mailRepo.mailbox(db, input.accountId, input.mailboxId)
+        : await mailRepo.mailboxByRole(db, input.accountId, input.role ?? 'inbox');
+      if (!mailbox) throw notFound(`mailbox ${input.mailboxId ?? input.role ?? 'inbox'}`);
+      mailboxIds = [mailbox.id];
+    }
     const account = await mailRepo.account(db, input.accountId);
     if (!account) throw notFound(`account ${input.accountId}`);
     const principal = await directoryRepo.principalById(db, account.principal_id);
@@ -80,13 +91,13 @@ export class IngestService {
     let row;
     try {
       row = await this.commits.submit((w) =>
-        this.writer.create(w, { accountId: input.accountId, blob, raw: input.raw, parsed, mailboxIds: [mailbox.id], keywords, receivedAt, quota }),
+        this.writer.create(w, { accountId: input.accountId, blob, raw: input.raw, parsed, mailboxIds, keywords, receivedAt, quota }),
       );
     } catch (err) {
       await this.writer.discardIfUnused(blob).catch(() => undefined);
       throw err;
     }
     this.metrics?.onIngest(source, input.raw.length);
-    return { id: row.id, threadId: row.thread_id, mailboxId: mailbox.id, size: row.size, blobId: row.blob_id };
+    return { id: row.id, threadId: row.thread_id, mailboxId: mailboxIds[0], size: row.size, blobId: row.blob_id };
   }
 }

@@ -2,6 +2,7 @@ import { newId } from '../../util/ids.ts';
 import type { WriteContext } from '../../store/changes.ts';
 import type { MailboxRow } from '../../store/db/schema.ts';
 import { mailRepo as repo } from '../../store/repos/mail.ts';
+import { uploadRepo } from '../../store/repos/uploads.ts';
 import type { Store } from '../../store/store.ts';
 import { checkMailboxName } from '../directory/names.ts';
 import { conflict, invalid, notFound } from '../errors.ts';
@@ -199,6 +200,12 @@ export class MailboxService {
         for (const e of batch) await this.emails.destroy(w, accountId, e.id);
       });
     }
+    await this.store.write(async (w) => {
+      for (const u of await uploadRepo.ofAccount(w.trx, accountId)) {
+        await uploadRepo.remove(w.trx, accountId, u.blob_id);
+        await repo.dropBlobRef(w.trx, u.blob_id);
+      }
+    });
     await this.emails.collectGarbage();
   }
 }

@@ -158,6 +158,14 @@ export interface ChangeRow {
   created_at: number;
 }
 
+export interface UploadRow {
+  account_id: string;
+  blob_id: string;
+  type: string;
+  size: number;
+  created_at: number;
+}
+
 export interface Tables {
   domains: DomainRow;
   domain_aliases: DomainAliasRow;
@@ -173,4 +181,5 @@ export interface Tables {
   emails: EmailRow;
   email_mailboxes: EmailMailboxRow;
   changes: ChangeRow;
+  uploads: UploadRow;
 }
