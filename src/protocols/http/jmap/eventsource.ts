@@ -1,0 +1,57 @@
+import type { ServerResponse } from 'node:http';
+import type { MethodRegistry } from '../../jmap/types.ts';
+import { dataTypesOf } from '../../jmap/core/registry.ts';
+import type { App, RouteDeps } from '../app.ts';
+import { parseEventSourceParams } from './eventsource-params.ts';
+import { principalOf, requireUser } from './principal.ts';
+import { openStateStream } from './state-stream.ts';
+
+// A client that stops reading is dropped rather than buffered without bound; it resumes with Last-Event-ID.
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+/** GET /eventsource (RFC 8620 §7.3). */
+export function eventSourceRoutes(app: App, { auth, services }: RouteDeps, registry: MethodRegistry): void {
+  // Open streams never go idle, so shutdown would wait on them forever: end them first.
+  const open = new Set<ServerResponse>();
+  app.addHook('preClose', async () => {
+    for (const res of open) res.end();
+  });
+
+  app.get('/eventsource', { schema: { hide: true }, onRequest: requireUser(auth) }, async (req, reply) => {
+    const principal = principalOf(req);
+    const params = parseEventSourceParams(req.query as Record<string, unknown>);
+    const header = req.headers['last-event-id'];
+    // Only ids this stream sent (modseqs) mean anything; anything else is treated as a fresh start.
+    const lastEventId = typeof header === 'string' && /^\d{1,15}$/.test(header.trim()) ? Number(header.trim()) : null;
+
+    const raw = reply.raw;
+    reply.hijack();
+    raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    raw.flushHeaders();
+    open.add(raw);
+    let stop: (() => void) | undefined;
+    let closed = false;
+    raw.on('close', () => {
+      closed = true;
+      open.delete(raw);
+      stop?.();
+    });
+    try {
+      stop = await openStateStream(
+        services.changes,
+        {
+          write: (chunk) => {
+            raw.write(chunk);
+            if (raw.writableLength > MAX_BUFFERED_BYTES) raw.destroy();
+          },
+          end: () => raw.end(),
+        },
+        { ...params, accountId: principal.accountId, lastEventId, allTypes: dataTypesOf(registry) },
+      );
+      if (closed) stop();
+    } catch (err) {
+      req.log.warn({ err }, 'JMAP event source failed to start');
+      raw.destroy();
+    }
+  });
+}

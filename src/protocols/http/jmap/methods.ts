@@ -1,0 +1,8 @@
+import { createRegistry } from '../../jmap/core/registry.ts';
+import { registerMailMethods } from '../../jmap/mail/index.ts';
+import type { MethodRegistry } from '../../jmap/types.ts';
+
+/** Every capability's methods this server serves; a new capability adds its module here. */
+export function defaultRegistry(): MethodRegistry {
+  return createRegistry(registerMailMethods);
+}

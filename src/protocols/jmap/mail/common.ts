@@ -1,0 +1,46 @@
+import { MAX_OBJECTS_IN_GET } from '../core/limits.ts';
+import { parseState, readOptionalInt, readOptionalString, requireAccount, stateString } from '../core/index.ts';
+import { MethodError, type Args, type MethodContext } from '../types.ts';
+
+/** What every mail method shares: the account state, /changes, property selection and ifInState. */
+
+export const MAX_IDS = MAX_OBJECTS_IN_GET;
+
+export async function stateOf(ctx: MethodContext, accountId: string): Promise<string> {
+  return stateString(await ctx.services.changes.current(accountId));
+}
+
+/** /set and /import refuse to run against a state the client did not expect (RFC 8620 §5.3). */
+export async function checkIfInState(args: Args, ctx: MethodContext, accountId: string): Promise<string> {
+  const current = await stateOf(ctx, accountId);
+  const ifInState = readOptionalString(args, 'ifInState');
+  if (ifInState !== null && ifInState !== current) throw new MethodError('stateMismatch', `the state is ${current}, not ${ifInState}`);
+  return current;
+}
+
+/** Foo/changes (RFC 8620 §5.2) for any type recorded in the change log. */
+export async function standardChanges(type: string, args: Args, ctx: MethodContext): Promise<Args> {
+  const accountId = requireAccount(args, ctx);
+  const since = parseState(readOptionalString(args, 'sinceState') ?? '');
+  if (since === null) throw new MethodError('cannotCalculateChanges', 'sinceState is not a state this server issued');
+  const maxChanges = readOptionalInt(args, 'maxChanges', { min: 1 }) ?? 5000;
+  const changes = await ctx.services.changes.changesOf(accountId, type, since, maxChanges);
+  if (!changes) throw new MethodError('cannotCalculateChanges', 'the change log no longer reaches back to that state');
+  return {
+    accountId,
+    oldState: stateString(changes.oldState),
+    newState: stateString(changes.newState),
+    hasMoreChanges: changes.hasMoreChanges,
+    created: changes.created,
+    updated: changes.updated,
+    destroyed: changes.destroyed,
+  };
+}
+
+/** Keeps only the requested properties (always with id), or all when none were asked for. */
+export function pick(obj: Record<string, unknown>, properties: string[] | null): Record<string, unknown> {
+  if (!properties) return obj;
+  const out: Record<string, unknown> = { id: obj.id };
+  for (const p of properties) if (p in obj) out[p] = obj[p];
+  return out;
+}

@@ -1,0 +1,23 @@
+import { MAIL, type MethodRegistry } from '../types.ts';
+import { emailChanges, emailGet, emailQuery, emailSet } from './email.ts';
+import { emailImport } from './email-import.ts';
+import { mailboxChanges, mailboxGet, mailboxQuery, mailboxSet } from './mailbox.ts';
+import { threadChanges, threadGet } from './thread.ts';
+
+/** The urn:ietf:params:jmap:mail methods (RFC 8621) implemented so far. */
+export function registerMailMethods(registry: MethodRegistry): void {
+  const methods = {
+    'Mailbox/get': mailboxGet,
+    'Mailbox/changes': mailboxChanges,
+    'Mailbox/query': mailboxQuery,
+    'Mailbox/set': mailboxSet,
+    'Thread/get': threadGet,
+    'Thread/changes': threadChanges,
+    'Email/get': emailGet,
+    'Email/changes': emailChanges,
+    'Email/query': emailQuery,
+    'Email/set': emailSet,
+    'Email/import': emailImport,
+  };
+  for (const [name, handler] of Object.entries(methods)) registry.set(name, { capability: MAIL, handler });
+}

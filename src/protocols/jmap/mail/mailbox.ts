@@ -1,0 +1,162 @@
+import { ServiceError } from '../../../services/errors.ts';
+import type { MailboxView } from '../../../services/mail/views.ts';
+import { MethodError, type Args, type MethodContext } from '../types.ts';
+import { setError } from './set-errors.ts';
+import { checkIds, readBoolean, readOptionalObject, readOptionalStringArray, requireAccount, resolveCreationId } from '../core/index.ts';
+import { checkIfInState, MAX_IDS, pick, standardChanges, stateOf } from './common.ts';
+
+const PROPERTIES = ['id', 'name', 'parentId', 'role', 'sortOrder', 'totalEmails', 'unreadEmails', 'totalThreads', 'unreadThreads', 'myRights', 'isSubscribed'];
+
+const RIGHTS = {
+  mayReadItems: true,
+  mayAddItems: true,
+  mayRemoveItems: true,
+  maySetSeen: true,
+  maySetKeywords: true,
+  mayCreateChild: true,
+  mayRename: true,
+  mayDelete: true,
+  maySubmit: true,
+};
+
+function toJmap(m: MailboxView, threads: { threads: number; unread: number } | undefined): Record<string, unknown> {
+  return {
+    id: m.id,
+    name: m.name,
+    parentId: m.parentId,
+    role: m.role,
+    sortOrder: m.sortOrder,
+    totalEmails: m.total,
+    unreadEmails: m.unseen,
+    totalThreads: threads?.threads ?? 0,
+    unreadThreads: threads?.unread ?? 0,
+    myRights: { ...RIGHTS, mayRename: m.role !== 'inbox', mayDelete: m.role !== 'inbox' },
+    isSubscribed: m.subscribed,
+  };
+}
+
+export async function mailboxGet(args: Args, ctx: MethodContext): Promise<Args> {
+  const accountId = requireAccount(args, ctx);
+  const ids = checkIds(args.ids, MAX_IDS);
+  const properties = readOptionalStringArray(args, 'properties');
+  for (const p of properties ?? []) if (!PROPERTIES.includes(p)) throw new MethodError('invalidArguments', `unknown property ${p}`);
+  const [all, threads, state] = await Promise.all([
+    ctx.services.mailboxes.list(accountId),
+    properties && !properties.some((p) => p.endsWith('Threads')) ? Promise.resolve(new Map()) : ctx.services.mailboxes.threadCounts(accountId),
+    stateOf(ctx, accountId),
+  ]);
+  const byId = new Map(all.map((m) => [m.id, m]));
+  const wanted = ids ? ids.map((id) => resolveCreationId(id, ctx)) : all.map((m) => m.id);
+  const list: Record<string, unknown>[] = [];
+  const notFound: string[] = [];
+  for (const id of wanted) {
+    const m = byId.get(id);
+    if (m) list.push(pick(toJmap(m, threads.get(id)), properties));
+    else notFound.push(id);
+  }
+  return { accountId, state, list, notFound };
+}
+
+export const mailboxChanges = (args: Args, ctx: MethodContext) =>
+  standardChanges('Mailbox', args, ctx).then((r) => ({ ...r, updatedProperties: null }));
+
+/** Mailbox/query (RFC 8621 §2.3): filter on parentId, name, role, hasAnyRole, isSubscribed; sort by sortOrder/name. */
+export async function mailboxQuery(args: Args, ctx: MethodContext): Promise<Args> {
+  const accountId = requireAccount(args, ctx);
+  const filter = readOptionalObject(args, 'filter') ?? {};
+  const sort = (args.sort as { property: string; isAscending?: boolean }[] | undefined) ?? [];
+  if (!Array.isArray(sort)) throw new MethodError('invalidArguments', 'sort must be an array');
+  for (const key of Object.keys(filter)) {
+    if (!['parentId', 'name', 'role', 'hasAnyRole', 'isSubscribed'].includes(key)) throw new MethodError('unsupportedFilter', `filter ${key} is not supported`);
+  }
+  let list = await ctx.services.mailboxes.list(accountId);
+  if ('parentId' in filter) list = list.filter((m) => m.parentId === filter.parentId);
+  if (typeof filter.name === 'string') list = list.filter((m) => m.name.toLowerCase().includes((filter.name as string).toLowerCase()));
+  if ('role' in filter) list = list.filter((m) => m.role === filter.role);
+  if (typeof filter.hasAnyRole === 'boolean') list = list.filter((m) => (m.role !== null) === filter.hasAnyRole);
+  if (typeof filter.isSubscribed === 'boolean') list = list.filter((m) => m.subscribed === filter.isSubscribed);
+  for (const s of [...sort].reverse()) {
+    if (s.property !== 'sortOrder' && s.property !== 'name') throw new MethodError('unsupportedSort', `cannot sort by ${s.property}`);
+    const dir = s.isAscending === false ? -1 : 1;
+    list = [...list].sort((a, b) => dir * (s.property === 'name' ? a.name.localeCompare(b.name) : a.sortOrder - b.sortOrder));
+  }
+  const position = typeof args.position === 'number' ? args.position : 0;
+  const limit = typeof args.limit === 'number' ? args.limit : list.length;
+  const start = position < 0 ? Math.max(0, list.length + position) : Math.min(position, list.length);
+  const ids = list.slice(start, start + limit).map((m) => m.id);
+  return {
+    accountId,
+    queryState: await stateOf(ctx, accountId),
+    canCalculateChanges: false,
+    position: start,
+    ids,
+    ...(readBoolean(args, 'calculateTotal', false) ? { total: list.length } : {}),
+  };
+}
+
+/** Mailbox/set (RFC 8621 §2.5) over the same MailboxService the REST API uses. */
+export async function mailboxSet(args: Args, ctx: MethodContext): Promise<Args> {
+  const accountId = requireAccount(args, ctx);
+  const oldState = await checkIfInState(args, ctx, accountId);
+  const removeEmails = readBoolean(args, 'onDestroyRemoveEmails', false) ?? false;
+  const create = readOptionalObject(args, 'create') ?? {};
+  const update = readOptionalObject(args, 'update') ?? {};
+  const destroy = readOptionalStringArray(args, 'destroy') ?? [];
+  if (Object.keys(create).length + Object.keys(update).length + destroy.length > 1000) throw new MethodError('requestTooLarge', 'at most 1000 objects per call');
+  const res: Args = { accountId, oldState, created: {}, updated: {}, destroyed: [], notCreated: {}, notUpdated: {}, notDestroyed: {} };
+  const created = res.created as Record<string, unknown>;
+
+  for (const [cid, raw] of Object.entries(create)) {
+    try {
+      const m = raw as Record<string, unknown>;
+      const unknown = Object.keys(m).filter((k) => !['name', 'parentId', 'role', 'sortOrder', 'isSubscribed'].includes(k));
+      if (unknown.length) throw new ServiceError('invalid', 'unknown or server-set properties', unknown.map((field) => ({ field, message: 'cannot be set' })));
+      const view = await ctx.services.mailboxes.create(accountId, {
+        name: m.name as string,
+        parentId: typeof m.parentId === 'string' ? resolveCreationId(m.parentId, ctx) : null,
+        role: (m.role as string | null | undefined) ?? null,
+        sortOrder: m.sortOrder as number | undefined,
+        subscribed: (m.isSubscribed as boolean | undefined) ?? true,
+      });
+      ctx.createdIds.set(cid, view.id);
+      created[cid] = { id: view.id, totalEmails: 0, unreadEmails: 0, totalThreads: 0, unreadThreads: 0, myRights: RIGHTS };
+    } catch (err) {
+      (res.notCreated as Record<string, unknown>)[cid] = setError(err);
+    }
+  }
+  for (const [rawId, patch] of Object.entries(update)) {
+    const id = resolveCreationId(rawId, ctx);
+    try {
+      const p = patch as Record<string, unknown>;
+      const unknown = Object.keys(p).filter((k) => !['name', 'parentId', 'role', 'sortOrder', 'isSubscribed'].includes(k));
+      if (unknown.length) throw new ServiceError('invalid', 'unknown or server-set properties', unknown.map((field) => ({ field, message: 'cannot be set' })));
+      await ctx.services.mailboxes.update(accountId, id, {
+        name: p.name as string | undefined,
+        parentId: p.parentId === undefined ? undefined : typeof p.parentId === 'string' ? resolveCreationId(p.parentId, ctx) : null,
+        role: p.role as string | null | undefined,
+        sortOrder: p.sortOrder as number | undefined,
+        subscribed: p.isSubscribed as boolean | undefined,
+      });
+      (res.updated as Record<string, unknown>)[id] = null;
+    } catch (err) {
+      (res.notUpdated as Record<string, unknown>)[id] = setError(err);
+    }
+  }
+  for (const rawId of destroy) {
+    const id = resolveCreationId(rawId, ctx);
+    try {
+      const view = await ctx.services.mailboxes.get(accountId, id);
+      if (!removeEmails && view.total > 0) {
+        (res.notDestroyed as Record<string, unknown>)[id] = { type: 'mailboxHasEmail', description: `${view.total} email(s) are in this mailbox` };
+        continue;
+      }
+      await ctx.services.mailboxes.delete(accountId, id);
+      (res.destroyed as string[]).push(id);
+    } catch (err) {
+      const e = setError(err);
+      (res.notDestroyed as Record<string, unknown>)[id] = e.type === 'alreadyExists' ? { type: 'mailboxHasChild', description: e.description } : e;
+    }
+  }
+  res.newState = await stateOf(ctx, accountId);
+  return res;
+}
