@@ -4,6 +4,7 @@ import type { MethodRegistry } from '../../jmap/types.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { baseUrl } from './base-url.ts';
 import { principalOf, requireUser } from './principal.ts';
+import { WEBSOCKET, websocketCapability } from './websocket.ts';
 
 export function sessionRoutes(app: App, { auth, config }: RouteDeps, registry: MethodRegistry, env: CapabilityEnv): void {
   // RFC 8620 §2.2: autodiscovery lands here; the redirect carries no account data, so it needs no credentials.
@@ -12,6 +13,9 @@ export function sessionRoutes(app: App, { auth, config }: RouteDeps, registry: M
   app.get('/session', { schema: { hide: true }, onRequest: requireUser(auth) }, async (req, reply) => {
     // The client refetches when sessionState changes; an HTTP cache in between would hide that (§2).
     reply.header('cache-control', 'no-cache, no-store, must-revalidate');
-    return buildSession(principalOf(req), registry, env, baseUrl(req, config.hostname));
+    const base = baseUrl(req, config.hostname);
+    const session = buildSession(principalOf(req), registry, env, base);
+    session.capabilities[WEBSOCKET] = websocketCapability(base);
+    return session;
   });
 }

@@ -1,0 +1,109 @@
+import websocket from '@fastify/websocket';
+import type { FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { ServiceError } from '../../../services/errors.ts';
+import type { CapabilityEnv } from '../../jmap/core/capabilities.ts';
+import { processRequest } from '../../jmap/core/process.ts';
+import { sessionState } from '../../jmap/core/session.ts';
+import { stateChange, stateString } from '../../jmap/core/state.ts';
+import type { MethodRegistry } from '../../jmap/types.ts';
+import type { ChangeEvent } from '../../../store/bus.ts';
+import type { App, RouteDeps } from '../app.ts';
+import { principalOf, requireUser } from './principal.ts';
+
+export const WEBSOCKET = 'urn:ietf:params:jmap:websocket';
+export const WEBSOCKET_PATH = '/jmap/ws';
+
+// A client that stops reading is dropped rather than buffered for without bound.
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+/**
+ * JMAP over WebSocket (RFC 8887): Request → Response / RequestError on the `jmap` subprotocol,
+ * and push of StateChange objects after WebSocketPushEnable.
+ */
+export async function websocketRoutes(app: App, deps: RouteDeps, registry: MethodRegistry, env: CapabilityEnv): Promise<void> {
+  const { auth, services } = deps;
+  const open = new Set<WebSocket>();
+  await app.register(websocket, {
+    options: {
+      maxPayload: env.limits.maxSizeRequest,
+      // RFC 8887 §4.2: the subprotocol is "jmap"; without it there is no agreement on the framing.
+      handleProtocols: (protocols) => (protocols.has('jmap') ? 'jmap' : false),
+    },
+  });
+  app.addHook('preClose', async () => {
+    for (const socket of open) socket.close(1001, 'server shutting down');
+  });
+
+  const checkUpgrade = async (req: FastifyRequest) => {
+    await requireUser(auth)(req);
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    if (!offered.includes('jmap')) throw new ServiceError('invalid', 'a JMAP WebSocket needs the "jmap" subprotocol (RFC 8887 §4.2)');
+  };
+
+  app.get(WEBSOCKET_PATH, { websocket: true, schema: { hide: true }, onRequest: checkUpgrade }, (socket, req) => {
+    const principal = principalOf(req);
+    open.add(socket);
+    let unsubscribe: (() => void) | null = null;
+    const send = (value: unknown) => {
+      if (socket.bufferedAmount > MAX_BUFFERED_BYTES) return socket.terminate();
+      socket.send(JSON.stringify(value));
+    };
+    const requestError = (type: string, detail: string, requestId?: string) =>
+      send({ '@type': 'RequestError', ...(requestId ? { requestId } : {}), type: `urn:ietf:params:jmap:error:${type}`, status: 400, detail });
+    const push = (types: Set<string> | null, ev: ChangeEvent) => {
+      const changed = new Set(ev.changes.map((c) => c.type).filter((t) => !types || types.has(t)));
+      if (changed.size > 0) send({ ...stateChange(principal.accountId, changed, ev.modseq), pushState: stateString(ev.modseq) });
+    };
+
+    socket.on('message', async (data: Buffer, isBinary: boolean) => {
+      let msg: Record<string, unknown>;
+      try {
+        if (isBinary) throw new Error('binary frames are not JMAP');
+        msg = JSON.parse(data.toString('utf8'));
+        if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw new Error('not an object');
+      } catch {
+        return requestError('notJSON', 'each message must be a JSON object in a text frame');
+      }
+      const requestId = typeof msg.id === 'string' ? msg.id : undefined;
+      switch (msg['@type']) {
+        case 'Request': {
+          const { '@type': _type, id: _id, ...request } = msg;
+          const result = await processRequest(request, { principal, services, accountIds: new Set([principal.accountId]) }, registry, env.limits, {
+            sessionState: () => sessionState(principal, registry, env),
+            log: req.log,
+          });
+          if (result.ok) send({ '@type': 'Response', ...(requestId ? { requestId } : {}), ...(result.body as object) });
+          else send({ '@type': 'RequestError', ...(requestId ? { requestId } : {}), ...(result.body as object) });
+          return;
+        }
+        case 'WebSocketPushEnable': {
+          unsubscribe?.();
+          const types = Array.isArray(msg.dataTypes) ? new Set(msg.dataTypes.filter((t): t is string => typeof t === 'string')) : null;
+          unsubscribe = services.changes.subscribe(principal.accountId, (ev) => push(types, ev));
+          // With a pushState the client says what it has seen: tell it at once if it missed anything.
+          if (typeof msg.pushState === 'string' && /^\d+$/.test(msg.pushState)) {
+            const batch = await services.changes.since(principal.accountId, Number(msg.pushState));
+            for (const ev of batch.events) push(types, ev);
+          }
+          return;
+        }
+        case 'WebSocketPushDisable':
+          unsubscribe?.();
+          unsubscribe = null;
+          return;
+        default:
+          return requestError('notRequest', 'expected @type Request, WebSocketPushEnable or WebSocketPushDisable', requestId);
+      }
+    });
+    socket.on('close', () => {
+      open.delete(socket);
+      unsubscribe?.();
+    });
+  });
+}
+
+/** The session's websocket capability: its URL follows the base URL the client used. */
+export function websocketCapability(baseUrl: string) {
+  return { url: baseUrl.replace(/^http/, 'ws') + WEBSOCKET_PATH, supportsPush: true };
+}
