@@ -9,6 +9,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { RunningServer } from '../src/server.ts';
 import { ADMIN_TOKEN, startTestServer } from '../test/helpers/server.ts';
+import { percentile } from './lib/stats.ts';
 import { loadTemplates, SEARCH_WORDS, seedInbox, type SeedResult, type Template } from './lib/seed.ts';
 
 const PAGE_DEPTH = 10;
@@ -69,9 +70,6 @@ class Client {
   }
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
-}
 
 /** Sequential requests over `paths` (cycled), after a warm-up over the same paths. */
 async function measure(client: Client, name: string, paths: string[], expected: number | null): Promise<CaseResult> {

@@ -3,8 +3,8 @@ import { join, relative } from 'node:path';
 import { parseMessage } from '../../src/mime/index.ts';
 import type { MimePart } from '../../src/mime/index.ts';
 import type { IngestInput, IngestResult } from '../../src/services/delivery/ingest.ts';
+import { CORPUS_DIR } from '../../test/helpers/corpus.ts';
 
-export const CORPUS_DIR = '/work/shared/corpus/messages';
 
 // The 13 corpus files above this are attachment stress tests (up to 1.8 MB); at 100k copies they
 // would turn a metadata benchmark into a disk-throughput one, so the mix keeps ~7 KB on average.

@@ -17,7 +17,8 @@ export interface StateStreamOptions extends EventSourceParams {
   allTypes: readonly string[];
 }
 
-// Writes that land close together (a bulk move commits many times) become one StateChange.
+// Writes that land close together (a bulk move commits many times) become one StateChange: the
+// first change after a quiet spell goes out at once, later ones wait for the window to pass.
 export const COALESCE_MS = 100;
 
 /**
@@ -52,8 +53,10 @@ export async function openStateStream(feed: Pick<ChangeFeed, 'current' | 'since'
     sink.write(chunk);
     armPing();
   };
+  let lastFlush = -Infinity;
   const flush = () => {
     coalesce = undefined;
+    lastFlush = Date.now();
     if (stopped || changed.size === 0) return;
     const data = stateChange(opts.accountId, changed, reached);
     changed.clear();
@@ -65,7 +68,7 @@ export async function openStateStream(feed: Pick<ChangeFeed, 'current' | 'since'
     if (ev.modseq <= known) return;
     reached = Math.max(reached, ev.modseq);
     for (const c of ev.changes) if (wanted(c.type)) changed.add(c.type);
-    if (changed.size > 0 && !coalesce && !stopped) coalesce = setTimeout(flush, COALESCE_MS);
+    if (changed.size > 0 && !coalesce && !stopped) coalesce = setTimeout(flush, Math.max(0, lastFlush + COALESCE_MS - Date.now()));
   };
 
   // Subscribe before reading the current modseq, so nothing committed in between is missed.
