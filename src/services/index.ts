@@ -5,10 +5,12 @@ import { BlobService } from './blobs/blobs.ts';
 import { DeliveryService } from './delivery/delivery.ts';
 import { IngestService, type IngestMetrics } from './delivery/ingest.ts';
 import { DirectoryService } from './directory/directory.ts';
+import { IdentityService } from './identities/index.ts';
 import { EmailWriter } from './mail/email-writer.ts';
 import { MailboxService } from './mail/mailboxes.ts';
 import { MessageService } from './mail/messages.ts';
 import { ChangeFeed } from './mail/changes.ts';
+import { PdpaService } from './pdpa/index.ts';
 
 /** Every service, wired once; protocols receive this and nothing below it. */
 export interface Services {
@@ -19,8 +21,11 @@ export interface Services {
   delivery: DeliveryService;
   tokens: TokenService;
   blobs: BlobService;
+  identities: IdentityService;
   /** Read access to the change log and bus for live update streams. */
   changes: ChangeFeed;
+  /** Account export and import as PDPA zip archives. */
+  pdpa: PdpaService;
 }
 
 export function createServices(store: Store, config: Config, metrics?: IngestMetrics): Services {
@@ -37,5 +42,8 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     tokens: new TokenService(store, directory, config.adminToken, config.sessionTokenTtl),
     changes: new ChangeFeed(store),
     blobs: new BlobService(store, writer, config.maxMessageSize),
+    identities: new IdentityService(store),
+    // MessageService is stateless over the store, so its own instance costs nothing.
+    pdpa: new PdpaService(mailboxes, new MessageService(store, writer), ingest, config.hostname, config.maxMessageSize),
   };
 }

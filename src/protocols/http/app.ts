@@ -7,6 +7,7 @@ import { ServiceError } from '../../services/errors.ts';
 import type { ListenerContext } from '../shared/listener.ts';
 import { HttpAuth } from './auth.ts';
 import { problemFor, sendProblem } from './problem.ts';
+import { pdpaRoutes } from './pdpa/routes.ts';
 import { registerJmap } from './jmap/index.ts';
 import { registerRest } from './rest/index.ts';
 import { SHARED_SCHEMAS } from './rest/schemas.ts';
@@ -84,5 +85,6 @@ export async function buildHttpApp(ctx: ListenerContext): Promise<App> {
   const deps: RouteDeps = { ...ctx, auth: new HttpAuth(ctx.services) };
   await app.register(async (api) => registerRest(api as unknown as App, deps), { prefix: '/api/v1' });
   await app.register(async (j) => registerJmap(j as unknown as App, deps));
+  await app.register(async (p) => pdpaRoutes(p as unknown as App, deps));
   return app;
 }

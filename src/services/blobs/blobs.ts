@@ -24,7 +24,7 @@ export class BlobService {
   constructor(
     private readonly store: Store,
     private readonly writer: EmailWriter,
-    private readonly maxSize: number,
+    readonly maxSize: number,
   ) {}
 
   async upload(accountId: string, data: Buffer, type: string): Promise<BlobInfo> {
@@ -56,6 +56,25 @@ export class BlobService {
     const found = findPart(JSON.parse(email.structure) as MimePart, part.replace(/-/g, '.'));
     if (!found || found.type.startsWith('multipart/')) throw notFound(`blob ${blobId}`);
     return { content: decodePartBody(raw, found), type: found.type };
+  }
+
+  /**
+   * Ids of the account's emails stored in a message blob (`M<sha>` or one of its parts); none
+   * for uploads or blobs the account cannot see (JMAP Blob/lookup).
+   */
+  async emailIdsUsing(accountId: string, blobId: string): Promise<string[]> {
+    const m = /^M([0-9a-f]{64})(?:_\d+(?:-\d+)*)?$/.exec(blobId);
+    if (!m) return [];
+    if (blobId.includes('_')) {
+      try {
+        await this.read(accountId, blobId);
+      } catch (err) {
+        if (err instanceof ServiceError && err.code === 'notFound') return [];
+        throw err;
+      }
+    }
+    const rows = await this.store.db.selectFrom('emails').select('id').where('account_id', '=', accountId).where('blob_id', '=', m[1]).orderBy('id').execute();
+    return rows.map((r) => r.id);
   }
 
   /** Drops uploads older than maxAgeMs that nothing imported (RFC 8620 §6.1: at least 1 hour). */

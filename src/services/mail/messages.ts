@@ -4,7 +4,7 @@ import { parseMessage } from '../../mime/parse.ts';
 import { findPart } from '../../mime/structure.ts';
 import type { Attachment, MimePart } from '../../mime/types.ts';
 import type { EmailRow } from '../../store/db/schema.ts';
-import { mailRepo as repo, type EmailFilter, type EmailSortColumn, type ListCursor } from '../../store/repos/mail.ts';
+import { mailRepo as repo, type EmailCondition, type EmailFilter, type EmailLeaf, type EmailSortColumn, type ListCursor } from '../../store/repos/mail.ts';
 import type { TextQuery } from '../../store/search/types.ts';
 import type { Store } from '../../store/store.ts';
 import { invalid, notFound } from '../errors.ts';
@@ -38,8 +38,21 @@ export interface MessagePatch {
   removeMailboxIds?: string[];
 }
 
-/** What JMAP's Email/query filter conditions map to. */
-export type EmailQuery = Omit<EmailFilter, 'accountId' | 'textMatch'> & TextQuery;
+/** A leaf of a JMAP filter tree: per-email conditions with words instead of a compiled text match. */
+export type EmailQueryLeaf = Omit<EmailLeaf, 'textMatch'> & TextQuery;
+export type EmailQueryTree = { operator: 'AND' | 'OR' | 'NOT'; conditions: EmailQueryTree[] } | EmailQueryLeaf;
+
+/** What JMAP's Email/query filter maps to: flat ANDed conditions, plus a tree when OR/NOT are used. */
+export type EmailQuery = Omit<EmailFilter, 'accountId' | 'textMatch' | 'condition'> & TextQuery & { tree?: EmailQueryTree };
+
+export interface QueryWindow {
+  sort: { column: EmailSortColumn; asc: boolean }[];
+  position: number;
+  limit: number;
+  collapseThreads?: boolean;
+}
+
+const TEXT_KEYS = ['text', 'from', 'to', 'subject', 'body'] as const;
 
 export type EmailRecord = EmailRow & { mailboxIds: string[] };
 
@@ -168,15 +181,55 @@ export class MessageService {
     return this.store.blobs.get(blobId);
   }
 
+  private compile(accountId: string, query: EmailQuery): EmailFilter {
+    const tree = (t: EmailQueryTree): EmailCondition => {
+      if ('operator' in t) return { operator: t.operator, conditions: t.conditions.map(tree) };
+      const leaf: Record<string, unknown> = { ...t };
+      for (const k of TEXT_KEYS) delete leaf[k];
+      return { ...(leaf as EmailLeaf), textMatch: this.store.search.matching(accountId, t) };
+    };
+    const { tree: t, ...flat } = query;
+    for (const k of TEXT_KEYS) delete (flat as Record<string, unknown>)[k];
+    return { ...flat, accountId, textMatch: this.store.search.matching(accountId, query), condition: t ? tree(t) : undefined };
+  }
+
   /** One window of ids in sort order plus the total (JMAP Email/query). */
-  async queryIds(accountId: string, query: EmailQuery, sort: { column: EmailSortColumn; asc: boolean }[], position: number, limit: number): Promise<{ ids: string[]; total: number }> {
-    const textMatch = this.store.search.matching(accountId, query);
-    const filter: EmailFilter = { ...query, accountId, textMatch };
+  async queryIds(accountId: string, query: EmailQuery, w: QueryWindow): Promise<{ ids: string[]; total: number }> {
+    const filter = this.compile(accountId, query);
     const [ids, total] = await Promise.all([
-      repo.queryEmailIds(this.store.db, filter, sort, position, limit),
-      repo.countEmails(this.store.db, filter),
+      repo.queryEmailIds(this.store.db, filter, { sort: w.sort, offset: w.position, limit: w.limit, collapseThreads: w.collapseThreads }),
+      repo.countEmails(this.store.db, filter, w.collapseThreads),
     ]);
     return { ids, total };
+  }
+
+  /**
+   * The index of an id in the query results, or -1 (JMAP anchors). Pages through ids only, so
+   * its cost grows with the anchor's position, not with the page the client then asks for.
+   */
+  async indexOf(accountId: string, query: EmailQuery, w: Omit<QueryWindow, 'position' | 'limit'>, id: string): Promise<number> {
+    const found = await this.positions(accountId, query, w, new Set([id]), null, Number.MAX_SAFE_INTEGER);
+    return found?.get(id) ?? -1;
+  }
+
+  /**
+   * Indexes of the wanted ids in the query results, scanning until all are found or upToId is
+   * passed (JMAP queryChanges); null when that would mean scanning more than maxScan ids.
+   */
+  async positions(accountId: string, query: EmailQuery, w: Omit<QueryWindow, 'position' | 'limit'>, wanted: Set<string>, upToId: string | null, maxScan: number): Promise<Map<string, number> | null> {
+    const filter = this.compile(accountId, query);
+    const out = new Map<string, number>();
+    const page = 5000;
+    for (let offset = 0; out.size < wanted.size; offset += page) {
+      if (offset >= maxScan) return null;
+      const ids = await repo.queryEmailIds(this.store.db, filter, { sort: w.sort, offset, limit: page, collapseThreads: w.collapseThreads });
+      for (let i = 0; i < ids.length; i++) {
+        if (wanted.has(ids[i]!)) out.set(ids[i]!, offset + i);
+        if (ids[i] === upToId) return out;
+      }
+      if (ids.length < page) break;
+    }
+    return out;
   }
 
   /** Email ids of each thread, oldest first. */

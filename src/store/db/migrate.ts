@@ -3,12 +3,14 @@ import type { Dialect } from './dialect.ts';
 import * as initial from './migrations/001_initial.ts';
 import * as flagIndexes from './migrations/002_flag_indexes.ts';
 import * as uploads from './migrations/003_uploads.ts';
+import * as identities from './migrations/004_identities.ts';
 
 /** Migrations are listed here in order; each receives the dialect for the few backend-specific statements. */
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promise<void> }> = {
   '001_initial': initial,
   '002_flag_indexes': flagIndexes,
   '003_uploads': uploads,
+  '004_identities': identities,
 };
 
 class StaticProvider implements MigrationProvider {

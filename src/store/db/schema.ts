@@ -166,6 +166,19 @@ export interface UploadRow {
   created_at: number;
 }
 
+export interface IdentityRow {
+  id: string;
+  account_id: string;
+  name: string;
+  email: string;
+  /** JSON EmailAddress[] or null (RFC 8621 §6 replyTo). */
+  reply_to_json: string | null;
+  bcc_json: string | null;
+  text_signature: string;
+  html_signature: string;
+  created_at: number;
+}
+
 export interface Tables {
   domains: DomainRow;
   domain_aliases: DomainAliasRow;
@@ -182,4 +195,5 @@ export interface Tables {
   email_mailboxes: EmailMailboxRow;
   changes: ChangeRow;
   uploads: UploadRow;
+  identities: IdentityRow;
 }

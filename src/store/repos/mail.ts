@@ -26,6 +26,25 @@ export interface EmailFilter {
   maxSize?: number;
   hasKeywords?: string[];
   notKeywords?: string[];
+  someInThreadKeywords?: string[];
+  allInThreadKeywords?: string[];
+  noneInThreadKeywords?: string[];
+  /** Only these emails (JMAP queryChanges asks which changed emails match now). */
+  ids?: string[];
+  /** An OR/NOT condition tree (JMAP FilterOperator), ANDed with the flat fields. */
+  condition?: EmailCondition;
+}
+
+/** The per-email conditions of a filter leaf: everything but the account and the fast-path options. */
+export type EmailLeaf = Omit<EmailFilter, 'accountId' | 'condition'>;
+export type EmailCondition = { operator: 'AND' | 'OR' | 'NOT'; conditions: EmailCondition[] } | EmailLeaf;
+
+export interface QueryOptions {
+  sort: { column: EmailSortColumn; asc: boolean }[];
+  offset: number;
+  limit: number;
+  /** One email per thread: the first of each thread in sort order (JMAP collapseThreads). */
+  collapseThreads?: boolean;
 }
 
 export type EmailSortColumn = 'received_at' | 'sent_at' | 'size' | 'subject_norm' | 'from_json' | 'to_json';
@@ -166,17 +185,28 @@ export const mailRepo = {
   },
 
   /** Ids of matching emails in a sort order, by offset (JMAP Email/query positions). */
-  queryEmailIds: async (db: Q, filter: EmailFilter, sort: { column: EmailSortColumn; asc: boolean }[], offset: number, limit: number): Promise<string[]> => {
+  queryEmailIds: async (db: Q, filter: EmailFilter, opts: QueryOptions): Promise<string[]> => {
     const walkingMailbox = filter.mailboxId !== undefined;
     let q = walkingMailbox
       ? db.selectFrom('email_mailboxes as em').innerJoin('emails', 'emails.id', 'em.email_id').select('emails.id').where('em.mailbox_id', '=', filter.mailboxId!)
       : db.selectFrom('emails').select('emails.id').where('emails.account_id', '=', filter.accountId);
-    for (const s of sort) {
-      // In a mailbox walk, receivedAt sorts by the membership copy so the mailbox index serves it.
-      const col = walkingMailbox && s.column === 'received_at' ? 'em.received_at' : (`emails.${s.column}` as const);
-      q = q.orderBy(col, s.asc ? 'asc' : 'desc');
+    // In a mailbox walk, receivedAt sorts by the membership copy so the mailbox index serves it.
+    const keys = [
+      ...opts.sort.map((s) => ({ col: walkingMailbox && s.column === 'received_at' ? 'em.received_at' : `emails.${s.column}`, asc: s.asc })),
+      { col: 'emails.id', asc: opts.sort[0]?.asc ?? false },
+    ];
+    if (opts.collapseThreads) {
+      const order = sql.join(keys.map((k) => sql`${sql.ref(k.col)} ${sql.raw(k.asc ? 'ASC' : 'DESC')}`));
+      const inner = applyEmailFilter(
+        q.select([sql<number>`ROW_NUMBER() OVER (PARTITION BY emails.thread_id ORDER BY ${order})`.as('rn'), sql<number>`ROW_NUMBER() OVER (ORDER BY ${order})`.as('pos')]),
+        filter,
+        walkingMailbox,
+      );
+      const rows = await sql<{ id: string }>`SELECT c.id FROM (${inner}) c WHERE c.rn = 1 ORDER BY c.pos LIMIT ${opts.limit} OFFSET ${opts.offset}`.execute(db);
+      return rows.rows.map((r) => r.id);
     }
-    q = q.orderBy('emails.id', sort[0]?.asc ? 'asc' : 'desc').offset(offset).limit(limit);
+    for (const k of keys) q = q.orderBy(sql.ref(k.col), k.asc ? 'asc' : 'desc');
+    q = q.offset(opts.offset).limit(opts.limit);
     return (await applyEmailFilter(q, filter, walkingMailbox).execute()).map((r) => r.id);
   },
 
@@ -203,7 +233,7 @@ export const mailRepo = {
    * checks mailbox membership per match; scanning the account or mailbox instead cost seconds
    * at 100k messages.
    */
-  countEmails: async (db: Q, filter: EmailFilter): Promise<number> => {
+  countEmails: async (db: Q, filter: EmailFilter, distinctThreads = false): Promise<number> => {
     let base;
     if (filter.textMatch) {
       base = db.selectFrom('emails').where(sql<boolean>`emails.num IN (${filter.textMatch})`);
@@ -218,7 +248,8 @@ export const mailRepo = {
     } else {
       base = db.selectFrom('emails').where('emails.account_id', '=', filter.accountId);
     }
-    const row = await applyEmailFilter(base.select((eb) => eb.fn.countAll<number>().as('n')), { ...filter, textMatch: null }).executeTakeFirstOrThrow();
+    const counted = distinctThreads ? sql<number>`count(DISTINCT emails.thread_id)` : sql<number>`count(*)`;
+    const row = await applyEmailFilter(base.select(counted.as('n')), { ...filter, textMatch: null }).executeTakeFirstOrThrow();
     return Number((row as { n: number }).n);
   },
 
@@ -230,26 +261,56 @@ export const mailRepo = {
 };
 
 
-// The filter conditions shared by list and count; kept generic over the query shape.
-function applyEmailFilter<T extends { where: (...args: any[]) => T }>(q: T, f: EmailFilter, walkingMailbox = false): T {
-  let out = q;
+const keywordLike = (k: string) => `%"${escapeLike(k)}"%`;
+
+// The filter conditions shared by list and count, each a boolean SQL expression over `emails`.
+function leafParts(f: EmailLeaf, walkingMailbox: boolean): RawBuilder<boolean>[] {
+  const out: RawBuilder<boolean>[] = [];
   // Walking a mailbox, unary plus keeps the planner from using the match list as an index key
   // inside the walk (a nested loop over every match for every message: seconds at 100k).
-  if (f.textMatch) out = out.where(walkingMailbox ? sql<boolean>`+emails.num IN (${f.textMatch})` : sql<boolean>`emails.num IN (${f.textMatch})`);
-  if (f.after !== undefined) out = out.where('emails.received_at', '>=', f.after);
-  if (f.before !== undefined) out = out.where('emails.received_at', '<', f.before);
+  if (f.textMatch) out.push(walkingMailbox ? sql<boolean>`+emails.num IN (${f.textMatch})` : sql<boolean>`emails.num IN (${f.textMatch})`);
+  if (f.after !== undefined) out.push(sql<boolean>`emails.received_at >= ${f.after}`);
+  if (f.before !== undefined) out.push(sql<boolean>`emails.received_at < ${f.before}`);
   // Literals, not parameters: only a literal lets SQLite match the partial indexes on seen/flagged.
-  if (f.unseen !== undefined) out = out.where(f.unseen ? sql<boolean>`emails.seen = 0` : sql<boolean>`emails.seen = 1`);
-  if (f.flagged !== undefined) out = out.where(f.flagged ? sql<boolean>`emails.flagged = 1` : sql<boolean>`emails.flagged = 0`);
-  if (f.hasAttachment !== undefined) out = out.where(f.hasAttachment ? sql<boolean>`emails.has_attachment = 1` : sql<boolean>`emails.has_attachment = 0`);
-  if (f.threadId !== undefined) out = out.where('emails.thread_id', '=', f.threadId);
-  if (f.minSize !== undefined) out = out.where('emails.size', '>=', f.minSize);
-  if (f.maxSize !== undefined) out = out.where('emails.size', '<', f.maxSize);
+  if (f.unseen !== undefined) out.push(f.unseen ? sql<boolean>`emails.seen = 0` : sql<boolean>`emails.seen = 1`);
+  if (f.flagged !== undefined) out.push(f.flagged ? sql<boolean>`emails.flagged = 1` : sql<boolean>`emails.flagged = 0`);
+  if (f.hasAttachment !== undefined) out.push(f.hasAttachment ? sql<boolean>`emails.has_attachment = 1` : sql<boolean>`emails.has_attachment = 0`);
+  if (f.ids !== undefined) out.push(f.ids.length ? sql<boolean>`emails.id IN (${sql.join(f.ids)})` : sql<boolean>`1 = 0`);
+  if (f.threadId !== undefined) out.push(sql<boolean>`emails.thread_id = ${f.threadId}`);
+  if (f.minSize !== undefined) out.push(sql<boolean>`emails.size >= ${f.minSize}`);
+  if (f.maxSize !== undefined) out.push(sql<boolean>`emails.size < ${f.maxSize}`);
   for (const m of f.notInMailboxIds ?? []) {
-    out = out.where(sql<boolean>`NOT EXISTS (SELECT 1 FROM email_mailboxes x WHERE x.email_id = emails.id AND x.mailbox_id = ${m})`);
+    out.push(sql<boolean>`NOT EXISTS (SELECT 1 FROM email_mailboxes x WHERE x.email_id = emails.id AND x.mailbox_id = ${m})`);
   }
   // Keywords are validated atoms without quotes, so the JSON text can be matched directly.
-  for (const k of f.hasKeywords ?? []) out = out.where(sql<boolean>`emails.keywords LIKE ${`%"${escapeLike(k)}"%`} ESCAPE '\\'`);
-  for (const k of f.notKeywords ?? []) out = out.where(sql<boolean>`emails.keywords NOT LIKE ${`%"${escapeLike(k)}"%`} ESCAPE '\\'`);
+  for (const k of f.hasKeywords ?? []) out.push(sql<boolean>`emails.keywords LIKE ${keywordLike(k)} ESCAPE '\\'`);
+  for (const k of f.notKeywords ?? []) out.push(sql<boolean>`emails.keywords NOT LIKE ${keywordLike(k)} ESCAPE '\\'`);
+  // Thread conditions look at the sibling rows through the (thread_id, received_at) index.
+  const sibling = (k: string, not: boolean) =>
+    sql<boolean>`EXISTS (SELECT 1 FROM emails t WHERE t.thread_id = emails.thread_id AND t.keywords ${sql.raw(not ? 'NOT LIKE' : 'LIKE')} ${keywordLike(k)} ESCAPE '\\')`;
+  for (const k of f.someInThreadKeywords ?? []) out.push(sibling(k, false));
+  for (const k of f.allInThreadKeywords ?? []) out.push(sql<boolean>`NOT ${sibling(k, true)}`);
+  for (const k of f.noneInThreadKeywords ?? []) out.push(sql<boolean>`NOT ${sibling(k, false)}`);
+  return out;
+}
+
+const TRUE = sql<boolean>`1 = 1`;
+
+function conditionSql(c: EmailCondition): RawBuilder<boolean> {
+  if ('operator' in c) {
+    const parts = c.conditions.map(conditionSql);
+    if (c.operator === 'AND') return parts.length ? sql<boolean>`(${sql.join(parts, sql` AND `)})` : TRUE;
+    const any = parts.length ? sql<boolean>`(${sql.join(parts, sql` OR `)})` : sql<boolean>`1 = 0`;
+    return c.operator === 'OR' ? any : sql<boolean>`NOT ${any}`;
+  }
+  const parts = leafParts(c, false);
+  if (c.mailboxId !== undefined) parts.push(sql<boolean>`EXISTS (SELECT 1 FROM email_mailboxes y WHERE y.email_id = emails.id AND y.mailbox_id = ${c.mailboxId})`);
+  return parts.length ? sql<boolean>`(${sql.join(parts, sql` AND `)})` : TRUE;
+}
+
+function applyEmailFilter<T extends { where: (...args: any[]) => T }>(q: T, f: EmailFilter, walkingMailbox = false): T {
+  let out = q;
+  for (const p of leafParts(f, walkingMailbox)) out = out.where(p);
+  if (f.condition) out = out.where(conditionSql(f.condition));
   return out;
 }

@@ -16,6 +16,13 @@ interface CapabilityDescriptor {
 
 export const SUBMISSION = 'urn:ietf:params:jmap:submission';
 export const VACATION_RESPONSE = 'urn:ietf:params:jmap:vacationresponse';
+export const QUOTA = 'urn:ietf:params:jmap:quota';
+export const BLOB = 'urn:ietf:params:jmap:blob';
+
+/** RFC 9404 §3.1 requires at least 64; more buys nothing but bigger requests. */
+export const MAX_DATA_SOURCES = 64;
+export const BLOB_LOOKUP_TYPES = ['Email', 'Mailbox', 'Thread'];
+export const BLOB_DIGESTS = ['sha-256', 'sha'];
 
 /**
  * What each capability's specification says its session and account objects hold. A capability
@@ -39,6 +46,18 @@ const DESCRIPTORS: Record<string, CapabilityDescriptor> = {
   [SUBMISSION]: { session: () => ({}), account: () => ({ maxDelayedSend: 0, submissionExtensions: {} }) },
   // RFC 8621 §1.3.3
   [VACATION_RESPONSE]: { session: () => ({}), account: () => ({}) },
+  // RFC 9425 §2.1
+  [QUOTA]: { session: () => ({}), account: () => ({}) },
+  // RFC 9404 §3.1: blobs land in the same store as uploads, so they share its size limit.
+  [BLOB]: {
+    session: () => ({}),
+    account: ({ maxMessageSize }) => ({
+      maxSizeBlobSet: maxMessageSize,
+      maxDataSources: MAX_DATA_SOURCES,
+      supportedTypeNames: BLOB_LOOKUP_TYPES,
+      supportedDigestAlgorithms: BLOB_DIGESTS,
+    }),
+  },
 };
 
 export interface AdvertisedCapabilities {

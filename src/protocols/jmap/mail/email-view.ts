@@ -2,6 +2,7 @@ import { selectBodies } from '../../../mime/bodies.ts';
 import { decodePartText } from '../../../mime/decode.ts';
 import type { EmailAddress, MimePart } from '../../../mime/types.ts';
 import type { EmailRecord } from '../../../services/mail/messages.ts';
+import { headerValue, parseHeaderProperty } from './header-forms.ts';
 
 export const DEFAULT_EMAIL_PROPERTIES = [
   'id', 'blobId', 'threadId', 'mailboxIds', 'keywords', 'size', 'receivedAt', 'messageId', 'inReplyTo', 'references',
@@ -126,6 +127,10 @@ export function emailObject(rec: EmailRecord, properties: string[], raw: Buffer 
           .filter((l) => l.includes(':'))
           .map((l) => ({ name: l.slice(0, l.indexOf(':')), value: l.slice(l.indexOf(':') + 1) }));
         break;
+      }
+      default: {
+        const header = parseHeaderProperty(p);
+        if (header) out[p] = raw ? headerValue(raw, structure.headerEnd, header) : null;
       }
     }
   }

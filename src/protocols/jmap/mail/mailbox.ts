@@ -60,9 +60,8 @@ export async function mailboxGet(args: Args, ctx: MethodContext): Promise<Args> 
 export const mailboxChanges = (args: Args, ctx: MethodContext) =>
   standardChanges('Mailbox', args, ctx).then((r) => ({ ...r, updatedProperties: null }));
 
-/** Mailbox/query (RFC 8621 §2.3): filter on parentId, name, role, hasAnyRole, isSubscribed; sort by sortOrder/name. */
-export async function mailboxQuery(args: Args, ctx: MethodContext): Promise<Args> {
-  const accountId = requireAccount(args, ctx);
+/** Ids matching a Mailbox/query filter in sort order: parentId, name, role, hasAnyRole, isSubscribed; sortOrder/name. */
+export async function mailboxResults(args: Args, ctx: MethodContext, accountId: string): Promise<string[]> {
   const filter = readOptionalObject(args, 'filter') ?? {};
   const sort = (args.sort as { property: string; isAscending?: boolean }[] | undefined) ?? [];
   if (!Array.isArray(sort)) throw new MethodError('invalidArguments', 'sort must be an array');
@@ -80,17 +79,23 @@ export async function mailboxQuery(args: Args, ctx: MethodContext): Promise<Args
     const dir = s.isAscending === false ? -1 : 1;
     list = [...list].sort((a, b) => dir * (s.property === 'name' ? a.name.localeCompare(b.name) : a.sortOrder - b.sortOrder));
   }
+  return list.map((m) => m.id);
+}
+
+/** Mailbox/query (RFC 8621 §2.3). */
+export async function mailboxQuery(args: Args, ctx: MethodContext): Promise<Args> {
+  const accountId = requireAccount(args, ctx);
+  const all = await mailboxResults(args, ctx, accountId);
   const position = typeof args.position === 'number' ? args.position : 0;
-  const limit = typeof args.limit === 'number' ? args.limit : list.length;
-  const start = position < 0 ? Math.max(0, list.length + position) : Math.min(position, list.length);
-  const ids = list.slice(start, start + limit).map((m) => m.id);
+  const limit = typeof args.limit === 'number' ? args.limit : all.length;
+  const start = position < 0 ? Math.max(0, all.length + position) : Math.min(position, all.length);
   return {
     accountId,
     queryState: await stateOf(ctx, accountId),
-    canCalculateChanges: false,
+    canCalculateChanges: true,
     position: start,
-    ids,
-    ...(readBoolean(args, 'calculateTotal', false) ? { total: list.length } : {}),
+    ids: all.slice(start, start + limit),
+    ...(readBoolean(args, 'calculateTotal', false) ? { total: all.length } : {}),
   };
 }
 

@@ -1,0 +1,1 @@
+export { identityChanges, identityGet, identitySet, registerIdentityMethods } from './identity.ts';

@@ -1,0 +1,57 @@
+import type { EmailSortColumn } from '../../../store/repos/mail.ts';
+import { readBoolean, readOptionalId, readOptionalInt, requireAccount } from '../core/index.ts';
+import { MethodError, type Args, type MethodContext } from '../types.ts';
+import { stateOf } from './common.ts';
+import { toQuery } from './email-filter.ts';
+
+const SORTS: Record<string, EmailSortColumn> = {
+  receivedAt: 'received_at',
+  sentAt: 'sent_at',
+  size: 'size',
+  subject: 'subject_norm',
+  from: 'from_json',
+  to: 'to_json',
+};
+
+export function readSort(args: Args): { column: EmailSortColumn; asc: boolean }[] {
+  const sortArg = args.sort ?? [{ property: 'receivedAt', isAscending: false }];
+  if (!Array.isArray(sortArg)) throw new MethodError('invalidArguments', 'sort must be an array');
+  return sortArg.map((s: { property?: unknown; isAscending?: unknown }) => {
+    const column = typeof s?.property === 'string' ? SORTS[s.property] : undefined;
+    if (!column) throw new MethodError('unsupportedSort', `cannot sort by ${String(s?.property)}`);
+    return { column, asc: s.isAscending !== false };
+  });
+}
+
+/** Email/query (RFC 8621 §4.4, RFC 8620 §5.5): filter tree, sort, collapseThreads, position or anchor. */
+export async function emailQuery(args: Args, ctx: MethodContext): Promise<Args> {
+  const accountId = requireAccount(args, ctx);
+  const query = toQuery(args.filter, ctx);
+  const collapseThreads = readBoolean(args, 'collapseThreads', false);
+  const sort = readSort(args);
+  const limit = Math.min(readOptionalInt(args, 'limit', { min: 0 }) ?? 256, 1000);
+  const anchor = readOptionalId(args, 'anchor');
+  const anchorOffset = readOptionalInt(args, 'anchorOffset') ?? 0;
+  let position = readOptionalInt(args, 'position') ?? 0;
+  const messages = ctx.services.messages;
+  if (anchor !== null) {
+    const index = await messages.indexOf(accountId, query, { sort, collapseThreads }, anchor);
+    if (index < 0) throw new MethodError('anchorNotFound', `${anchor} is not in the results`);
+    position = Math.max(0, index + anchorOffset);
+  }
+  let result = await messages.queryIds(accountId, query, { sort, position: Math.max(position, 0), limit, collapseThreads });
+  if (position < 0) {
+    position = Math.max(0, result.total + position);
+    result = await messages.queryIds(accountId, query, { sort, position, limit, collapseThreads });
+  }
+  return {
+    accountId,
+    queryState: await stateOf(ctx, accountId),
+    // Thread-dependent queries are refused by Email/queryChanges (see query-changes.ts).
+    canCalculateChanges: !collapseThreads && !JSON.stringify(args.filter ?? null).includes('InThreadHaveKeyword'),
+    position: Math.min(position, result.total),
+    ids: result.ids,
+    ...(readBoolean(args, 'calculateTotal', false) ? { total: result.total } : {}),
+    limit,
+  };
+}

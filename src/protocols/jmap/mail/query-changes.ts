@@ -1,0 +1,60 @@
+import { parseState, readBoolean, readOptionalId, readOptionalInt, readOptionalString, requireAccount, stateString } from '../core/index.ts';
+import { MethodError, type Args, type MethodContext } from '../types.ts';
+import { toQuery } from './email-filter.ts';
+import { readSort } from './email-query.ts';
+import { mailboxResults } from './mailbox.ts';
+
+/**
+ * Foo/queryChanges (RFC 8620 §5.6) from the change log: every object changed since the old
+ * state is reported removed, and those in the results now are added back at their index. That
+ * over-reports removals, which §5.6 allows, and stays exact for mutable sort and filter properties.
+ */
+
+// Beyond these the client is better served by re-running the query.
+const MAX_CHANGED = 1000;
+const MAX_SCAN = 50_000;
+
+const cannot = (why: string) => new MethodError('cannotCalculateChanges', why);
+
+async function changedSince(type: string, args: Args, ctx: MethodContext, accountId: string) {
+  const since = parseState(readOptionalString(args, 'sinceQueryState') ?? '');
+  if (since === null) throw cannot('sinceQueryState is not a state this server issued');
+  const maxChanges = readOptionalInt(args, 'maxChanges', { min: 1 });
+  const changes = await ctx.services.changes.changesOf(accountId, type, since, MAX_CHANGED);
+  if (!changes) throw cannot('the change log no longer reaches back to that state');
+  if (changes.hasMoreChanges) throw cannot('too many changes since that state');
+  const removed = [...changes.created, ...changes.updated, ...changes.destroyed];
+  if (maxChanges !== null && removed.length > maxChanges) throw new MethodError('tooManyChanges', `${removed.length} changes; more than maxChanges`);
+  return { oldQueryState: stateString(since), newQueryState: stateString(changes.newState), removed };
+}
+
+function added(removed: string[], positions: Map<string, number>) {
+  return removed.filter((id) => positions.has(id)).map((id) => ({ id, index: positions.get(id)! })).sort((a, b) => a.index - b.index);
+}
+
+export async function emailQueryChanges(args: Args, ctx: MethodContext): Promise<Args> {
+  const accountId = requireAccount(args, ctx);
+  const query = toQuery(args.filter, ctx);
+  const sort = readSort(args);
+  const collapseThreads = readBoolean(args, 'collapseThreads', false);
+  const upToId = readOptionalId(args, 'upToId');
+  // Which email stands for a thread, or whether a thread condition holds, changes with its siblings.
+  if (collapseThreads || JSON.stringify(args.filter ?? null).includes('InThreadHaveKeyword')) throw cannot('not calculated for thread-dependent queries');
+  const { removed, ...states } = await changedSince('Email', args, ctx, accountId);
+  const messages = ctx.services.messages;
+  const matching = removed.length ? (await messages.queryIds(accountId, { ...query, ids: removed }, { sort, position: 0, limit: MAX_CHANGED })).ids : [];
+  const positions = matching.length ? await messages.positions(accountId, query, { sort }, new Set(matching), upToId, MAX_SCAN) : new Map<string, number>();
+  if (!positions) throw cannot('the results are too long to place the changes');
+  const total = readBoolean(args, 'calculateTotal', false) ? { total: (await messages.queryIds(accountId, query, { sort, position: 0, limit: 0 })).total } : {};
+  return { accountId, ...states, removed, added: added(removed, positions), ...total };
+}
+
+export async function mailboxQueryChanges(args: Args, ctx: MethodContext): Promise<Args> {
+  const accountId = requireAccount(args, ctx);
+  const results = await mailboxResults(args, ctx, accountId);
+  const upToId = readOptionalId(args, 'upToId');
+  const { removed, ...states } = await changedSince('Mailbox', args, ctx, accountId);
+  const end = upToId && results.includes(upToId) ? results.indexOf(upToId) + 1 : results.length;
+  const positions = new Map(results.slice(0, end).map((id, i) => [id, i]));
+  return { accountId, ...states, removed, added: added(removed, positions), ...(readBoolean(args, 'calculateTotal', false) ? { total: results.length } : {}) };
+}

@@ -1,0 +1,1 @@
+export { quotaChanges, quotaGet, quotaId, quotaQuery, quotaQueryChanges, registerQuotaMethods, UNLIMITED } from './quota.ts';

@@ -1,0 +1,1 @@
+export { IdentityService, readIdentityInput, type EmailAddress, type IdentityInput, type IdentityOwner, type IdentityView } from './identities.ts';
