@@ -76,11 +76,15 @@ function bodyValue(raw: Buffer, part: MimePart, maxBytes: number) {
   return { value, isEncodingProblem, isTruncated };
 }
 
+const STRUCTURE_PROPERTIES = new Set(['textBody', 'htmlBody', 'attachments', 'bodyStructure', 'bodyValues', 'headers']);
+
 /** One Email object (RFC 8621 §4.1) with the requested properties. */
 export function emailObject(rec: EmailRecord, properties: string[], raw: Buffer | null, body: BodyOptions): Record<string, unknown> {
   const out: Record<string, unknown> = { id: rec.id };
-  const structure = JSON.parse(rec.structure) as MimePart;
-  const selection = raw || properties.some((p) => p === 'textBody' || p === 'htmlBody' || p === 'attachments') ? selectBodies(structure) : null;
+  // List views ask for header fields only: the structure JSON is parsed just when a body property needs it.
+  const needsStructure = raw !== null || properties.some((p) => STRUCTURE_PROPERTIES.has(p));
+  const structure = needsStructure ? (JSON.parse(rec.structure) as MimePart) : (null as unknown as MimePart);
+  const selection = needsStructure ? selectBodies(structure) : null;
   for (const p of properties) {
     switch (p) {
       case 'id': break;
