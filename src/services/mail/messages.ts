@@ -203,6 +203,11 @@ export class MessageService {
     return { ids, total };
   }
 
+  /** Just the window of ids: counting every match is most of a query's cost at 100k messages. */
+  async queryWindow(accountId: string, query: EmailQuery, w: QueryWindow): Promise<string[]> {
+    return repo.queryEmailIds(this.store.db, this.compile(accountId, query), { sort: w.sort, offset: w.position, limit: w.limit, collapseThreads: w.collapseThreads });
+  }
+
   /**
    * The index of an id in the query results, or -1 (JMAP anchors). Pages through ids only, so
    * its cost grows with the anchor's position, not with the page the client then asks for.

@@ -39,19 +39,30 @@ export async function emailQuery(args: Args, ctx: MethodContext): Promise<Args> 
     if (index < 0) throw new MethodError('anchorNotFound', `${anchor} is not in the results`);
     position = Math.max(0, index + anchorOffset);
   }
-  let result = await messages.queryIds(accountId, query, { sort, position: Math.max(position, 0), limit, collapseThreads });
-  if (position < 0) {
-    position = Math.max(0, result.total + position);
-    result = await messages.queryIds(accountId, query, { sort, position, limit, collapseThreads });
+  const calculateTotal = readBoolean(args, 'calculateTotal', false);
+  let ids: string[];
+  let total: number | null = null;
+  // The total is needed only when asked for, or to place a negative or out-of-range position.
+  if (calculateTotal || position < 0) {
+    const result = await messages.queryIds(accountId, query, { sort, position: Math.max(position, 0), limit, collapseThreads });
+    total = result.total;
+    ids = result.ids;
+    if (position < 0) {
+      position = Math.max(0, total + position);
+      ids = await messages.queryWindow(accountId, query, { sort, position, limit, collapseThreads });
+    }
+  } else {
+    ids = await messages.queryWindow(accountId, query, { sort, position, limit, collapseThreads });
+    if (ids.length === 0 && position > 0) total = (await messages.queryIds(accountId, query, { sort, position: 0, limit: 0, collapseThreads })).total;
   }
   return {
     accountId,
     queryState: await stateOf(ctx, accountId),
     // Thread-dependent queries are refused by Email/queryChanges (see query-changes.ts).
     canCalculateChanges: !collapseThreads && !JSON.stringify(args.filter ?? null).includes('InThreadHaveKeyword'),
-    position: Math.min(position, result.total),
-    ids: result.ids,
-    ...(readBoolean(args, 'calculateTotal', false) ? { total: result.total } : {}),
+    position: total === null ? position : Math.min(position, total),
+    ids,
+    ...(calculateTotal ? { total } : {}),
     limit,
   };
 }
