@@ -30,3 +30,4 @@ export { requestProblem, type RequestProblem } from './problems.ts';
 export { capabilitiesOf, createRegistry, dataTypesOf, registerCoreMethods, type MethodModule } from './registry.ts';
 export { buildSession, sessionState, type JmapAccount, type Session } from './session.ts';
 export { parseState, stateChange, stateString, type StateChange } from './state.ts';
+export { listWindow } from './list-window.ts';

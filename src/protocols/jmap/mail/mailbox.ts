@@ -2,7 +2,7 @@ import { ServiceError } from '../../../services/errors.ts';
 import type { MailboxView } from '../../../services/mail/views.ts';
 import { MethodError, type Args, type MethodContext } from '../types.ts';
 import { setError } from './set-errors.ts';
-import { checkIds, readBoolean, readOptionalObject, readOptionalStringArray, requireAccount, resolveCreationId } from '../core/index.ts';
+import { checkIds, listWindow, readBoolean, readOptionalObject, readOptionalStringArray, requireAccount, resolveCreationId } from '../core/index.ts';
 import { checkIfInState, MAX_IDS, pick, standardChanges, stateOf } from './common.ts';
 
 const PROPERTIES = ['id', 'name', 'parentId', 'role', 'sortOrder', 'totalEmails', 'unreadEmails', 'totalThreads', 'unreadThreads', 'myRights', 'isSubscribed'];
@@ -86,16 +86,11 @@ export async function mailboxResults(args: Args, ctx: MethodContext, accountId: 
 export async function mailboxQuery(args: Args, ctx: MethodContext): Promise<Args> {
   const accountId = requireAccount(args, ctx);
   const all = await mailboxResults(args, ctx, accountId);
-  const position = typeof args.position === 'number' ? args.position : 0;
-  const limit = typeof args.limit === 'number' ? args.limit : all.length;
-  const start = position < 0 ? Math.max(0, all.length + position) : Math.min(position, all.length);
   return {
     accountId,
     queryState: await stateOf(ctx, accountId),
     canCalculateChanges: true,
-    position: start,
-    ids: all.slice(start, start + limit),
-    ...(readBoolean(args, 'calculateTotal', false) ? { total: all.length } : {}),
+    ...listWindow(all, args, MAX_IDS),
   };
 }
 

@@ -1,5 +1,5 @@
 import { QUOTA } from '../core/capabilities.ts';
-import { checkIds, parseState, readBoolean, readInt, readOptionalObject, readOptionalString, readOptionalStringArray, readUnsignedInt, requireAccount, resolveCreationId } from '../core/index.ts';
+import { checkIds, listWindow, parseState, readBoolean, readInt, readOptionalObject, readOptionalString, readOptionalStringArray, requireAccount, resolveCreationId } from '../core/index.ts';
 import { MAX_IDS, pick, stateOf } from '../mail/common.ts';
 import { MAIL, MethodError, type Args, type MethodContext, type MethodRegistry } from '../types.ts';
 
@@ -102,24 +102,13 @@ async function run(args: Args, ctx: MethodContext, accountId: string): Promise<s
 
 export async function quotaQuery(args: Args, ctx: MethodContext): Promise<Args> {
   const accountId = requireAccount(args, ctx);
-  const position = readInt(args, 'position', { default: 0 });
-  const limit = Math.min(readUnsignedInt(args, 'limit', MAX_IDS), MAX_IDS);
   const all = await run(args, ctx, accountId);
-  let start = position < 0 ? Math.max(0, all.length + position) : Math.min(position, all.length);
-  const anchor = readOptionalString(args, 'anchor');
-  if (anchor !== null) {
-    const at = all.indexOf(anchor);
-    if (at < 0) throw new MethodError('anchorNotFound', `${anchor} is not in the results`);
-    start = Math.max(0, at + readInt(args, 'anchorOffset', { default: 0 }));
-  }
   return {
     accountId,
     queryState: await stateOf(ctx, accountId),
     // The set of quotas never changes, so queryChanges can always answer (see quotaQueryChanges).
     canCalculateChanges: true,
-    position: start,
-    ids: all.slice(start, start + limit),
-    ...(readBoolean(args, 'calculateTotal', false) ? { total: all.length } : {}),
+    ...listWindow(all, args, MAX_IDS),
   };
 }
 
