@@ -61,6 +61,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
       async close() {
         clearInterval(housekeeping);
         await Promise.allSettled(started.map((l) => l.close()));
+        await services.push.stop();
         await store.close();
       },
     };

@@ -11,6 +11,7 @@ import { MailboxService } from './mail/mailboxes.ts';
 import { MessageService } from './mail/messages.ts';
 import { ChangeFeed } from './mail/changes.ts';
 import { PdpaService } from './pdpa/index.ts';
+import { PushService } from './push/index.ts';
 
 /** Every service, wired once; protocols receive this and nothing below it. */
 export interface Services {
@@ -26,6 +27,8 @@ export interface Services {
   changes: ChangeFeed;
   /** Account export and import as PDPA zip archives. */
   pdpa: PdpaService;
+  /** JMAP push subscriptions; delivers StateChanges until stop(). */
+  push: PushService;
 }
 
 export function createServices(store: Store, config: Config, metrics?: IngestMetrics): Services {
@@ -45,5 +48,6 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     identities: new IdentityService(store),
     // MessageService is stateless over the store, so its own instance costs nothing.
     pdpa: new PdpaService(mailboxes, new MessageService(store, writer), ingest, config.hostname, config.maxMessageSize),
+    push: new PushService(store),
   };
 }

@@ -4,6 +4,7 @@ import * as initial from './migrations/001_initial.ts';
 import * as flagIndexes from './migrations/002_flag_indexes.ts';
 import * as uploads from './migrations/003_uploads.ts';
 import * as identities from './migrations/004_identities.ts';
+import * as pushSubscriptions from './migrations/005_push_subscriptions.ts';
 
 /** Migrations are listed here in order; each receives the dialect for the few backend-specific statements. */
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promise<void> }> = {
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '002_flag_indexes': flagIndexes,
   '003_uploads': uploads,
   '004_identities': identities,
+  '005_push_subscriptions': pushSubscriptions,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -12,6 +12,8 @@ const withMail = () => createRegistry((r) => {
   r.set('Mailbox/get', { capability: MAIL, handler: noop });
   r.set('Email/get', { capability: MAIL, handler: noop });
   r.set('Email/set', { capability: MAIL, handler: noop });
+  r.set('Mailbox/changes', { capability: MAIL, handler: noop });
+  r.set('Email/changes', { capability: MAIL, handler: noop });
 });
 
 test('the core capability carries every limit and the collations', () => {
@@ -69,7 +71,9 @@ test('the state is a hash of the content: stable, independent of the URL, change
   assert.notEqual(a.state, buildSession({ ...principal, username: 'bob' }, withMail(), env, 'http://one').state);
 });
 
-test('capabilitiesOf and dataTypesOf read the registry', () => {
+test('capabilitiesOf and dataTypesOf read the registry; only types with /changes have push state', () => {
   assert.deepEqual(capabilitiesOf(withMail()), [CORE, MAIL]);
   assert.deepEqual(dataTypesOf(withMail()), ['Email', 'Mailbox']);
+  const withBlob = createRegistry((r) => r.set('Blob/get', { capability: 'urn:ietf:params:jmap:blob', handler: noop }));
+  assert.deepEqual(dataTypesOf(withBlob), []);
 });

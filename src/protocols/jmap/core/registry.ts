@@ -36,6 +36,7 @@ export function capabilitiesOf(registry: MethodRegistry): string[] {
 /** Data type names the registry serves (Foo for Foo/get), for push and state catch-up. */
 export function dataTypesOf(registry: MethodRegistry): string[] {
   const types = new Set<string>();
-  for (const name of registry.keys()) if (name.endsWith('/get')) types.add(name.slice(0, -4));
+  // Types with state a client can sync: those with /changes (Blob and PushSubscription have none).
+  for (const name of registry.keys()) if (name.endsWith('/changes')) types.add(name.slice(0, -8));
   return [...types].sort();
 }

@@ -1,0 +1,1 @@
+export { pushSubscriptionGet, pushSubscriptionSet, registerPushMethods } from './push-subscription.ts';

@@ -1,0 +1,104 @@
+import { readPushInput, type PushOwner } from '../../../services/push/index.ts';
+import { checkIds, checkSetSize, readOptionalObject, readOptionalStringArray, resolveCreationId } from '../core/index.ts';
+import { MAX_OBJECTS_IN_SET } from '../core/limits.ts';
+import { MAX_IDS, pick } from '../mail/common.ts';
+import { setError } from '../mail/set-errors.ts';
+import { CORE, MethodError, type Args, type MethodContext, type MethodRegistry } from '../types.ts';
+
+/** RFC 8620 §7.2.1: the default properties, which leave out url and keys. */
+const PROPERTIES = ['id', 'deviceClientId', 'verificationCode', 'expires', 'types'];
+const PRIVATE = ['url', 'keys'];
+
+const owner = (ctx: MethodContext): PushOwner => ({ id: ctx.principal.id, accountId: ctx.principal.accountId });
+
+// Not tied to an account, so there is no accountId, state or ifInState (RFC 8620 §7.2.1, §7.2.2).
+function refuseAccountArgs(args: Args, names: string[]): void {
+  const bad = names.filter((n) => n in args);
+  if (bad.length) throw new MethodError('invalidArguments', `PushSubscription methods do not take ${bad.join(', ')}`);
+}
+
+export async function pushSubscriptionGet(args: Args, ctx: MethodContext): Promise<Args> {
+  refuseAccountArgs(args, ['accountId']);
+  const ids = checkIds(args.ids, MAX_IDS);
+  const properties = readOptionalStringArray(args, 'properties');
+  for (const p of properties ?? []) {
+    if (PRIVATE.includes(p)) throw new MethodError('forbidden', `${p} is never returned`);
+    if (!PROPERTIES.includes(p)) throw new MethodError('invalidArguments', `unknown property ${p}`);
+  }
+  const all = await ctx.services.push.list(owner(ctx));
+  const byId = new Map(all.map((s) => [s.id, s]));
+  const wanted = ids ? ids.map((id) => resolveCreationId(id, ctx)) : [...byId.keys()];
+  const list: Record<string, unknown>[] = [];
+  const notFound: string[] = [];
+  for (const id of wanted) {
+    const found = byId.get(id);
+    if (found) list.push(pick({ ...found }, properties));
+    else notFound.push(id);
+  }
+  return { list, notFound };
+}
+
+const asObject = (raw: unknown, what: string) => {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new MethodError(what === 'patch' ? 'invalidPatch' : 'invalidProperties', `a ${what} must be an object`);
+  return raw as Record<string, unknown>;
+};
+
+export async function pushSubscriptionSet(args: Args, ctx: MethodContext): Promise<Args> {
+  refuseAccountArgs(args, ['accountId', 'ifInState']);
+  const create = readOptionalObject(args, 'create') ?? {};
+  const update = readOptionalObject(args, 'update') ?? {};
+  const destroy = readOptionalStringArray(args, 'destroy') ?? [];
+  checkSetSize({ create, update, destroy }, MAX_OBJECTS_IN_SET);
+  const created: Record<string, unknown> = {};
+  const notCreated: Record<string, unknown> = {};
+  const updated: Record<string, unknown> = {};
+  const notUpdated: Record<string, unknown> = {};
+  const destroyed: string[] = [];
+  const notDestroyed: Record<string, unknown> = {};
+
+  for (const [cid, raw] of Object.entries(create)) {
+    try {
+      const input = asObject(raw, 'PushSubscription');
+      const made = await ctx.services.push.create(owner(ctx), readPushInput(input, true));
+      ctx.createdIds.set(cid, made.id);
+      // The server sets id and may shorten expires; report those and defaults the client left out.
+      created[cid] = {
+        id: made.id,
+        expires: made.expires,
+        ...(input.types === undefined ? { types: made.types } : {}),
+        ...(input.verificationCode === undefined ? { verificationCode: null } : {}),
+        ...(input.keys === undefined ? { keys: null } : {}),
+      };
+    } catch (err) {
+      notCreated[cid] = setError(err);
+    }
+  }
+  for (const [rawId, patch] of Object.entries(update)) {
+    let id = rawId;
+    try {
+      id = resolveCreationId(rawId, ctx);
+      const input = readPushInput(asObject(patch, 'patch'), false);
+      const after = await ctx.services.push.update(owner(ctx), id, input);
+      // Only a changed expiry is worth telling: the client knows what else it sent.
+      updated[id] = input.expires !== undefined && after.expires !== (patch as Args).expires ? { expires: after.expires } : null;
+    } catch (err) {
+      notUpdated[id] = setError(err);
+    }
+  }
+  for (const rawId of destroy) {
+    let id = rawId;
+    try {
+      id = resolveCreationId(rawId, ctx);
+      await ctx.services.push.destroy(owner(ctx), id);
+      destroyed.push(id);
+    } catch (err) {
+      notDestroyed[id] = setError(err);
+    }
+  }
+  return { created, updated, destroyed, notCreated, notUpdated, notDestroyed };
+}
+
+export function registerPushMethods(registry: MethodRegistry): void {
+  registry.set('PushSubscription/get', { capability: CORE, handler: pushSubscriptionGet });
+  registry.set('PushSubscription/set', { capability: CORE, handler: pushSubscriptionSet });
+}
