@@ -31,3 +31,4 @@ export { capabilitiesOf, createRegistry, dataTypesOf, registerCoreMethods, type 
 export { buildSession, sessionState, type JmapAccount, type Session } from './session.ts';
 export { parseState, stateChange, stateString, type StateChange } from './state.ts';
 export { listWindow } from './list-window.ts';
+export { runSet, type SetHandlers, type SetOutcome } from './set.ts';

@@ -1,7 +1,6 @@
 import { readIdentityInput } from '../../../services/identities/index.ts';
 import { ServiceError } from '../../../services/errors.ts';
-import { checkIds, checkSetSize, readOptionalObject, readOptionalStringArray, requireAccount, resolveCreationId, SUBMISSION } from '../core/index.ts';
-import { MAX_OBJECTS_IN_SET } from '../core/limits.ts';
+import { checkIds, readOptionalStringArray, requireAccount, resolveCreationId, runSet, SUBMISSION } from '../core/index.ts';
 import { checkIfInState, MAX_IDS, pick, standardChanges, stateOf } from '../mail/common.ts';
 import { setError } from '../mail/set-errors.ts';
 import { MethodError, type Args, type MethodContext, type MethodRegistry } from '../types.ts';
@@ -41,50 +40,20 @@ function recordError(err: unknown, creating: boolean) {
 export async function identitySet(args: Args, ctx: MethodContext): Promise<Args> {
   const accountId = requireAccount(args, ctx);
   const oldState = await checkIfInState(args, ctx, accountId);
-  const create = readOptionalObject(args, 'create') ?? {};
-  const update = readOptionalObject(args, 'update') ?? {};
-  const destroy = readOptionalStringArray(args, 'destroy') ?? [];
-  checkSetSize({ create, update, destroy }, MAX_OBJECTS_IN_SET);
-  const created: Record<string, unknown> = {};
-  const notCreated: Record<string, unknown> = {};
-  const updated: Record<string, unknown> = {};
-  const notUpdated: Record<string, unknown> = {};
-  const destroyed: string[] = [];
-  const notDestroyed: Record<string, unknown> = {};
-
-  for (const [cid, raw] of Object.entries(create)) {
-    try {
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new MethodError('invalidProperties', 'an Identity must be an object');
-      const made = await ctx.services.identities.create(owner(ctx, accountId), readIdentityInput(raw as Record<string, unknown>, true));
-      ctx.createdIds.set(cid, made.id);
+  const outcome = await runSet(args, ctx, {
+    create: async (_cid, raw) => {
+      const made = await ctx.services.identities.create(owner(ctx, accountId), readIdentityInput(raw, true));
       // Server-set and defaulted properties the client did not send (RFC 8620 §5.3).
-      created[cid] = { id: made.id, mayDelete: made.mayDelete, ...Object.fromEntries(PROPERTIES.filter((p) => !(p in raw)).map((p) => [p, made[p as keyof typeof made]])) };
-    } catch (err) {
-      notCreated[cid] = recordError(err, true);
-    }
-  }
-  for (const [rawId, patch] of Object.entries(update)) {
-    let id = rawId;
-    try {
-      id = resolveCreationId(rawId, ctx);
-      if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new MethodError('invalidPatch', 'a patch must be an object');
-      await ctx.services.identities.update(accountId, id, readIdentityInput(patch as Record<string, unknown>, false));
-      updated[id] = null;
-    } catch (err) {
-      notUpdated[id] = recordError(err, false);
-    }
-  }
-  for (const rawId of destroy) {
-    let id = rawId;
-    try {
-      id = resolveCreationId(rawId, ctx);
-      await ctx.services.identities.destroy(accountId, id);
-      destroyed.push(id);
-    } catch (err) {
-      notDestroyed[id] = recordError(err, false);
-    }
-  }
-  return { accountId, oldState, newState: await stateOf(ctx, accountId), created, updated, destroyed, notCreated, notUpdated, notDestroyed };
+      return { id: made.id, mayDelete: made.mayDelete, ...Object.fromEntries(PROPERTIES.filter((p) => !(p in raw)).map((p) => [p, made[p as keyof typeof made]])) };
+    },
+    update: async (id, patch) => {
+      await ctx.services.identities.update(accountId, id, readIdentityInput(patch, false));
+      return null;
+    },
+    destroy: (id) => ctx.services.identities.destroy(accountId, id),
+    error: (err, op) => recordError(err, op === 'create'),
+  });
+  return { accountId, oldState, newState: await stateOf(ctx, accountId), ...outcome };
 }
 
 /** RFC 8621 puts Identity under the submission capability. */

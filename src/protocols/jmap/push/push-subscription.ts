@@ -1,6 +1,5 @@
 import { readPushInput, type PushOwner } from '../../../services/push/index.ts';
-import { checkIds, checkSetSize, readOptionalObject, readOptionalStringArray, resolveCreationId } from '../core/index.ts';
-import { MAX_OBJECTS_IN_SET } from '../core/limits.ts';
+import { checkIds, readOptionalStringArray, resolveCreationId, runSet } from '../core/index.ts';
 import { MAX_IDS, pick } from '../mail/common.ts';
 import { setError } from '../mail/set-errors.ts';
 import { CORE, MethodError, type Args, type MethodContext, type MethodRegistry } from '../types.ts';
@@ -38,64 +37,29 @@ export async function pushSubscriptionGet(args: Args, ctx: MethodContext): Promi
   return { list, notFound };
 }
 
-const asObject = (raw: unknown, what: string) => {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new MethodError(what === 'patch' ? 'invalidPatch' : 'invalidProperties', `a ${what} must be an object`);
-  return raw as Record<string, unknown>;
-};
-
 export async function pushSubscriptionSet(args: Args, ctx: MethodContext): Promise<Args> {
   refuseAccountArgs(args, ['accountId', 'ifInState']);
-  const create = readOptionalObject(args, 'create') ?? {};
-  const update = readOptionalObject(args, 'update') ?? {};
-  const destroy = readOptionalStringArray(args, 'destroy') ?? [];
-  checkSetSize({ create, update, destroy }, MAX_OBJECTS_IN_SET);
-  const created: Record<string, unknown> = {};
-  const notCreated: Record<string, unknown> = {};
-  const updated: Record<string, unknown> = {};
-  const notUpdated: Record<string, unknown> = {};
-  const destroyed: string[] = [];
-  const notDestroyed: Record<string, unknown> = {};
-
-  for (const [cid, raw] of Object.entries(create)) {
-    try {
-      const input = asObject(raw, 'PushSubscription');
+  return { ...(await runSet(args, ctx, {
+    create: async (_cid, input) => {
       const made = await ctx.services.push.create(owner(ctx), readPushInput(input, true));
-      ctx.createdIds.set(cid, made.id);
       // The server sets id and may shorten expires; report those and defaults the client left out.
-      created[cid] = {
+      return {
         id: made.id,
         expires: made.expires,
         ...(input.types === undefined ? { types: made.types } : {}),
         ...(input.verificationCode === undefined ? { verificationCode: null } : {}),
         ...(input.keys === undefined ? { keys: null } : {}),
       };
-    } catch (err) {
-      notCreated[cid] = setError(err);
-    }
-  }
-  for (const [rawId, patch] of Object.entries(update)) {
-    let id = rawId;
-    try {
-      id = resolveCreationId(rawId, ctx);
-      const input = readPushInput(asObject(patch, 'patch'), false);
+    },
+    update: async (id, patch) => {
+      const input = readPushInput(patch, false);
       const after = await ctx.services.push.update(owner(ctx), id, input);
       // Only a changed expiry is worth telling: the client knows what else it sent.
-      updated[id] = input.expires !== undefined && after.expires !== (patch as Args).expires ? { expires: after.expires } : null;
-    } catch (err) {
-      notUpdated[id] = setError(err);
-    }
-  }
-  for (const rawId of destroy) {
-    let id = rawId;
-    try {
-      id = resolveCreationId(rawId, ctx);
-      await ctx.services.push.destroy(owner(ctx), id);
-      destroyed.push(id);
-    } catch (err) {
-      notDestroyed[id] = setError(err);
-    }
-  }
-  return { created, updated, destroyed, notCreated, notUpdated, notDestroyed };
+      return input.expires !== undefined && after.expires !== patch.expires ? { expires: after.expires } : null;
+    },
+    destroy: (id) => ctx.services.push.destroy(owner(ctx), id),
+    error: (err) => setError(err),
+  })) };
 }
 
 export function registerPushMethods(registry: MethodRegistry): void {
