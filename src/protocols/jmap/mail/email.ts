@@ -4,8 +4,7 @@ import { ALL_EMAIL_PROPERTIES, bodyOptions, DEFAULT_EMAIL_PROPERTIES, emailObjec
 import { parseHeaderProperty } from './header-forms.ts';
 import { setError } from './set-errors.ts';
 import { createEmail } from './email-create.ts';
-import { isPlainObject } from '../core/request.ts';
-import { checkIds, readBoolean, readOptionalInt, readOptionalObject, readOptionalStringArray, requireAccount, resolveCreationId } from '../core/index.ts';
+import { checkIds, readBoolean, readOptionalInt, readOptionalStringArray, requireAccount, resolveCreationId, runSet } from '../core/index.ts';
 import { checkIfInState, MAX_IDS, standardChanges, stateOf } from './common.ts';
 
 export async function emailGet(args: Args, ctx: MethodContext): Promise<Args> {
@@ -65,39 +64,14 @@ function toPatch(patch: Record<string, unknown>, ctx: MethodContext): MessagePat
 export async function emailSet(args: Args, ctx: MethodContext): Promise<Args> {
   const accountId = requireAccount(args, ctx);
   const oldState = await checkIfInState(args, ctx, accountId);
-  const create = readOptionalObject(args, 'create') ?? {};
-  const update = readOptionalObject(args, 'update') ?? {};
-  const destroy = readOptionalStringArray(args, 'destroy') ?? [];
-  if (Object.keys(create).length + Object.keys(update).length + destroy.length > 1000) throw new MethodError('requestTooLarge', 'at most 1000 objects per call');
-  const res: Args = { accountId, oldState, created: {}, updated: {}, destroyed: [], notCreated: {}, notUpdated: {}, notDestroyed: {} };
-  for (const [cid, props] of Object.entries(create)) {
-    try {
-      if (!isPlainObject(props)) throw new MethodError('invalidProperties', 'an Email to create must be an object');
-      const created = await createEmail(props, accountId, ctx);
-      ctx.createdIds.set(cid, created.id as string);
-      (res.created as Record<string, unknown>)[cid] = created;
-    } catch (err) {
-      (res.notCreated as Record<string, unknown>)[cid] = setError(err);
-    }
-  }
-  for (const [rawId, patch] of Object.entries(update)) {
-    const id = resolveCreationId(rawId, ctx);
-    try {
-      await ctx.services.messages.update(accountId, id, toPatch(patch as Record<string, unknown>, ctx));
-      (res.updated as Record<string, unknown>)[id] = null;
-    } catch (err) {
-      (res.notUpdated as Record<string, unknown>)[id] = setError(err);
-    }
-  }
-  for (const rawId of destroy) {
-    const id = resolveCreationId(rawId, ctx);
-    try {
-      await ctx.services.messages.delete(accountId, id);
-      (res.destroyed as string[]).push(id);
-    } catch (err) {
-      (res.notDestroyed as Record<string, unknown>)[id] = setError(err);
-    }
-  }
-  res.newState = await stateOf(ctx, accountId);
-  return res;
+  const outcome = await runSet(args, ctx, {
+    create: async (_cid, props) => (await createEmail(props, accountId, ctx)) as Args & { id: string },
+    update: async (id, patch) => {
+      await ctx.services.messages.update(accountId, id, toPatch(patch, ctx));
+      return null;
+    },
+    destroy: (id) => ctx.services.messages.delete(accountId, id),
+    error: (err) => setError(err),
+  });
+  return { accountId, oldState, newState: await stateOf(ctx, accountId), ...outcome };
 }

@@ -2,7 +2,7 @@ import { ServiceError } from '../../../services/errors.ts';
 import type { MailboxView } from '../../../services/mail/views.ts';
 import { MethodError, type Args, type MethodContext } from '../types.ts';
 import { setError } from './set-errors.ts';
-import { checkIds, listWindow, readBoolean, readOptionalObject, readOptionalStringArray, requireAccount, resolveCreationId } from '../core/index.ts';
+import { checkIds, listWindow, readBoolean, readOptionalObject, readOptionalStringArray, requireAccount, resolveCreationId, runSet } from '../core/index.ts';
 import { checkIfInState, MAX_IDS, pick, standardChanges, stateOf } from './common.ts';
 
 const PROPERTIES = ['id', 'name', 'parentId', 'role', 'sortOrder', 'totalEmails', 'unreadEmails', 'totalThreads', 'unreadThreads', 'myRights', 'isSubscribed'];
@@ -99,18 +99,14 @@ export async function mailboxSet(args: Args, ctx: MethodContext): Promise<Args> 
   const accountId = requireAccount(args, ctx);
   const oldState = await checkIfInState(args, ctx, accountId);
   const removeEmails = readBoolean(args, 'onDestroyRemoveEmails', false) ?? false;
-  const create = readOptionalObject(args, 'create') ?? {};
-  const update = readOptionalObject(args, 'update') ?? {};
-  const destroy = readOptionalStringArray(args, 'destroy') ?? [];
-  if (Object.keys(create).length + Object.keys(update).length + destroy.length > 1000) throw new MethodError('requestTooLarge', 'at most 1000 objects per call');
-  const res: Args = { accountId, oldState, created: {}, updated: {}, destroyed: [], notCreated: {}, notUpdated: {}, notDestroyed: {} };
-  const created = res.created as Record<string, unknown>;
-
-  for (const [cid, raw] of Object.entries(create)) {
-    try {
-      const m = raw as Record<string, unknown>;
-      const unknown = Object.keys(m).filter((k) => !['name', 'parentId', 'role', 'sortOrder', 'isSubscribed'].includes(k));
-      if (unknown.length) throw new ServiceError('invalid', 'unknown or server-set properties', unknown.map((field) => ({ field, message: 'cannot be set' })));
+  const settable = (o: Args) => {
+    const unknown = Object.keys(o).filter((k) => !['name', 'parentId', 'role', 'sortOrder', 'isSubscribed'].includes(k));
+    if (unknown.length) throw new ServiceError('invalid', 'unknown or server-set properties', unknown.map((field) => ({ field, message: 'cannot be set' })));
+    return o;
+  };
+  const outcome = await runSet(args, ctx, {
+    create: async (_cid, raw) => {
+      const m = settable(raw);
       const view = await ctx.services.mailboxes.create(accountId, {
         name: m.name as string,
         parentId: typeof m.parentId === 'string' ? resolveCreationId(m.parentId, ctx) : null,
@@ -118,18 +114,10 @@ export async function mailboxSet(args: Args, ctx: MethodContext): Promise<Args> 
         sortOrder: m.sortOrder as number | undefined,
         subscribed: (m.isSubscribed as boolean | undefined) ?? true,
       });
-      ctx.createdIds.set(cid, view.id);
-      created[cid] = { id: view.id, totalEmails: 0, unreadEmails: 0, totalThreads: 0, unreadThreads: 0, myRights: RIGHTS };
-    } catch (err) {
-      (res.notCreated as Record<string, unknown>)[cid] = setError(err);
-    }
-  }
-  for (const [rawId, patch] of Object.entries(update)) {
-    const id = resolveCreationId(rawId, ctx);
-    try {
-      const p = patch as Record<string, unknown>;
-      const unknown = Object.keys(p).filter((k) => !['name', 'parentId', 'role', 'sortOrder', 'isSubscribed'].includes(k));
-      if (unknown.length) throw new ServiceError('invalid', 'unknown or server-set properties', unknown.map((field) => ({ field, message: 'cannot be set' })));
+      return { id: view.id, totalEmails: 0, unreadEmails: 0, totalThreads: 0, unreadThreads: 0, myRights: RIGHTS };
+    },
+    update: async (id, patch) => {
+      const p = settable(patch);
       await ctx.services.mailboxes.update(accountId, id, {
         name: p.name as string | undefined,
         parentId: p.parentId === undefined ? undefined : typeof p.parentId === 'string' ? resolveCreationId(p.parentId, ctx) : null,
@@ -137,26 +125,18 @@ export async function mailboxSet(args: Args, ctx: MethodContext): Promise<Args> 
         sortOrder: p.sortOrder as number | undefined,
         subscribed: p.isSubscribed as boolean | undefined,
       });
-      (res.updated as Record<string, unknown>)[id] = null;
-    } catch (err) {
-      (res.notUpdated as Record<string, unknown>)[id] = setError(err);
-    }
-  }
-  for (const rawId of destroy) {
-    const id = resolveCreationId(rawId, ctx);
-    try {
+      return null;
+    },
+    destroy: async (id) => {
       const view = await ctx.services.mailboxes.get(accountId, id);
-      if (!removeEmails && view.total > 0) {
-        (res.notDestroyed as Record<string, unknown>)[id] = { type: 'mailboxHasEmail', description: `${view.total} email(s) are in this mailbox` };
-        continue;
-      }
+      if (!removeEmails && view.total > 0) throw { type: 'mailboxHasEmail', description: `${view.total} email(s) are in this mailbox` };
       await ctx.services.mailboxes.delete(accountId, id);
-      (res.destroyed as string[]).push(id);
-    } catch (err) {
+    },
+    error: (err, op) => {
       const e = setError(err);
-      (res.notDestroyed as Record<string, unknown>)[id] = e.type === 'alreadyExists' ? { type: 'mailboxHasChild', description: e.description } : e;
-    }
-  }
-  res.newState = await stateOf(ctx, accountId);
-  return res;
+      // The only conflict deleting a mailbox can meet is a child mailbox.
+      return op === 'destroy' && e.type === 'alreadyExists' ? { type: 'mailboxHasChild', description: e.description } : e;
+    },
+  });
+  return { accountId, oldState, newState: await stateOf(ctx, accountId), ...outcome };
 }
