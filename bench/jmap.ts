@@ -5,11 +5,11 @@
  * EventSource StateChange. Run: npx tsx bench/jmap.ts   (BENCH_SIZE=100000 BENCH_REQUESTS=200)
  */
 import { request } from 'node:http';
-import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createUser, startTestServer } from '../test/helpers/server.ts';
 import { loadTemplates, SEARCH_WORDS, seedInbox } from './lib/seed.ts';
 import { summary } from './lib/stats.ts';
+import { WireClient } from '../test/protocols/smtp/wire.ts';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 100_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
@@ -86,30 +86,14 @@ try {
 }
 
 /** Sends one message and resolves with the time its 250 arrived. */
-function smtpDeliver(port: number, to: string, n: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const sock = connect(port, '127.0.0.1');
-    const script = ['EHLO bench', 'MAIL FROM:<bench@remote.test>', `RCPT TO:<${to}>`, 'DATA'];
-    let step = 0;
-    let buffer = '';
-    sock.setEncoding('utf8');
-    sock.on('data', (chunk: string) => {
-      buffer += chunk;
-      let idx;
-      while ((idx = buffer.indexOf('\r\n')) >= 0) {
-        const line = buffer.slice(0, idx);
-        buffer = buffer.slice(idx + 2);
-        if (/^\d{3}-/.test(line)) continue;
-        if (step < script.length) sock.write(script[step++] + '\r\n');
-        else if (step++ === script.length) sock.write(`Subject: push ${n}\r\n\r\nping\r\n.\r\n`);
-        else {
-          const at = performance.now();
-          sock.end('QUIT\r\n');
-          if (line.startsWith('250')) resolve(at);
-          else reject(new Error(line));
-        }
-      }
-    });
-    sock.on('error', reject);
-  });
+async function smtpDeliver(port: number, to: string, n: number): Promise<number> {
+  const { client } = await WireClient.open(port);
+  await client.command('EHLO bench');
+  await client.command('MAIL FROM:<bench@remote.test>');
+  await client.command(`RCPT TO:<${to}>`);
+  const reply = await client.data(Buffer.from(`Subject: push ${n}\r\n\r\nping\r\n`));
+  const at = performance.now();
+  client.destroy();
+  if (reply.code !== 250) throw new Error(reply.text);
+  return at;
 }

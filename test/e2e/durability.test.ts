@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,6 +8,7 @@ import { after, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import { createServices } from '../../src/services/index.ts';
 import { Store } from '../../src/store/store.ts';
+import { WireClient } from '../protocols/smtp/wire.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const dataDir = mkdtempSync(join(tmpdir(), 'gannet-durability-'));
@@ -32,34 +32,15 @@ function startChild(): Promise<{ child: ChildProcess; smtpPort: number }> {
   });
 }
 
-/** A minimal SMTP client: sends the whole dialogue and resolves with the reply to DATA's end. */
-function sendAndAwait250(port: number, n: number): Promise<string> {
-  return new Promise((resolveReply, reject) => {
-    const sock = connect(port, '127.0.0.1');
-    const script = ['EHLO test.client', 'MAIL FROM:<sender@remote.test>', 'RCPT TO:<dora@durable.test>', 'DATA'];
-    let step = 0;
-    let buffer = '';
-    sock.setEncoding('utf8');
-    sock.on('data', (chunk: string) => {
-      buffer += chunk;
-      let idx;
-      while ((idx = buffer.indexOf('\r\n')) >= 0) {
-        const line = buffer.slice(0, idx);
-        buffer = buffer.slice(idx + 2);
-        if (/^\d{3}-/.test(line)) continue;
-        if (step < script.length) sock.write(script[step++] + '\r\n');
-        else if (step === script.length) {
-          assert.match(line, /^354/);
-          sock.write(`Subject: durable ${n}\r\nMessage-ID: <durable-${n}@remote.test>\r\n\r\nmust survive a crash\r\n.\r\n`);
-          step++;
-        } else {
-          sock.destroy();
-          resolveReply(line);
-        }
-      }
-    });
-    sock.on('error', reject);
-  });
+/** Sends one message and returns the reply to the end of DATA. */
+async function sendAndAwait250(port: number, n: number): Promise<string> {
+  const { client } = await WireClient.open(port);
+  await client.command('EHLO test.client');
+  await client.command('MAIL FROM:<sender@remote.test>');
+  await client.command('RCPT TO:<dora@durable.test>');
+  const reply = await client.data(Buffer.from(`Subject: durable ${n}\r\nMessage-ID: <durable-${n}@remote.test>\r\n\r\nmust survive a crash\r\n`));
+  client.destroy();
+  return reply.text;
 }
 
 test('a message acknowledged with 250 survives the process being killed at once', async () => {

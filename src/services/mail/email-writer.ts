@@ -29,6 +29,29 @@ const addrText = (list: EmailAddress[]) => list.map((a) => `${a.name ?? ''} ${a.
 // PostgreSQL text cannot hold NUL; parsed fields of broken mail sometimes do. (JSON columns escape it.)
 const text = <T extends string | null>(s: T): T => (s === null ? s : (s.replace(/\0/g, '') as T));
 
+/** The columns of an email row that come from parsing its message, ready for either backend. */
+export function parsedColumns(p: ParsedMessage) {
+  return {
+    sent_at: p.sentAt,
+    message_id: text(p.messageId),
+    subject: text(p.subject),
+    subject_norm: text(normalizeSubject(p.subject)),
+    from_json: JSON.stringify(p.from),
+    to_json: JSON.stringify(p.to),
+    cc_json: JSON.stringify(p.cc),
+    bcc_json: JSON.stringify(p.bcc),
+    reply_to_json: JSON.stringify(p.replyTo),
+    sender_json: JSON.stringify(p.sender),
+    in_reply_to_json: JSON.stringify(p.inReplyTo),
+    references_json: JSON.stringify(p.references),
+    preview: text(p.preview),
+    has_attachment: p.attachments.some((a) => a.disposition !== 'inline' || !a.contentId) ? 1 : 0,
+    structure: JSON.stringify(p.structure),
+    attachments: JSON.stringify(p.attachments),
+    parse_error: text(p.parseError),
+  };
+}
+
 /**
  * Every change to an email's stored state, inside a caller's write: creation, keywords,
  * mailbox membership, destruction. Mailbox counters, the change log, the full-text index,
@@ -58,26 +81,10 @@ export class EmailWriter {
       thread_id: threadId,
       size: e.blob.size,
       received_at: e.receivedAt,
-      sent_at: p.sentAt,
-      message_id: text(p.messageId),
-      subject: text(p.subject),
-      subject_norm: text(normalizeSubject(p.subject)),
-      from_json: JSON.stringify(p.from),
-      to_json: JSON.stringify(p.to),
-      cc_json: JSON.stringify(p.cc),
-      bcc_json: JSON.stringify(p.bcc),
-      reply_to_json: JSON.stringify(p.replyTo),
-      sender_json: JSON.stringify(p.sender),
-      in_reply_to_json: JSON.stringify(p.inReplyTo),
-      references_json: JSON.stringify(p.references),
-      preview: text(p.preview),
-      has_attachment: p.attachments.some((a) => a.disposition !== 'inline' || !a.contentId) ? 1 : 0,
+      ...parsedColumns(p),
       keywords: JSON.stringify(e.keywords),
       seen,
       flagged: e.keywords.includes('$flagged') ? 1 : 0,
-      structure: JSON.stringify(p.structure),
-      attachments: JSON.stringify(p.attachments),
-      parse_error: text(p.parseError),
       created_modseq: modseq,
       updated_modseq: modseq,
     };

@@ -6,6 +6,7 @@ import { MethodError, type Args, type MethodContext } from '../types.ts';
 import { MAX_IDS } from './common.ts';
 import { ALL_EMAIL_PROPERTIES, bodyOptions, emailObject } from './email-view.ts';
 import { parseHeaderProperty } from './header-forms.ts';
+import { parsedColumns } from '../../../services/mail/email-writer.ts';
 
 /** Email/parse (RFC 8621 §4.9): blobs rendered as Email objects without storing anything. */
 
@@ -25,26 +26,10 @@ function syntheticRecord(blobKey: string, raw: Buffer, p: ParsedMessage): EmailR
     thread_id: '',
     size: raw.length,
     received_at: 0,
-    sent_at: p.sentAt,
-    message_id: p.messageId,
-    subject: p.subject,
-    subject_norm: '',
-    from_json: JSON.stringify(p.from),
-    to_json: JSON.stringify(p.to),
-    cc_json: JSON.stringify(p.cc),
-    bcc_json: JSON.stringify(p.bcc),
-    reply_to_json: JSON.stringify(p.replyTo),
-    sender_json: JSON.stringify(p.sender),
-    in_reply_to_json: JSON.stringify(p.inReplyTo),
-    references_json: JSON.stringify(p.references),
-    preview: p.preview,
-    has_attachment: p.attachments.some((a) => a.disposition !== 'inline' || !a.contentId) ? 1 : 0,
+    ...parsedColumns(p),
     keywords: '[]',
     seen: 0,
     flagged: 0,
-    structure: JSON.stringify(p.structure),
-    attachments: JSON.stringify(p.attachments),
-    parse_error: p.parseError,
     created_modseq: 0,
     updated_modseq: 0,
     mailboxIds: [],
