@@ -28,7 +28,7 @@ const UPLOAD_TTL_MS = 24 * 60 * 60 * 1000;
 export async function startServer(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningServer> {
   const store = await Store.open(config.databaseUrl, config.dataDir);
   const metrics = new Metrics();
-  const services = createServices(store, config, metrics);
+  const services = createServices(store, config, metrics, logger);
   const generatedAdminToken = await services.tokens.bootstrapAdminToken();
   const ctx: ListenerContext = { config, services, logger, metrics };
 
@@ -42,6 +42,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     started.push(smtp);
     const lmtp = await startLmtp(ctx);
     started.push(lmtp);
+    services.queue.start();
     for (const l of started) logger.info({ listener: l.name, address: l.address, port: l.port }, `${l.name} listening on ${l.address}:${l.port}`);
 
     const housekeeping = setInterval(() => {
@@ -62,6 +63,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
         clearInterval(housekeeping);
         await Promise.allSettled(started.map((l) => l.close()));
         await services.push.stop();
+        await services.queue.stop();
         await store.close();
       },
     };

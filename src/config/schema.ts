@@ -26,6 +26,19 @@ export const ConfigSchema = Type.Object(
     changeLogRetentionDays: Type.Integer({ minimum: 1, default: 90, description: 'How long the change log is kept; older sync states must resync fully' }),
     postmasterAddress: Type.String({ default: '', description: 'Local address that receives mail for postmaster@<any local domain> and <postmaster> when nothing else does (RFC 5321 §4.5.1)' }),
     maxRecipients: Type.Integer({ minimum: 1, default: 100, description: 'Recipients accepted per SMTP/LMTP transaction' }),
+    relayHost: Type.String({
+      default: '',
+      pattern: '^$|^(\\[[^\\]]+\\]|[^:\\s,=]+):[0-9]{1,5}$',
+      description: 'host:port that all remote mail is handed to (a smarthost); empty: deliver by MX lookup',
+    }),
+    relayRoutes: Type.String({
+      default: '',
+      pattern: '^$|^[^=,\\s]+=(\\[[^\\]]+\\]|[^:\\s,=]+):[0-9]{1,5}(,[^=,\\s]+=(\\[[^\\]]+\\]|[^:\\s,=]+):[0-9]{1,5})*$',
+      description: 'Static routes for remote mail, domain=host:port[,domain=host:port…]; they win over relayHost and MX',
+    }),
+    dnsServers: Type.String({ default: '', description: 'Comma-separated DNS servers for MX lookups; empty: the system resolver' }),
+    queueExpiryDays: Type.Number({ exclusiveMinimum: 0, default: 5, description: 'How long the outbound queue keeps retrying a recipient before giving up' }),
+    vacationPeriodDays: Type.Number({ exclusiveMinimum: 0, default: 7, description: 'A vacation response goes to each sender at most once in this many days (RFC 3834 §2)' }),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info', description: 'Log level (pino)' },

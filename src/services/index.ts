@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { Store } from '../store/store.ts';
 import { TokenService } from './auth/tokens.ts';
@@ -11,7 +12,11 @@ import { MailboxService } from './mail/mailboxes.ts';
 import { MessageService } from './mail/messages.ts';
 import { ChangeFeed } from './mail/changes.ts';
 import { PdpaService } from './pdpa/index.ts';
+import { OutboundQueue } from './outbound/queue.ts';
+import { Router } from './outbound/routes.ts';
 import { PushService } from './push/index.ts';
+import { VacationResponder } from './vacation/responder.ts';
+import { VacationService } from './vacation/settings.ts';
 
 /** Every service, wired once; protocols receive this and nothing below it. */
 export interface Services {
@@ -29,19 +34,29 @@ export interface Services {
   pdpa: PdpaService;
   /** JMAP push subscriptions; delivers StateChanges until stop(). */
   push: PushService;
+  /** Mail leaving through the outbound queue; delivers only between start() and stop(). */
+  queue: OutboundQueue;
+  /** JMAP VacationResponse settings; delivery answers with them. */
+  vacation: VacationService;
 }
 
-export function createServices(store: Store, config: Config, metrics?: IngestMetrics): Services {
+const DAY_MS = 86_400_000;
+
+export function createServices(store: Store, config: Config, metrics?: IngestMetrics, log?: Logger): Services {
   const writer = new EmailWriter(store);
   const mailboxes = new MailboxService(store, writer);
   const directory = new DirectoryService(store, mailboxes, config.defaultQuota);
   const ingest = new IngestService(store, writer, config.maxMessageSize, metrics);
+  const delivery = new DeliveryService(store, ingest, config.hostname, config.postmasterAddress, log);
+  const queue = new OutboundQueue(store, writer, delivery, new Router(config), { hostname: config.hostname, expiryMs: config.queueExpiryDays * DAY_MS }, log);
+  const responder = new VacationResponder(store, queue, config.hostname, config.vacationPeriodDays * DAY_MS, log);
+  delivery.onDelivered((m) => responder.consider(m));
   return {
     directory,
     mailboxes,
     messages: new MessageService(store, writer),
     ingest,
-    delivery: new DeliveryService(store, ingest, config.hostname, config.postmasterAddress),
+    delivery,
     tokens: new TokenService(store, directory, config.adminToken, config.sessionTokenTtl),
     changes: new ChangeFeed(store),
     blobs: new BlobService(store, writer, config.maxMessageSize),
@@ -49,5 +64,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     // MessageService is stateless over the store, so its own instance costs nothing.
     pdpa: new PdpaService(mailboxes, new MessageService(store, writer), ingest, config.hostname, config.maxMessageSize),
     push: new PushService(store),
+    queue,
+    vacation: new VacationService(store),
   };
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import { directoryRepo } from '../../store/repos/directory.ts';
 import { mailRepo } from '../../store/repos/mail.ts';
 import type { Store } from '../../store/store.ts';
@@ -31,13 +32,26 @@ export interface RecipientOutcome {
   emailIds: string[];
 }
 
+/** What a listener hears after a message was durably stored in one account. */
+export interface DeliveredMessage {
+  mailFrom: string;
+  recipient: string;
+  accountId: string;
+  principalId: string;
+  /** The message as the client sent it, without our trace headers. */
+  data: Buffer;
+}
+
 /** Mail arriving for local recipients over SMTP/LMTP: recipient checks and delivery to INBOX. */
 export class DeliveryService {
+  private readonly listeners: ((m: DeliveredMessage) => Promise<void>)[] = [];
+
   constructor(
     private readonly store: Store,
     private readonly ingest: IngestService,
     private readonly hostname: string,
     private readonly postmaster: string,
+    private readonly log?: Logger,
   ) {}
 
   /**
@@ -68,6 +82,14 @@ export class DeliveryService {
     return { address: r.address, accounts: r.accounts };
   }
 
+  /**
+   * Runs after each stored copy (vacation replies, later Sieve): never delays or fails the
+   * delivery itself, so a listener's error is only logged.
+   */
+  onDelivered(listener: (m: DeliveredMessage) => Promise<void>): void {
+    this.listeners.push(listener);
+  }
+
   /** postmaster@ one of our domains or our host name: RFC 5321 §4.5.1 says it must be accepted. */
   private async isPostmaster(address: string): Promise<boolean> {
     const at = address.lastIndexOf('@');
@@ -96,6 +118,8 @@ export class DeliveryService {
               .ingest({ accountId: a.accountId, raw, role: 'inbox', sizeForLimit: data.length }, envelope.via.startsWith('LMTP') ? 'lmtp' : 'smtp')
               .then((r) => r.id);
             delivered.set(a.accountId, pending);
+            const message = { mailFrom: envelope.mailFrom, recipient: rcpt.address, accountId: a.accountId, principalId: a.principalId, data };
+            pending.then(() => this.notify(message), () => {});
           }
           ids.push(await pending);
         }
@@ -106,6 +130,10 @@ export class DeliveryService {
       }
     });
     return Promise.all(outcomes);
+  }
+
+  private notify(m: DeliveredMessage): void {
+    for (const listener of this.listeners) listener(m).catch((err) => this.log?.error({ err, accountId: m.accountId }, 'after-delivery step failed'));
   }
 
   private traceHeaders(env: Envelope, rcpt: string, queueId: string): string {

@@ -180,11 +180,6 @@ export class EmailWriter {
   }
 
   /**
-   * Removes blob files no email references any more. The row is deleted and the file unlinked in
-   * one transaction, so an ingest of the same bytes either sees the row survive (refcount > 0)
-   * or recreates the file itself (ensureBlobFile).
-   */
-  /**
    * After a failed ingest: its blob file was written but may be referenced by nothing. Recorded
    * as an unreferenced row and collected the usual way, so a concurrent ingest of the same bytes
    * is protected exactly as in collectGarbage().
@@ -194,6 +189,11 @@ export class EmailWriter {
     await this.collectGarbage();
   }
 
+  /**
+   * Removes blob files no email references any more. The row is deleted and the file unlinked in
+   * one transaction, so an ingest of the same bytes either sees the row survive (refcount > 0)
+   * or recreates the file itself (ensureBlobFile).
+   */
   async collectGarbage(): Promise<number> {
     let removed = 0;
     for (;;) {

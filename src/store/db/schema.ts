@@ -195,6 +195,54 @@ export interface PushSubscriptionRow {
   created_at: number;
 }
 
+export interface QueueMessageRow {
+  id: string;
+  /** Reverse path; '' is the null sender (auto-replies, bounces). */
+  mail_from: string;
+  /** The raw message in the blob store; the queue holds one reference to it. */
+  blob_id: string;
+  size: number;
+  /** What made it: 'vacation', 'submission', 'dsn'… */
+  origin: string;
+  account_id: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export type QueueStatus = 'queued' | 'delivered' | 'failed';
+
+export interface QueueRecipientRow {
+  id: string;
+  message_id: string;
+  address: string;
+  domain: string;
+  status: QueueStatus;
+  attempts: number;
+  next_attempt_at: number;
+  /** A node owns the recipient until then (0: nobody), so each is tried by one node at a time. */
+  lease_until: number;
+  lease_owner: string | null;
+  last_response: string | null;
+  updated_at: number;
+}
+
+export interface VacationResponseRow {
+  account_id: string;
+  is_enabled: number;
+  from_date: number | null;
+  to_date: number | null;
+  subject: string | null;
+  text_body: string | null;
+  html_body: string | null;
+}
+
+export interface VacationReplyRow {
+  account_id: string;
+  /** Lower-cased envelope sender answered. */
+  sender: string;
+  sent_at: number;
+}
+
 export interface Tables {
   domains: DomainRow;
   domain_aliases: DomainAliasRow;
@@ -213,4 +261,8 @@ export interface Tables {
   uploads: UploadRow;
   identities: IdentityRow;
   push_subscriptions: PushSubscriptionRow;
+  queue_messages: QueueMessageRow;
+  queue_recipients: QueueRecipientRow;
+  vacation_responses: VacationResponseRow;
+  vacation_replies: VacationReplyRow;
 }

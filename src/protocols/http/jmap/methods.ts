@@ -5,8 +5,9 @@ import { registerMailMethods } from '../../jmap/mail/index.ts';
 import { registerPushMethods } from '../../jmap/push/index.ts';
 import { registerQuotaMethods } from '../../jmap/quota/index.ts';
 import type { MethodRegistry } from '../../jmap/types.ts';
+import { registerVacationMethods } from '../../jmap/vacation/index.ts';
 
 /** Every capability's methods this server serves; a new capability adds its module here. */
 export function defaultRegistry(): MethodRegistry {
-  return createRegistry(registerMailMethods, registerQuotaMethods, registerBlobMethods, registerIdentityMethods, registerPushMethods);
+  return createRegistry(registerMailMethods, registerQuotaMethods, registerBlobMethods, registerIdentityMethods, registerPushMethods, registerVacationMethods);
 }

@@ -1,0 +1,1 @@
+export { registerVacationMethods, vacationGet, vacationSet } from './vacation-response.ts';

@@ -1,0 +1,230 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { mailRepo } from '../../store/repos/mail.ts';
+import { queueRepo, type DueRecipient } from '../../store/repos/queue.ts';
+import type { Store } from '../../store/store.ts';
+import { newId } from '../../util/ids.ts';
+import type { EmailWriter } from '../mail/email-writer.ts';
+import { resolveRecipient } from '../directory/resolve.ts';
+import type { AcceptedRecipient, DeliveryService } from '../delivery/delivery.ts';
+import { ServiceError } from '../errors.ts';
+import { nextAttempt } from './retry.ts';
+import type { Router } from './routes.ts';
+import { transfer, type AttemptResult } from './smtp-client.ts';
+
+export interface OutboundMessage {
+  /** Reverse path; '' for the null sender. */
+  from: string;
+  to: string[];
+  raw: Buffer;
+  origin: string;
+  accountId?: string;
+}
+
+export interface QueueOptions {
+  hostname: string;
+  expiryMs: number;
+  /** Longest sleep between scans, so work queued by other nodes is seen. */
+  pollMs?: number;
+}
+
+const BATCH = 50;
+const LEASE_MS = 10 * 60_000;
+const PARALLEL = 8;
+
+const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+
+/**
+ * The persistent outbound queue: a message is durable once enqueue() resolves, and each of its
+ * recipients is then tried (local ones through local delivery, remote ones over SMTP) until
+ * delivered, refused for good, or expired. Recipients are leased, so several nodes sharing one
+ * database never try the same recipient at once.
+ */
+export class OutboundQueue {
+  private readonly owner = randomBytes(6).toString('hex');
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = true;
+  private again = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly writer: EmailWriter,
+    private readonly delivery: DeliveryService,
+    private readonly router: Router,
+    private readonly options: QueueOptions,
+    private readonly log?: Logger,
+  ) {}
+
+  async enqueue(msg: OutboundMessage): Promise<string> {
+    if (msg.to.length === 0) throw new ServiceError('invalid', 'a queued message needs at least one recipient');
+    const blob = await this.store.blobs.put(msg.raw);
+    const now = Date.now();
+    const id = newId('q');
+    await this.store.write(async (w) => {
+      await mailRepo.addBlobRef(w.trx, blob.id, blob.size);
+      await queueRepo.insertMessage(w.trx, {
+        id,
+        mail_from: msg.from,
+        blob_id: blob.id,
+        size: blob.size,
+        origin: msg.origin,
+        account_id: msg.accountId ?? null,
+        created_at: now,
+        expires_at: now + this.options.expiryMs,
+      });
+      await queueRepo.insertRecipients(
+        w.trx,
+        [...new Set(msg.to.map((a) => a.toLowerCase()))].map((address) => ({
+          id: newId('r'),
+          message_id: id,
+          address,
+          domain: domainOf(address),
+          status: 'queued' as const,
+          attempts: 0,
+          next_attempt_at: now,
+          lease_until: 0,
+          lease_owner: null,
+          last_response: null,
+          updated_at: now,
+        })),
+      );
+    });
+    this.wake();
+    return id;
+  }
+
+  /** Each recipient of a queued message with its state; empty once every recipient is settled. */
+  async recipients(messageId: string): Promise<{ address: string; status: string; attempts: number; nextAttemptAt: number; lastResponse: string | null }[]> {
+    const rows = await queueRepo.recipientsOf(this.store.db, messageId);
+    return rows.map((r) => ({ address: r.address, status: r.status, attempts: r.attempts, nextAttemptAt: Number(r.next_attempt_at), lastResponse: r.last_response }));
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** Runs a scan now (or right after the current one). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.running = this.scan()
+      .catch((err) => this.log?.error({ err }, 'outbound queue scan failed'))
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        } else this.sleep();
+      });
+  }
+
+  private async sleep(): Promise<void> {
+    if (this.stopped) return;
+    const poll = this.options.pollMs ?? 30_000;
+    const due = await queueRepo.nextDue(this.store.db).catch(() => null);
+    const delay = due === null ? poll : Math.max(0, Math.min(poll, due - Date.now()));
+    if (this.stopped || this.running) return;
+    this.timer = setTimeout(() => this.wake(), delay);
+    this.timer.unref();
+  }
+
+  /** Attempts every due recipient, BATCH at a time, until none is due. */
+  private async scan(): Promise<void> {
+    while (!this.stopped) {
+      const now = Date.now();
+      const due = await queueRepo.lease(this.store.db, this.store.dialect, this.owner, now, now + LEASE_MS, BATCH);
+      if (due.length === 0) return;
+      const groups = new Map<string, DueRecipient[]>();
+      for (const r of due) {
+        const key = `${r.message_id} ${r.domain}`;
+        groups.set(key, [...(groups.get(key) ?? []), r]);
+      }
+      const work = [...groups.values()];
+      for (let i = 0; i < work.length; i += PARALLEL) await Promise.all(work.slice(i, i + PARALLEL).map((g) => this.attempt(g)));
+    }
+  }
+
+  /** One message to the recipients it has in one domain. */
+  private async attempt(group: DueRecipient[]): Promise<void> {
+    const { mail_from: from, blob_id: blobId, expires_at: expires } = group[0];
+    let results: Map<string, AttemptResult>;
+    try {
+      const raw = await this.store.blobs.get(blobId);
+      const local = await resolveRecipient(this.store.db, group[0].address);
+      results = local.kind === 'remote' ? await this.remote(group, from, raw) : await this.local(group, from, raw);
+    } catch (err) {
+      results = new Map(group.map((r) => [r.address, { kind: 'temporary' as const, response: (err as Error).message }]));
+    }
+    const now = Date.now();
+    const messageId = group[0].message_id;
+    let finished = false;
+    await this.store.write(async (w) => {
+      for (const r of group) {
+        const res = results.get(r.address) ?? { kind: 'temporary', response: 'no answer for this recipient' };
+        const retry = nextAttempt(now, r.attempts + 1);
+        const expired = res.kind === 'temporary' && retry > expires;
+        const status = res.kind === 'delivered' ? 'delivered' : res.kind === 'permanent' || expired ? 'failed' : 'queued';
+        await queueRepo.settle(w.trx, r.id, this.owner, { status, next_attempt_at: retry, last_response: res.response.slice(0, 1000), updated_at: now });
+        this.log?.info({ queueId: messageId, rcpt: r.address, status, response: res.response }, 'outbound attempt');
+      }
+      if ((await queueRepo.pendingCount(w.trx, messageId)) === 0) {
+        // Done with: the bytes go, the per-recipient outcomes were logged.
+        await queueRepo.deleteMessage(w.trx, messageId);
+        await mailRepo.dropBlobRef(w.trx, blobId);
+        finished = true;
+      }
+    });
+    if (finished) await this.writer.collectGarbage();
+  }
+
+  private async remote(group: DueRecipient[], from: string, raw: Buffer): Promise<Map<string, AttemptResult>> {
+    const route = await this.router.route(group[0].domain);
+    const fail = (kind: 'temporary' | 'permanent', response: string) => new Map<string, AttemptResult>(group.map((r) => [r.address, { kind, response }]));
+    if ('permanent' in route) return fail('permanent', route.permanent);
+    if ('temporary' in route) return fail('temporary', route.temporary);
+    let results = fail('temporary', 'no host to deliver to');
+    // The next MX is tried only while the previous ones could not take the message at all.
+    for (const hop of route.hops) {
+      results = await transfer(hop, this.options.hostname, { from, to: group.map((r) => r.address), raw });
+      if ([...results.values()].some((r) => r.kind !== 'temporary')) break;
+    }
+    return results;
+  }
+
+  private async local(group: DueRecipient[], from: string, raw: Buffer): Promise<Map<string, AttemptResult>> {
+    const out = new Map<string, AttemptResult>();
+    const queued: string[] = [];
+    const accepted: AcceptedRecipient[] = [];
+    for (const r of group) {
+      try {
+        accepted.push(await this.delivery.checkRecipient(r.address, true));
+        queued.push(r.address);
+      } catch (err) {
+        const e = err as ServiceError;
+        out.set(r.address, { kind: e.code === 'notFound' || e.code === 'invalid' || e.code === 'forbidden' ? 'permanent' : 'temporary', response: e.message });
+      }
+    }
+    if (accepted.length === 0) return out;
+    const envelope = { mailFrom: from, remoteAddress: '127.0.0.1', remoteName: this.options.hostname, helo: this.options.hostname, via: 'local', queueId: group[0].message_id };
+    // Outcomes come back in recipient order; resolution may have rewritten the address (+tags).
+    const outcomes = await this.delivery.deliver(envelope, accepted, raw);
+    outcomes.forEach((o, i) =>
+      out.set(queued[i], o.error ? { kind: o.error.code === 'unavailable' || o.error.code === 'overQuota' ? 'temporary' : 'permanent', response: o.error.message } : { kind: 'delivered', response: 'delivered locally' }),
+    );
+    return out;
+  }
+}

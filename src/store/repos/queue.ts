@@ -1,0 +1,72 @@
+import { sql } from 'kysely';
+import type { Trx } from '../changes.ts';
+import type { Db } from '../db/connect.ts';
+import type { Dialect } from '../db/dialect.ts';
+import type { QueueMessageRow, QueueRecipientRow } from '../db/schema.ts';
+
+type Q = Db | Trx;
+
+export interface DueRecipient extends QueueRecipientRow {
+  mail_from: string;
+  blob_id: string;
+  expires_at: number;
+}
+
+/** Queries of the outbound queue. */
+export const queueRepo = {
+  insertMessage: (db: Q, row: QueueMessageRow) => db.insertInto('queue_messages').values(row).execute(),
+  insertRecipients: (db: Q, rows: QueueRecipientRow[]) => db.insertInto('queue_recipients').values(rows).execute(),
+
+  /**
+   * Leases up to `limit` due recipients to `owner` until `until`. PostgreSQL skips rows other
+   * nodes are leasing right now; SQLite has one writer, so the update alone is atomic.
+   */
+  async lease(db: Db, dialect: Dialect, owner: string, now: number, until: number, limit: number): Promise<DueRecipient[]> {
+    const due = db
+      .selectFrom('queue_recipients')
+      .select('id')
+      .where('status', '=', 'queued')
+      .where('next_attempt_at', '<=', now)
+      .where('lease_until', '<', now)
+      .orderBy('next_attempt_at')
+      .limit(limit);
+    const ids = await db
+      .updateTable('queue_recipients')
+      .set({ lease_until: until, lease_owner: owner })
+      .where('id', 'in', dialect === 'postgres' ? due.forUpdate().skipLocked() : due)
+      .where('lease_until', '<', now)
+      .returning('id')
+      .execute();
+    if (ids.length === 0) return [];
+    return db
+      .selectFrom('queue_recipients as r')
+      .innerJoin('queue_messages as m', 'm.id', 'r.message_id')
+      .selectAll('r')
+      .select(['m.mail_from', 'm.blob_id', 'm.expires_at'])
+      .where('r.id', 'in', ids.map((r) => r.id))
+      .where('r.lease_owner', '=', owner)
+      .execute();
+  },
+
+  /** Records an attempt's outcome and gives the lease back; only the lease holder may. */
+  settle: (db: Q, id: string, owner: string, patch: Pick<QueueRecipientRow, 'status' | 'next_attempt_at' | 'last_response' | 'updated_at'>) =>
+    db
+      .updateTable('queue_recipients')
+      .set({ ...patch, attempts: sql`attempts + 1`, lease_until: 0, lease_owner: null })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst(),
+
+  /** When the next recipient is due, to sleep until then. */
+  async nextDue(db: Q): Promise<number | null> {
+    const row = await db.selectFrom('queue_recipients').select((eb) => eb.fn.min('next_attempt_at').as('t')).where('status', '=', 'queued').executeTakeFirst();
+    return row?.t === null || row?.t === undefined ? null : Number(row.t);
+  },
+
+  recipientsOf: (db: Q, messageId: string) => db.selectFrom('queue_recipients').selectAll().where('message_id', '=', messageId).orderBy('id').execute(),
+  pendingCount: async (db: Q, messageId: string) =>
+    Number(
+      (await db.selectFrom('queue_recipients').select((eb) => eb.fn.countAll().as('n')).where('message_id', '=', messageId).where('status', '=', 'queued').executeTakeFirstOrThrow()).n,
+    ),
+  deleteMessage: (db: Q, id: string) => db.deleteFrom('queue_messages').where('id', '=', id).execute(),
+};

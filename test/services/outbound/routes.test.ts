@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from '../../../src/config/load.ts';
+import { nextAttempt } from '../../../src/services/outbound/retry.ts';
+import { parseHop, parseRelayRoutes, Router } from '../../../src/services/outbound/routes.ts';
+
+test('relay hops and routes parse, IPv6 in brackets; bad ones name the offending text', () => {
+  assert.deepEqual(parseHop('smtp.example.net:587'), { host: 'smtp.example.net', port: 587 });
+  assert.deepEqual(parseHop('[::1]:25'), { host: '::1', port: 25 });
+  assert.throws(() => parseHop('smtp.example.net'), /"smtp.example.net" is not host:port/);
+  assert.throws(() => parseHop('h:70000'), /not host:port/);
+  const routes = parseRelayRoutes('Example.NET=127.0.0.1:2526, other.test=[::1]:25');
+  assert.deepEqual([...routes], [['example.net', { host: '127.0.0.1', port: 2526 }], ['other.test', { host: '::1', port: 25 }]]);
+  assert.throws(() => parseRelayRoutes('example.net'), /not domain=host:port/);
+});
+
+test('the config refuses malformed relay settings at start, naming the variable', () => {
+  assert.throws(() => loadConfig({ env: { GANNET_RELAY_ROUTES: 'example.net=nohostport' }, overrides: {} }), /relayRoutes.*GANNET_RELAY_ROUTES/s);
+  assert.throws(() => loadConfig({ env: { GANNET_RELAY_HOST: 'smarthost' }, overrides: {} }), /relayHost/);
+  assert.equal(loadConfig({ env: { GANNET_RELAY_ROUTES: 'a.test=127.0.0.1:25,b.test=[::1]:2525' }, overrides: {} }).relayRoutes, 'a.test=127.0.0.1:25,b.test=[::1]:2525');
+});
+
+test('static routes win over the relay host, which wins over MX', async () => {
+  const router = new Router({ relayHost: 'relay.test:2525', relayRoutes: 'special.test=10.0.0.1:25', dnsServers: '' });
+  assert.deepEqual(await router.route('SPECIAL.test'), { hops: [{ host: '10.0.0.1', port: 25 }] });
+  assert.deepEqual(await router.route('anything.test'), { hops: [{ host: 'relay.test', port: 2525 }] });
+});
+
+test('retries back off 5 m, 10 m, 30 m, 1 h, 2 h, then every 4 h', () => {
+  const minutes = [1, 2, 3, 4, 5, 6, 9].map((n) => nextAttempt(0, n) / 60_000);
+  assert.deepEqual(minutes, [5, 10, 30, 60, 120, 240, 240]);
+});
