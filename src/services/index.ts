@@ -63,7 +63,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     identities: new IdentityService(store),
     // MessageService is stateless over the store, so its own instance costs nothing.
     pdpa: new PdpaService(mailboxes, new MessageService(store, writer), ingest, config.hostname, config.maxMessageSize),
-    push: new PushService(store),
+    push: new PushService(store, undefined, log && ((message, err) => log.warn({ err }, `push: ${message}`))),
     queue,
     vacation: new VacationService(store),
   };

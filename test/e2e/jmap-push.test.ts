@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createDecipheriv, createECDH, createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
@@ -8,7 +9,7 @@ const CORE = 'urn:ietf:params:jmap:core';
 const DAY = 86400_000;
 
 type User = { id: string; address: string; password: string };
-type Push = { path: string; headers: IncomingHttpHeaders; body: any };
+type Push = { path: string; headers: IncomingHttpHeaders; body: any; raw: Buffer };
 let server: TestServer;
 let alice: User;
 let bob: User;
@@ -28,7 +29,10 @@ before(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      received.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+      const raw = Buffer.concat(chunks);
+      // Encrypted pushes are opaque here; the test holding the keys decrypts them.
+      const body = req.headers['content-encoding'] ? null : JSON.parse(raw.toString('utf8'));
+      received.push({ path: req.url ?? '', headers: req.headers, body, raw });
       res.writeHead(req.url?.includes('fail') ? 500 : 201).end();
     });
   });
@@ -128,7 +132,7 @@ test('a wrong verificationCode is invalidProperties and leaves the subscription 
   await jmap([['PushSubscription/set', { destroy: [id] }, 'd']]);
 });
 
-test('urls must be https, or http to a loopback address; keys are refused; immutables stay', async () => {
+test('urls must be https, or http to a loopback address; malformed keys are refused; immutables stay', async () => {
   const [[, set]] = await jmap([
     [
       'PushSubscription/set',
@@ -243,5 +247,46 @@ test('an endpoint that keeps failing is disabled until verified again', async ()
   await deliver();
   await sleep(300);
   assert.equal(pushesTo('/fail').length, 6);
+  await jmap([['PushSubscription/set', { destroy: [id] }, 'd']]);
+});
+
+/** The user agent's side of RFC 8291: what a browser does with the push it receives. */
+function decryptPush(raw: Buffer, uaPrivate: ReturnType<typeof createECDH>, auth: Buffer): unknown {
+  const salt = raw.subarray(0, 16);
+  const idlen = raw[20];
+  const asPublic = raw.subarray(21, 21 + idlen);
+  const hmac = (key: Buffer, ...data: Buffer[]) => data.reduce((h, d) => h.update(d), createHmac('sha256', key)).digest();
+  const expand = (prk: Buffer, info: string | Buffer, n: number) => hmac(prk, Buffer.from(info), Buffer.from([1])).subarray(0, n);
+  const uaPublic = uaPrivate.getPublicKey();
+  const ikm = expand(hmac(auth, uaPrivate.computeSecret(asPublic)), Buffer.concat([Buffer.from('WebPush: info\0'), uaPublic, asPublic]), 32);
+  const prk = hmac(salt, ikm);
+  const decipher = createDecipheriv('aes-128-gcm', expand(prk, 'Content-Encoding: aes128gcm\0', 16), expand(prk, 'Content-Encoding: nonce\0', 12));
+  const body = raw.subarray(21 + idlen);
+  decipher.setAuthTag(body.subarray(body.length - 16));
+  const plain = Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]);
+  assert.equal(plain[plain.length - 1], 2, 'one record, ended by the last-record delimiter');
+  return JSON.parse(plain.subarray(0, -1).toString('utf8'));
+}
+
+test('with keys, every push is encrypted for the user agent (RFC 8291) and decrypts to the JMAP object', async () => {
+  const ua = createECDH('prime256v1');
+  ua.generateKeys();
+  const auth = randomBytes(16);
+  const keys = { p256dh: ua.getPublicKey().toString('base64url'), auth: auth.toString('base64url') };
+  const [[, set]] = await jmap([['PushSubscription/set', { create: { e: { deviceClientId: 'browser', url: endpointUrl + '/enc', keys } } }, 's']]);
+  const id = set.created.e.id;
+  const [verification] = await waitFor('/enc', 1);
+  assert.equal(verification.headers['content-encoding'], 'aes128gcm');
+  assert.ok(!verification.raw.includes(Buffer.from('PushVerification')), 'nothing readable on the wire');
+  const { verificationCode } = decryptPush(verification.raw, ua, auth) as { verificationCode: string };
+  assert.deepEqual(decryptPush(verification.raw, ua, auth), { '@type': 'PushVerification', pushSubscriptionId: id, verificationCode });
+  await jmap([['PushSubscription/set', { update: { [id]: { verificationCode } } }, 's']]);
+  await deliver();
+  const [, change] = await waitFor('/enc', 2);
+  const state = decryptPush(change.raw, ua, auth) as { '@type': string; changed: Record<string, unknown> };
+  assert.equal(state['@type'], 'StateChange');
+  assert.deepEqual(Object.keys(state.changed), [accountId]);
+  const [[, got]] = await jmap([['PushSubscription/get', { ids: [id] }, 'g']]);
+  assert.ok(!('keys' in got.list[0]), 'keys are never returned');
   await jmap([['PushSubscription/set', { destroy: [id] }, 'd']]);
 });

@@ -2,6 +2,7 @@ import type { ChangeEvent } from '../../store/bus.ts';
 import type { PushSubscriptionRow } from '../../store/db/schema.ts';
 import { pushRepo } from '../../store/repos/push.ts';
 import type { Store } from '../../store/store.ts';
+import type { PushKeys } from './encrypt.ts';
 import type { PushSender } from './sender.ts';
 
 export type PushLog = (message: string, err?: unknown) => void;
@@ -111,7 +112,7 @@ export class PushDelivery {
   }
 
   private post(row: PushSubscriptionRow, body: unknown, counted: boolean): void {
-    const done = this.send(row.url, body).then(
+    const done = this.send(row.url, body, row.keys_json === null ? null : (JSON.parse(row.keys_json) as PushKeys)).then(
       (status) => {
         if (status >= 200 && status < 300) {
           this.failures.delete(row.id);

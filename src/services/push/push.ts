@@ -88,6 +88,7 @@ export class PushService {
       verified: 0,
       expires: lifetime(input.expires, now),
       types_json: input.types ? JSON.stringify(input.types) : null,
+      keys_json: input.keys ? JSON.stringify(input.keys) : null,
       created_at: now,
     };
     await pushRepo.insert(this.store.db, row);

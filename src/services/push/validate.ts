@@ -1,4 +1,5 @@
 import { invalid } from '../errors.ts';
+import { decodePushKeys, type PushKeys } from './encrypt.ts';
 import { checkPushUrl } from './url.ts';
 
 /** The client-settable properties of a PushSubscription (RFC 8620 §7.2); absent means unchanged. */
@@ -9,6 +10,8 @@ export interface PushInput {
   /** Epoch ms, or null for the server's default. */
   expires?: number | null;
   types?: string[] | null;
+  /** Set on creation only; every push is then encrypted to them (RFC 8291). */
+  keys?: PushKeys | null;
 }
 
 const CREATE = ['deviceClientId', 'url', 'keys', 'verificationCode', 'expires', 'types'];
@@ -36,6 +39,20 @@ function types(v: unknown): string[] | null {
   return [...new Set(v as string[])];
 }
 
+function keys(v: unknown): PushKeys {
+  const o = v as Record<string, unknown>;
+  if (typeof o !== 'object' || Array.isArray(o) || typeof o.p256dh !== 'string' || typeof o.auth !== 'string' || Object.keys(o).length !== 2) {
+    throw invalid('keys', 'must be null or an object with exactly p256dh and auth (base64url strings)');
+  }
+  const checked = { p256dh: o.p256dh, auth: o.auth };
+  try {
+    decodePushKeys(checked);
+  } catch (err) {
+    throw invalid('keys', (err as Error).message);
+  }
+  return checked;
+}
+
 /** Checks a client's PushSubscription object or patch; immutable properties cannot be updated. */
 export function readPushInput(raw: Record<string, unknown>, creating: boolean): PushInput {
   const bad = Object.keys(raw).filter((k) => !(creating ? CREATE : UPDATE).includes(k));
@@ -48,8 +65,7 @@ export function readPushInput(raw: Record<string, unknown>, creating: boolean): 
     out.deviceClientId = raw.deviceClientId;
     if (typeof raw.url !== 'string' || raw.url.length > 2048) throw invalid('url', 'must be a URL string of at most 2048 characters');
     out.url = checkPushUrl(raw.url);
-    // RFC 8620 requires RFC 8291 encryption when keys are given; sending in clear would break that promise.
-    if (raw.keys !== undefined && raw.keys !== null) throw invalid('keys', 'encrypted push (RFC 8291) is not supported; omit keys');
+    if (raw.keys !== undefined && raw.keys !== null) out.keys = keys(raw.keys);
     if (raw.verificationCode !== undefined && raw.verificationCode !== null) throw invalid('verificationCode', 'must be null when the subscription is created');
   } else if ('verificationCode' in raw) {
     if (raw.verificationCode !== null && typeof raw.verificationCode !== 'string') throw invalid('verificationCode', 'must be a string');

@@ -6,6 +6,7 @@ import * as uploads from './migrations/003_uploads.ts';
 import * as identities from './migrations/004_identities.ts';
 import * as pushSubscriptions from './migrations/005_push_subscriptions.ts';
 import * as outbound from './migrations/006_outbound.ts';
+import * as pushKeys from './migrations/009_push_keys.ts';
 
 /** Migrations are listed here in order; each receives the dialect for the few backend-specific statements. */
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promise<void> }> = {
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '004_identities': identities,
   '005_push_subscriptions': pushSubscriptions,
   '006_outbound': outbound,
+  '009_push_keys': pushKeys,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -192,6 +192,8 @@ export interface PushSubscriptionRow {
   expires: number;
   /** JSON string[] or null for every type. */
   types_json: string | null;
+  /** JSON {p256dh, auth} (RFC 8291) or null: pushes are then sent unencrypted. */
+  keys_json: string | null;
   created_at: number;
 }
 
