@@ -5,6 +5,7 @@ import * as flagIndexes from './migrations/002_flag_indexes.ts';
 import * as uploads from './migrations/003_uploads.ts';
 import * as identities from './migrations/004_identities.ts';
 import * as pushSubscriptions from './migrations/005_push_subscriptions.ts';
+import * as accountNames from './migrations/008_account_names.ts';
 
 /** Migrations are listed here in order; each receives the dialect for the few backend-specific statements. */
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promise<void> }> = {
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '003_uploads': uploads,
   '004_identities': identities,
   '005_push_subscriptions': pushSubscriptions,
+  '008_account_names': accountNames,
 };
 
 class StaticProvider implements MigrationProvider {
