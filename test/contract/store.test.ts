@@ -176,6 +176,59 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       assert.ok(existsSync(s.store.blobs.pathOf(FsBlobStore.hash(storedRaw))));
     });
 
+    it('the account pool: the primary first, extra local accounts beside it, mail delivered to the primary only', async (s) => {
+      const d = s.services.directory;
+      const pia = await d.createUser({ username: 'pia', password: 'password123', address: 'pia@contract.test' });
+      const primary = (await d.accountOfUser(pia.id)).accountId;
+      const extra = await d.addAccount(pia.id, { name: ' Archive ' });
+      assert.deepEqual(extra, { id: extra.id, name: 'Archive', kind: 'local', isPersonal: true, isReadOnly: false, isPrimary: false });
+      const principal = (await d.authenticate('pia', 'password123'))!;
+      assert.equal(principal.accountId, primary);
+      assert.deepEqual(principal.accounts.map((a) => [a.id, a.name, a.isPrimary]), [[primary, 'pia', true], [extra.id, 'Archive', false]]);
+      assert.deepEqual((await d.principal(pia.id))!.accounts, principal.accounts);
+      assert.ok(await s.services.mailboxes.byRole(extra.id, 'inbox'), 'an added account has the default mailboxes');
+      const resolved = await resolveRecipient(s.store.db, 'pia@contract.test');
+      assert.deepEqual(resolved.kind === 'local' && resolved.accounts.map((a) => a.accountId), [primary]);
+      await assert.rejects(d.addAccount(pia.id, { name: '  ' }), /name/);
+      await assert.rejects(d.removeAccount(pia.id, primary), /primary/);
+      await assert.rejects(d.removeAccount(pia.id, accountId), /not found/, "another user's account is not in the pool");
+    });
+
+    it('copying an email shares its blob, logs changes in the target only, counts in its quota; removal releases it all', async (s) => {
+      const d = s.services.directory;
+      const tom = await d.createUser({ username: 'tom', password: 'password123', address: 'tom@contract.test' });
+      const from = (await d.accountOfUser(tom.id)).accountId;
+      const to = (await d.addAccount(tom.id, { name: 'Copies' })).id;
+      const raw = simpleMessage({ subject: 'shared bytes' });
+      const stored = await s.services.ingest.ingest({ accountId: from, raw });
+      const inbox = (await s.services.mailboxes.byRole(to, 'inbox'))!.id;
+      const refcount = async () => Number((await s.store.db.selectFrom('blobs').select('refcount').where('id', '=', stored.blobId).executeTakeFirst())?.refcount ?? 0);
+      const [fromBefore, toBefore] = [await s.services.changes.current(from), await s.services.changes.current(to)];
+      const [copied, missing] = await s.services.messages.copy(from, to, [
+        { id: stored.id, mailboxIds: [inbox], keywords: ['$flagged'] },
+        { id: 'e00000000000000000000000', mailboxIds: [inbox] },
+      ]);
+      assert.equal(copied.status, 'fulfilled');
+      assert.equal(missing.status === 'rejected' && missing.reason.code, 'notFound');
+      const copy = (copied as PromiseFulfilledResult<{ id: string; blob_id: string }>).value;
+      assert.equal(copy.blob_id, stored.blobId);
+      assert.equal(await refcount(), 2);
+      assert.equal(await s.services.changes.current(from), fromBefore, 'the source is untouched');
+      const batch = await s.services.changes.since(to, toBefore);
+      assert.deepEqual(batch.events.flatMap((e) => e.changes.map((c) => `${c.type}:${c.op}`)).sort(), ['Email:c', 'Mailbox:u', 'Thread:c']);
+      assert.deepEqual(await d.accountQuota(to), { used: raw.length, limit: 0 });
+      assert.equal((await d.getUser(tom.id)).quota.used, raw.length, "the user's usage is the primary's");
+
+      await d.removeAccount(tom.id, to);
+      assert.deepEqual((await d.accountOfUser(tom.id)).accounts.map((a) => a.id), [from]);
+      assert.equal(await refcount(), 1);
+      const again = (await d.addAccount(tom.id, { name: 'Again' })).id;
+      await s.services.messages.copy(from, again, [{ id: stored.id, mailboxIds: [(await s.services.mailboxes.byRole(again, 'inbox'))!.id] }]);
+      await d.deleteUser(tom.id);
+      assert.equal(await refcount(), 0, 'deleting the user purges every account of the pool');
+      assert.ok(!existsSync(s.store.blobs.pathOf(stored.blobId)));
+    });
+
     it('unique names hold on every backend', async (s) => {
       await assert.rejects(s.services.directory.createUser({ username: 'carl', password: 'password123', address: 'carl2@contract.test' }), /already exists/);
       await assert.rejects(s.services.directory.createDomain({ name: 'contract.test' }), /already exists/);

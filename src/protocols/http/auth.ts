@@ -17,10 +17,11 @@ const BASIC_CACHE_MAX = 1000;
 /**
  * HTTP authentication: `Authorization: Bearer <token>` (admin or user token) or HTTP Basic
  * with a user's login and password. Basic results are cached briefly by a hash of the
- * credentials so a client sending Basic on every request does not pay argon2 every time.
+ * credentials so a client sending Basic on every request does not pay argon2 every time; the
+ * cache keeps only who matched, so the account pool and the disabled flag are read fresh.
  */
 export class HttpAuth {
-  private readonly basicCache = new Map<string, { principal: Principal; until: number }>();
+  private readonly basicCache = new Map<string, { principalId: string; until: number }>();
 
   constructor(private readonly services: Services) {}
 
@@ -44,11 +45,14 @@ export class HttpAuth {
     if (colon <= 0) return null;
     const key = createHash('sha256').update(decoded).digest('hex');
     const cached = this.basicCache.get(key);
-    if (cached && cached.until > Date.now()) return { kind: 'user', principal: cached.principal };
+    if (cached && cached.until > Date.now()) {
+      const principal = await this.services.directory.principal(cached.principalId);
+      return principal ? { kind: 'user', principal } : null;
+    }
     const principal = await this.services.directory.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1));
     if (!principal) return null;
     if (this.basicCache.size >= BASIC_CACHE_MAX) this.basicCache.delete(this.basicCache.keys().next().value!);
-    this.basicCache.set(key, { principal, until: Date.now() + BASIC_CACHE_MS });
+    this.basicCache.set(key, { principalId: principal.id, until: Date.now() + BASIC_CACHE_MS });
     return { kind: 'user', principal };
   }
 

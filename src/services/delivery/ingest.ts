@@ -72,12 +72,11 @@ export class IngestService {
       if (!mailbox) throw notFound(`mailbox ${input.mailboxId ?? input.role ?? 'inbox'}`);
       mailboxIds = [mailbox.id];
     }
-    const account = await mailRepo.account(db, input.accountId);
-    if (!account) throw notFound(`account ${input.accountId}`);
-    const principal = await directoryRepo.principalById(db, account.principal_id);
-    const quota = principal?.quota ?? 0;
-    if (quota > 0 && account.used_bytes + input.raw.length > quota) {
-      throw new ServiceError('overQuota', `mailbox is full: ${account.used_bytes} of ${quota} bytes used`);
+    const usage = await directoryRepo.accountQuota(db, input.accountId);
+    if (!usage) throw notFound(`account ${input.accountId}`);
+    const quota = usage.limit;
+    if (quota > 0 && usage.used + input.raw.length > quota) {
+      throw new ServiceError('overQuota', `mailbox is full: ${usage.used} of ${quota} bytes used`);
     }
 
     const arrived = this.commits.expect();

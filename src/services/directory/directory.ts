@@ -7,6 +7,7 @@ import { decodeCursor, isString, pageLimit, pageOf, type Page, type PageRequest 
 import type { MailboxService } from '../mail/mailboxes.ts';
 import { checkDisplayName, checkPassword, normalizeDomain, normalizeUsername, parseAddress } from './names.ts';
 import { burnVerify, hashPassword, verifyPassword } from './passwords.ts';
+import { poolAccount, principalWithPool, type PoolAccount, type Principal } from './pool.ts';
 import { addressView, domainView, mappingView, userView, type AddressView, type DomainView, type MappingView, type UserView } from './views.ts';
 
 export interface CreateUserInput {
@@ -30,12 +31,7 @@ export interface UpdateDomainInput {
   aliases?: string[];
 }
 
-/** An authenticated person: the principal and the mail account they own. */
-export interface Principal {
-  id: string;
-  username: string;
-  accountId: string;
-}
+export type { AccountKind, PoolAccount, Principal } from './pool.ts';
 
 const isQuota = (q: number | undefined, field = 'quota') => {
   if (q !== undefined && (!Number.isSafeInteger(q) || q < 0)) throw invalid(field, 'must be a whole number of bytes, 0 for unlimited');
@@ -165,7 +161,7 @@ export class DirectoryService {
     try {
       await this.store.write(async (w) => {
         await repo.insertPrincipal(w.trx, principal);
-        await repo.insertAccount(w.trx, { id: accountId, principal_id: principal.id, kind: 'local', created_at: now });
+        await repo.insertAccount(w.trx, { id: accountId, principal_id: principal.id, kind: 'local', name: username, is_primary: 1, created_at: now });
         await repo.insertAddress(w.trx, addressRow);
         await this.mailboxes.createDefaults(w, accountId);
       });
@@ -196,7 +192,7 @@ export class DirectoryService {
       repo.countPrincipals(this.db, 'individual', req.query),
     ]);
     const ids = rows.map((r) => r.id);
-    const [addresses, accounts] = await Promise.all([repo.addressesOf(this.db, ids), repo.accountsOf(this.db, ids)]);
+    const [addresses, accounts] = await Promise.all([repo.addressesOf(this.db, ids), repo.primaryAccountsOf(this.db, ids)]);
     return pageOf(
       rows,
       limit,
@@ -225,9 +221,41 @@ export class DirectoryService {
 
   async deleteUser(ref: string): Promise<void> {
     const row = await this.userRow(ref);
-    const account = await repo.accountOf(this.db, row.id);
-    if (account) await this.mailboxes.purgeAccount(account.id);
+    // Rows cascade with the principal; purging first releases blob references and quota usage.
+    for (const account of await repo.poolOf(this.db, row.id)) await this.mailboxes.purgeAccount(account.id);
     await this.store.write(async (w) => repo.deletePrincipal(w.trx, row.id));
+  }
+
+  // ---- the account pool
+
+  /** Adds a local account to a user's pool, with the default mailboxes. */
+  async addAccount(userRef: string, input: { name: string }): Promise<PoolAccount> {
+    const row = await this.userRow(userRef);
+    const name = checkDisplayName(input.name);
+    if (name.length === 0) throw invalid('name', 'must not be empty');
+    const account = { id: newId('a'), principal_id: row.id, kind: 'local', name, is_primary: 0, created_at: Date.now() };
+    await this.store.write(async (w) => {
+      await repo.insertAccount(w.trx, account);
+      await this.mailboxes.createDefaults(w, account.id);
+    });
+    return poolAccount(account);
+  }
+
+  /** Removes an account other than the primary from a user's pool, with all its mail. */
+  async removeAccount(userRef: string, accountId: string): Promise<void> {
+    const row = await this.userRow(userRef);
+    const account = (await repo.poolOf(this.db, row.id)).find((a) => a.id === accountId);
+    if (!account) throw notFound(`account ${accountId}`);
+    if (account.is_primary === 1) throw conflict('the primary account goes only with its user');
+    await this.mailboxes.purgeAccount(account.id);
+    await this.store.write(async (w) => repo.deleteAccount(w.trx, account.id));
+  }
+
+  /** Bytes stored in an account and its owner's limit (0 = unlimited), which applies to each account. */
+  async accountQuota(accountId: string): Promise<{ used: number; limit: number }> {
+    const quota = await repo.accountQuota(this.db, accountId);
+    if (!quota) throw notFound(`account ${accountId}`);
+    return quota;
   }
 
   // ---- addresses
@@ -311,25 +339,22 @@ export class DirectoryService {
     const row = (await repo.principalByUsername(this.db, key)) ?? (key.includes('@') ? await repo.principalByAddress(this.db, key) : undefined);
     if (!row) return burnVerify(password).then(() => null);
     if (!(await verifyPassword(row.password_hash, password)) || row.disabled === 1) return null;
-    const account = await repo.accountOf(this.db, row.id);
-    if (!account) return null;
-    return { id: row.id, username: row.username, accountId: account.id };
+    return principalWithPool(row, await repo.poolOf(this.db, row.id));
   }
 
   /** The principal behind an id (for token authentication), if it still exists and is enabled. */
   async principal(id: string): Promise<Principal | null> {
     const row = await repo.principalById(this.db, id);
     if (!row || row.disabled === 1) return null;
-    const account = await repo.accountOf(this.db, row.id);
-    return account ? { id: row.id, username: row.username, accountId: account.id } : null;
+    return principalWithPool(row, await repo.poolOf(this.db, row.id));
   }
 
-  /** The account of a user reference (id or login name), for admin routes. */
+  /** A user reference (id or login name) as a principal with its pool, for admin routes. */
   async accountOfUser(ref: string): Promise<Principal> {
     const row = await this.userRow(ref);
-    const account = await repo.accountOf(this.db, row.id);
-    if (!account) throw notFound(`user ${ref}`);
-    return { id: row.id, username: row.username, accountId: account.id };
+    const principal = principalWithPool(row, await repo.poolOf(this.db, row.id));
+    if (!principal) throw notFound(`user ${ref}`);
+    return principal;
   }
 }
 

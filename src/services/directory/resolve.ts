@@ -29,11 +29,12 @@ export async function resolveRecipient(db: Db, input: string): Promise<Resolutio
   const local = await expand(db, parsed.normalized, 0, seen, found);
   if (local === 'remote') return { kind: 'remote', address: parsed.normalized };
   if (found.size === 0) return { kind: 'unknown', address: parsed.normalized };
-  const accounts = await repo.accountsOf(db, [...found.keys()]);
+  // Mail to a principal lands in its primary account, never in the other accounts of its pool.
+  const accounts = await repo.primaryAccountsOf(db, [...found.keys()]);
   return {
     kind: 'local',
     address: parsed.normalized,
-    accounts: accounts.filter((a) => a.kind === 'local').map((a) => ({ principalId: a.principal_id, accountId: a.id })),
+    accounts: accounts.map((a) => ({ principalId: a.principal_id, accountId: a.id })),
   };
 }
 

@@ -30,6 +30,11 @@ export class ChangeFeed {
     return (await repo.account(this.store.db, accountId))?.modseq ?? 0;
   }
 
+  /** The current modseq of each account, in one query (an account pool's stream position). */
+  async positions(accountIds: readonly string[]): Promise<Map<string, number>> {
+    return new Map((await repo.modseqs(this.store.db, accountIds)).map((a) => [a.id, Number(a.modseq)]));
+  }
+
   async since(accountId: string, modseq: number, limit = 1000): Promise<ChangeBatch> {
     const oldest = await repo.oldestChange(this.store.db, accountId);
     const current = await this.current(accountId);

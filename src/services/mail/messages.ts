@@ -9,6 +9,7 @@ import type { TextQuery } from '../../store/search/types.ts';
 import type { Store } from '../../store/store.ts';
 import { invalid, notFound } from '../errors.ts';
 import { decodeCursor, pageLimit, pageOf, type Page, type PageRequest } from '../paging.ts';
+import { copyEmails, type EmailCopy } from './copy.ts';
 import type { EmailWriter } from './email-writer.ts';
 import { normalizeKeywords, parseKeywords } from './keywords.ts';
 import { attachmentId, messageSummary, partIdOf, type MessageDetail, type MessageSummary } from './views.ts';
@@ -276,6 +277,11 @@ export class MessageService {
       }
     });
     return this.get(accountId, id);
+  }
+
+  /** Copies emails of one account into another (see copyEmails); each result is the new email or why it failed. */
+  async copy(fromAccountId: string, toAccountId: string, copies: EmailCopy[]): Promise<PromiseSettledResult<EmailRow>[]> {
+    return copyEmails(this.store, this.writer, fromAccountId, toAccountId, copies);
   }
 
   async delete(accountId: string, id: string): Promise<void> {

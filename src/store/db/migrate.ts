@@ -6,6 +6,7 @@ import * as uploads from './migrations/003_uploads.ts';
 import * as identities from './migrations/004_identities.ts';
 import * as pushSubscriptions from './migrations/005_push_subscriptions.ts';
 import * as outbound from './migrations/006_outbound.ts';
+import * as accountNames from './migrations/008_account_names.ts';
 import * as pushKeys from './migrations/009_push_keys.ts';
 
 /** Migrations are listed here in order; each receives the dialect for the few backend-specific statements. */
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '004_identities': identities,
   '005_push_subscriptions': pushSubscriptions,
   '006_outbound': outbound,
+  '008_account_names': accountNames,
   '009_push_keys': pushKeys,
 };
 

@@ -33,7 +33,12 @@ export interface PrincipalRow {
 export interface AccountRow {
   id: string;
   principal_id: string;
+  /** 'local', or a mirrored upstream: 'imap' | 'jmap'. */
   kind: string;
+  /** What clients show for the account (JMAP Account.name). */
+  name: string;
+  /** 1 for the principal's one primary account: local, where its addresses deliver. */
+  is_primary: number;
   modseq: number;
   used_bytes: number;
   created_at: number;

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
-import type { AddressRow, DomainRow, MappingRow, PrincipalRow } from '../db/schema.ts';
+import type { AccountRow, AddressRow, DomainRow, MappingRow, PrincipalRow } from '../db/schema.ts';
 import type { Trx } from '../changes.ts';
 import { escapeLike } from './like.ts';
 
@@ -52,11 +52,23 @@ export const directoryRepo = {
     return Number((await q.executeTakeFirstOrThrow()).n);
   },
 
-  accountOf: (db: Q, principalId: string) => db.selectFrom('accounts').selectAll().where('principal_id', '=', principalId).orderBy('created_at').executeTakeFirst(),
-  accountsOf: (db: Q, principalIds: string[]) =>
-    principalIds.length === 0 ? Promise.resolve([]) : db.selectFrom('accounts').selectAll().where('principal_id', 'in', principalIds).execute(),
-  insertAccount: (db: Q, row: { id: string; principal_id: string; kind: string; created_at: number }) =>
-    db.insertInto('accounts').values({ ...row, modseq: 0, used_bytes: 0 }).execute(),
+  /** The primary account: the local one the principal's addresses deliver to. */
+  accountOf: (db: Q, principalId: string) => db.selectFrom('accounts').selectAll().where('principal_id', '=', principalId).where('is_primary', '=', 1).executeTakeFirst(),
+  primaryAccountsOf: (db: Q, principalIds: string[]) =>
+    principalIds.length === 0 ? Promise.resolve([]) : db.selectFrom('accounts').selectAll().where('principal_id', 'in', principalIds).where('is_primary', '=', 1).execute(),
+  /** Every account of the principal, the primary first, then in the order they were added. */
+  poolOf: (db: Q, principalId: string) =>
+    db.selectFrom('accounts').selectAll().where('principal_id', '=', principalId).orderBy('is_primary', 'desc').orderBy('created_at').orderBy('id').execute(),
+  insertAccount: (db: Q, row: Omit<AccountRow, 'modseq' | 'used_bytes'>) => db.insertInto('accounts').values({ ...row, modseq: 0, used_bytes: 0 }).execute(),
+  deleteAccount: (db: Q, id: string) => db.deleteFrom('accounts').where('id', '=', id).execute(),
+  /** An account's usage and its owner's limit (0 = unlimited), in one statement. */
+  accountQuota: (db: Q, accountId: string) =>
+    db
+      .selectFrom('accounts')
+      .innerJoin('principals', 'principals.id', 'accounts.principal_id')
+      .select(['accounts.used_bytes as used', 'principals.quota as limit'])
+      .where('accounts.id', '=', accountId)
+      .executeTakeFirst(),
 
   address: (db: Q, address: string) => db.selectFrom('addresses').selectAll().where('address', '=', address).executeTakeFirst(),
   addressesOf: (db: Q, principalIds: string[]) =>

@@ -164,6 +164,8 @@ export const mailRepo = {
   addUsage: (db: Q, accountId: string, bytes: number) =>
     db.updateTable('accounts').set({ used_bytes: sql`used_bytes + ${bytes}` }).where('id', '=', accountId).execute(),
   account: (db: Q, accountId: string) => db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst(),
+  modseqs: (db: Q, accountIds: readonly string[]) =>
+    accountIds.length === 0 ? Promise.resolve([]) : db.selectFrom('accounts').select(['id', 'modseq']).where('id', 'in', accountIds).execute(),
 
   /**
    * One page of emails matching the filter, newest (or oldest) first, keyset-paginated on

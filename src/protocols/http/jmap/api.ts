@@ -6,7 +6,7 @@ import { sessionState } from '../../jmap/core/session.ts';
 import type { MethodRegistry } from '../../jmap/types.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { ConcurrencyLimit } from './concurrency.ts';
-import { principalOf, requireUser } from './principal.ts';
+import { poolIds, principalOf, requireUser } from './principal.ts';
 import { sendJmapProblem } from './problem.ts';
 
 const isJsonType = (header: string | undefined) => header?.split(';')[0].trim().toLowerCase() === 'application/json';
@@ -37,7 +37,7 @@ export async function apiRoutes(app: App, { auth, services }: RouteDeps, registr
     }
     try {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const result = await processRequest(body, { principal, services, accountIds: new Set([principal.accountId]) }, registry, limits, {
+      const result = await processRequest(body, { principal, services, accountIds: new Set(poolIds(principal)) }, registry, limits, {
         sessionState: () => sessionState(principal, registry, env),
         log: req.log,
       });

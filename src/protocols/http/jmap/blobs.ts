@@ -1,16 +1,18 @@
 import { Type } from '@sinclair/typebox';
 import type { JmapLimits } from '../../jmap/core/limits.ts';
+import type { Principal } from '../../../services/directory/directory.ts';
 import { ServiceError } from '../../../services/errors.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { contentDisposition } from '../rest/content-disposition.ts';
 import { ConcurrencyLimit } from './concurrency.ts';
-import { principalOf, requireUser } from './principal.ts';
+import { poolIds, principalOf, requireUser } from './principal.ts';
 
 const MEDIA_TYPE = /^[\w.+-]+\/[\w.+-]+$/;
 
-/** Only the principal's own account: another id is reported as not found, like every other face. */
-function ownAccount(accountId: string, own: string): void {
-  if (accountId !== own) throw new ServiceError('notFound', `account ${accountId} not found`);
+/** Only an account of the principal's pool: another id is reported as not found, like every other face. */
+function ownAccount(accountId: string, principal: Principal): string {
+  if (!poolIds(principal).includes(accountId)) throw new ServiceError('notFound', `account ${accountId} not found`);
+  return accountId;
 }
 
 /** Blob upload and download (RFC 8620 §6), in their own scope so uploads take any content type as bytes. */
@@ -24,14 +26,14 @@ export async function blobRoutes(app: App, { auth, services }: RouteDeps, limits
     { schema: { hide: true, params: Type.Object({ accountId: Type.String({ maxLength: 64 }) }) }, onRequest: requireUser(auth) },
     async (req, reply) => {
       const principal = principalOf(req);
-      ownAccount(req.params.accountId, principal.accountId);
+      const accountId = ownAccount(req.params.accountId, principal);
       const release = uploads.tryAcquire(principal.id);
       if (!release) throw new ServiceError('unavailable', `at most ${limits.maxConcurrentUpload} uploads may run at once`);
       try {
         const type = (req.headers['content-type'] ?? 'application/octet-stream').split(';')[0].trim().toLowerCase();
         const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const blob = await services.blobs.upload(principal.accountId, body, MEDIA_TYPE.test(type) ? type : 'application/octet-stream');
-        return reply.code(201).send({ accountId: principal.accountId, ...blob });
+        const blob = await services.blobs.upload(accountId, body, MEDIA_TYPE.test(type) ? type : 'application/octet-stream');
+        return reply.code(201).send({ accountId, ...blob });
       } finally {
         release();
       }
@@ -49,9 +51,8 @@ export async function blobRoutes(app: App, { auth, services }: RouteDeps, limits
       onRequest: requireUser(auth),
     },
     async (req, reply) => {
-      const principal = principalOf(req);
-      ownAccount(req.params.accountId, principal.accountId);
-      const blob = await services.blobs.read(principal.accountId, req.params.blobId);
+      const accountId = ownAccount(req.params.accountId, principalOf(req));
+      const blob = await services.blobs.read(accountId, req.params.blobId);
       const type = req.query.type && MEDIA_TYPE.test(req.query.type) ? req.query.type : (blob.type ?? 'application/octet-stream');
       return reply
         .type(type)

@@ -3,8 +3,8 @@ import type { MethodRegistry } from '../../jmap/types.ts';
 import { dataTypesOf } from '../../jmap/core/registry.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { parseEventSourceParams } from './eventsource-params.ts';
-import { principalOf, requireUser } from './principal.ts';
-import { openStateStream } from './state-stream.ts';
+import { poolIds, principalOf, requireUser } from './principal.ts';
+import { openStateStream, sseSink } from './state-stream.ts';
 
 // A client that stops reading is dropped rather than buffered without bound; it resumes with Last-Event-ID.
 const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -21,8 +21,6 @@ export function eventSourceRoutes(app: App, { auth, services }: RouteDeps, regis
     const principal = principalOf(req);
     const params = parseEventSourceParams(req.query as Record<string, unknown>);
     const header = req.headers['last-event-id'];
-    // Only ids this stream sent (modseqs) mean anything; anything else is treated as a fresh start.
-    const lastEventId = typeof header === 'string' && /^\d{1,15}$/.test(header.trim()) ? Number(header.trim()) : null;
 
     const raw = reply.raw;
     reply.hijack();
@@ -39,14 +37,14 @@ export function eventSourceRoutes(app: App, { auth, services }: RouteDeps, regis
     try {
       stop = await openStateStream(
         services.changes,
-        {
+        sseSink({
           write: (chunk) => {
             raw.write(chunk);
             if (raw.writableLength > MAX_BUFFERED_BYTES) raw.destroy();
           },
           end: () => raw.end(),
-        },
-        { ...params, accountId: principal.accountId, lastEventId, allTypes: dataTypesOf(registry) },
+        }),
+        { ...params, accountIds: poolIds(principal), resumeFrom: typeof header === 'string' ? header : null, allTypes: dataTypesOf(registry) },
       );
       if (closed) stop();
     } catch (err) {

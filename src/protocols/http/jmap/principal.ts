@@ -14,6 +14,9 @@ export function requireUser(auth: HttpAuth) {
   };
 }
 
+/** The accounts a JMAP request may address: the principal's whole pool, primary first. */
+export const poolIds = (principal: Principal): string[] => principal.accounts.map((a) => a.id);
+
 /** The principal requireUser admitted. */
 export function principalOf(req: FastifyRequest): Principal {
   const caller = req.caller;

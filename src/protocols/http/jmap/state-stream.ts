@@ -1,18 +1,21 @@
 import type { ChangeFeed } from '../../../services/mail/changes.ts';
 import type { ChangeEvent } from '../../../store/bus.ts';
-import { stateChange } from '../../jmap/core/state.ts';
+import { stateChange, type StateChange } from '../../jmap/core/state.ts';
 import type { EventSourceParams } from './eventsource-params.ts';
 
-/** Where the stream writes; the HTTP route maps this to the response. */
-export interface Sink {
-  write(chunk: string): void;
+/** Where a stream goes: SSE text for the event source, JSON frames for a WebSocket. */
+export interface StateSink {
+  /** A StateChange and the position it brings the client to (event id, pushState). */
+  state(change: StateChange, position: string): void;
+  ping(interval: number): void;
   end(): void;
 }
 
 export interface StateStreamOptions extends EventSourceParams {
-  accountId: string;
-  /** The Last-Event-ID the client resumes from (a modseq this stream family sent), if any. */
-  lastEventId: number | null;
+  /** The principal's account pool, primary first. */
+  accountIds: readonly string[];
+  /** The position the client resumes from (Last-Event-ID, pushState), as it sent it. */
+  resumeFrom: string | null;
   /** Every type this server pushes, for when the log cannot say which changed. */
   allTypes: readonly string[];
 }
@@ -22,14 +25,46 @@ export interface StateStreamOptions extends EventSourceParams {
 export const COALESCE_MS = 100;
 
 /**
- * The RFC 8620 §7.3 event stream of one account: `state` events with a StateChange (id = the
- * account modseq, so a reconnect can say what it has seen) and `ping` events. Returns stop().
+ * A position is the modseq reached in each account of the pool. The primary's comes first and
+ * bare, the others as accountId:modseq, so a one-account pool's positions are plain modseqs that
+ * equal the state strings they announce.
  */
-export async function openStateStream(feed: Pick<ChangeFeed, 'current' | 'since' | 'subscribe'>, sink: Sink, opts: StateStreamOptions): Promise<() => void> {
+export function formatPosition(accountIds: readonly string[], modseqs: ReadonlyMap<string, number>): string {
+  const [primary, ...others] = accountIds;
+  return [String(modseqs.get(primary) ?? 0), ...others.map((a) => `${a}:${modseqs.get(a) ?? 0}`)].join(',');
+}
+
+/** The modseqs of a position this server sent; null for anything else, which starts afresh. */
+export function parsePosition(accountIds: readonly string[], position: string): Map<string, number> | null {
+  const [primary, ...others] = position.trim().split(',');
+  if (!/^\d{1,15}$/.test(primary)) return null;
+  const out = new Map([[accountIds[0], Number(primary)]]);
+  for (const part of others) {
+    const m = /^([A-Za-z0-9_-]{1,255}):(\d{1,15})$/.exec(part);
+    if (!m) return null;
+    out.set(m[1], Number(m[2]));
+  }
+  return out;
+}
+
+/** RFC 8620 §7.3 framing: `state` events whose id is the position, and `ping` events. */
+export function sseSink(out: { write(chunk: string): void; end(): void }): StateSink {
+  return {
+    state: (change, position) => out.write(`event: state\nid: ${position}\ndata: ${JSON.stringify(change)}\n\n`),
+    ping: (interval) => out.write(`event: ping\ndata: ${JSON.stringify({ interval })}\n\n`),
+    end: () => out.end(),
+  };
+}
+
+/**
+ * The StateChanges of every account in a pool (RFC 8620 §7.3, RFC 8887 push), one object naming
+ * each account that changed, resumable from the position each carries. Returns stop().
+ */
+export async function openStateStream(feed: Pick<ChangeFeed, 'positions' | 'since' | 'subscribe'>, sink: StateSink, opts: StateStreamOptions): Promise<() => void> {
   const wanted = (type: string) => opts.types === '*' || opts.types.has(type);
-  const changed = new Set<string>();
-  let known = 0; // the modseq the client is known to have seen
-  let reached = 0; // the modseq the pending changes bring it to
+  const known = new Map<string, number>(); // per account, the modseq the client is known to have seen
+  const reached = new Map<string, number>(); // per account, the modseq the pending changes bring it to
+  const changed = new Map<string, Set<string>>(); // per account, the types to announce
   let stopped = false;
   let coalesce: NodeJS.Timeout | undefined;
   let ping: NodeJS.Timeout | undefined;
@@ -42,15 +77,15 @@ export async function openStateStream(feed: Pick<ChangeFeed, 'current' | 'since'
     unsubscribe();
     if (end) sink.end();
   };
-  // "whenever this time elapses since the previous event was sent": every write restarts the clock.
+  // "whenever this time elapses since the previous event was sent": every event restarts the clock.
   const armPing = () => {
     if (opts.ping === 0 || stopped) return;
     clearTimeout(ping);
-    ping = setTimeout(() => write(`event: ping\ndata: ${JSON.stringify({ interval: opts.ping })}\n\n`), opts.ping * 1000);
+    ping = setTimeout(() => send(() => sink.ping(opts.ping)), opts.ping * 1000);
   };
-  const write = (chunk: string) => {
+  const send = (event: () => void) => {
     if (stopped) return;
-    sink.write(chunk);
+    event();
     armPing();
   };
   let lastFlush = -Infinity;
@@ -58,32 +93,41 @@ export async function openStateStream(feed: Pick<ChangeFeed, 'current' | 'since'
     coalesce = undefined;
     lastFlush = Date.now();
     if (stopped || changed.size === 0) return;
-    const data = stateChange(opts.accountId, changed, reached);
+    const change = stateChange([...changed].map(([accountId, types]) => [accountId, types, reached.get(accountId)!]));
     changed.clear();
-    known = Math.max(known, reached);
-    write(`event: state\nid: ${reached}\ndata: ${JSON.stringify(data)}\n\n`);
+    for (const [accountId, modseq] of reached) known.set(accountId, modseq);
+    send(() => sink.state(change, formatPosition(opts.accountIds, reached)));
     if (opts.closeAfterState) stop(true);
   };
   const note = (ev: ChangeEvent) => {
-    if (ev.modseq <= known) return;
-    reached = Math.max(reached, ev.modseq);
-    for (const c of ev.changes) if (wanted(c.type)) changed.add(c.type);
+    if (ev.modseq <= (known.get(ev.accountId) ?? 0)) return;
+    reached.set(ev.accountId, Math.max(reached.get(ev.accountId) ?? 0, ev.modseq));
+    const types = ev.changes.map((c) => c.type).filter(wanted);
+    if (types.length > 0) changed.set(ev.accountId, new Set([...(changed.get(ev.accountId) ?? []), ...types]));
     if (changed.size > 0 && !coalesce && !stopped) coalesce = setTimeout(flush, Math.max(0, lastFlush + COALESCE_MS - Date.now()));
   };
 
-  // Subscribe before reading the current modseq, so nothing committed in between is missed.
+  // Subscribe before reading the current modseqs, so nothing committed in between is missed.
   let catchingUp = true;
   const pending: ChangeEvent[] = [];
-  const unsubscribe = feed.subscribe(opts.accountId, (ev) => (catchingUp ? pending.push(ev) : note(ev)));
+  const unsubscribes = opts.accountIds.map((accountId) => feed.subscribe(accountId, (ev) => (catchingUp ? pending.push(ev) : note(ev))));
+  const unsubscribe = () => unsubscribes.forEach((u) => u());
   try {
-    const current = await feed.current(opts.accountId);
-    known = current;
-    reached = current;
-    if (opts.lastEventId !== null && opts.lastEventId !== current) {
-      const missed = opts.lastEventId < current ? await typesChangedSince(feed, opts.accountId, opts.lastEventId) : null;
-      for (const t of missed?.types ?? opts.allTypes) if (wanted(t)) changed.add(t);
-      reached = Math.max(current, missed?.reached ?? 0);
-      known = reached;
+    const current = await feed.positions(opts.accountIds);
+    const resume = opts.resumeFrom === null ? null : parsePosition(opts.accountIds, opts.resumeFrom);
+    for (const accountId of opts.accountIds) {
+      const now = current.get(accountId) ?? 0;
+      let at = now;
+      const from = resume?.get(accountId);
+      // An account the position does not name joined the pool after it was sent: it gets every type.
+      if (resume && from !== now) {
+        const missed = from !== undefined && from < now ? await typesChangedSince(feed, accountId, from) : null;
+        const types = [...(missed?.types ?? opts.allTypes)].filter(wanted);
+        if (types.length > 0) changed.set(accountId, new Set(types));
+        at = Math.max(now, missed?.reached ?? 0);
+      }
+      known.set(accountId, at);
+      reached.set(accountId, at);
     }
   } catch (err) {
     stop(false);

@@ -5,11 +5,11 @@ import { ServiceError } from '../../../services/errors.ts';
 import type { CapabilityEnv } from '../../jmap/core/capabilities.ts';
 import { processRequest } from '../../jmap/core/process.ts';
 import { sessionState } from '../../jmap/core/session.ts';
-import { stateChange, stateString } from '../../jmap/core/state.ts';
+import { dataTypesOf } from '../../jmap/core/registry.ts';
 import type { MethodRegistry } from '../../jmap/types.ts';
-import type { ChangeEvent } from '../../../store/bus.ts';
 import type { App, RouteDeps } from '../app.ts';
-import { principalOf, requireUser } from './principal.ts';
+import { poolIds, principalOf, requireUser } from './principal.ts';
+import { openStateStream } from './state-stream.ts';
 
 export const WEBSOCKET = 'urn:ietf:params:jmap:websocket';
 export const WEBSOCKET_PATH = '/jmap/ws';
@@ -44,16 +44,24 @@ export async function websocketRoutes(app: App, deps: RouteDeps, registry: Metho
   app.get(WEBSOCKET_PATH, { websocket: true, schema: { hide: true }, onRequest: checkUpgrade }, (socket, req) => {
     const principal = principalOf(req);
     open.add(socket);
-    let unsubscribe: (() => void) | null = null;
+    let stopPush: (() => void) | null = null;
     const send = (value: unknown) => {
       if (socket.bufferedAmount > MAX_BUFFERED_BYTES) return socket.terminate();
       socket.send(JSON.stringify(value));
     };
     const requestError = (type: string, detail: string, requestId?: string) =>
       send({ '@type': 'RequestError', ...(requestId ? { requestId } : {}), type: `urn:ietf:params:jmap:error:${type}`, status: 400, detail });
-    const push = (types: Set<string> | null, ev: ChangeEvent) => {
-      const changed = new Set(ev.changes.map((c) => c.type).filter((t) => !types || types.has(t)));
-      if (changed.size > 0) send({ ...stateChange(principal.accountId, changed, ev.modseq), pushState: stateString(ev.modseq) });
+    // The event source's stream over the whole pool; its positions serve as pushState (RFC 8887 §4.3.5).
+    const enablePush = (dataTypes: unknown, pushState: unknown) => {
+      const types = Array.isArray(dataTypes) ? new Set(dataTypes.filter((t): t is string => typeof t === 'string')) : '*';
+      const starting = openStateStream(
+        services.changes,
+        { state: (change, position) => send({ ...change, pushState: position }), ping: () => {}, end: () => {} },
+        { accountIds: poolIds(principal), types, closeAfterState: false, ping: 0, resumeFrom: typeof pushState === 'string' ? pushState : null, allTypes: dataTypesOf(registry) },
+      );
+      starting.catch((err) => req.log.warn({ err }, 'JMAP WebSocket push failed to start'));
+      // Stoppable at once, even while it is still catching up.
+      return () => void starting.then((stop) => stop(), () => {});
     };
 
     socket.on('message', async (data: Buffer, isBinary: boolean) => {
@@ -69,7 +77,7 @@ export async function websocketRoutes(app: App, deps: RouteDeps, registry: Metho
       switch (msg['@type']) {
         case 'Request': {
           const { '@type': _type, id: _id, ...request } = msg;
-          const result = await processRequest(request, { principal, services, accountIds: new Set([principal.accountId]) }, registry, env.limits, {
+          const result = await processRequest(request, { principal, services, accountIds: new Set(poolIds(principal)) }, registry, env.limits, {
             sessionState: () => sessionState(principal, registry, env),
             log: req.log,
           });
@@ -77,20 +85,14 @@ export async function websocketRoutes(app: App, deps: RouteDeps, registry: Metho
           else send({ '@type': 'RequestError', ...(requestId ? { requestId } : {}), ...(result.body as object) });
           return;
         }
-        case 'WebSocketPushEnable': {
-          unsubscribe?.();
-          const types = Array.isArray(msg.dataTypes) ? new Set(msg.dataTypes.filter((t): t is string => typeof t === 'string')) : null;
-          unsubscribe = services.changes.subscribe(principal.accountId, (ev) => push(types, ev));
-          // With a pushState the client says what it has seen: tell it at once if it missed anything.
-          if (typeof msg.pushState === 'string' && /^\d+$/.test(msg.pushState)) {
-            const batch = await services.changes.since(principal.accountId, Number(msg.pushState));
-            for (const ev of batch.events) push(types, ev);
-          }
+        case 'WebSocketPushEnable':
+          stopPush?.();
+          // With a pushState the client says what it has seen: it is told at once if it missed anything.
+          stopPush = enablePush(msg.dataTypes, msg.pushState);
           return;
-        }
         case 'WebSocketPushDisable':
-          unsubscribe?.();
-          unsubscribe = null;
+          stopPush?.();
+          stopPush = null;
           return;
         default:
           return requestError('notRequest', 'expected @type Request, WebSocketPushEnable or WebSocketPushDisable', requestId);
@@ -98,7 +100,7 @@ export async function websocketRoutes(app: App, deps: RouteDeps, registry: Metho
     });
     socket.on('close', () => {
       open.delete(socket);
-      unsubscribe?.();
+      stopPush?.();
     });
   });
 }

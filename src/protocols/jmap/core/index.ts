@@ -2,7 +2,7 @@
  * The JMAP core engine (RFC 8620) and the helpers method handlers are written with.
  * Handlers import from here; the HTTP layer imports processRequest and the session builder.
  */
-export { requireAccount } from './accounts.ts';
+export { requireAccount, requireCopyAccounts } from './accounts.ts';
 export {
   allowOnly,
   isJmapId,
@@ -21,7 +21,7 @@ export {
   type IntOptions,
 } from './args.ts';
 export { advertisedCapabilities, SUBMISSION, VACATION_RESPONSE, type CapabilityEnv } from './capabilities.ts';
-export { errorObject, toSetError } from './errors.ts';
+export { errorObject, methodErrorFor, toSetError } from './errors.ts';
 export { checkIds, checkSetSize, resolveCreationId } from './ids.ts';
 export { jmapLimits, type JmapLimits } from './limits.ts';
 export { evaluatePointer } from './pointer.ts';

@@ -29,7 +29,8 @@ function content(principal: Principal, registry: MethodRegistry, env: Capability
   const { capabilities, accountCapabilities } = advertisedCapabilities(registry, env);
   return {
     capabilities,
-    accounts: { [principal.accountId]: { name: principal.username, isPersonal: true, isReadOnly: false, accountCapabilities } },
+    // Every account of the pool; the primary is the one primaryAccounts names for each capability.
+    accounts: Object.fromEntries(principal.accounts.map((a) => [a.id, { name: a.name, isPersonal: a.isPersonal, isReadOnly: a.isReadOnly, accountCapabilities }])),
     primaryAccounts: Object.fromEntries(Object.keys(accountCapabilities).map((urn) => [urn, principal.accountId])),
     username: principal.username,
   };

@@ -17,7 +17,9 @@ export interface StateChange {
   changed: Record<string, Record<string, string>>;
 }
 
-export function stateChange(accountId: string, types: Iterable<string>, modseq: number): StateChange {
-  const state = stateString(modseq);
-  return { '@type': 'StateChange', changed: { [accountId]: Object.fromEntries([...types].sort().map((t) => [t, state])) } };
+/** One StateChange for several accounts: each with the types that changed and the modseq reached. */
+export function stateChange(accounts: Iterable<[accountId: string, types: Iterable<string>, modseq: number]>): StateChange {
+  const changed: StateChange['changed'] = {};
+  for (const [accountId, types, modseq] of accounts) changed[accountId] = Object.fromEntries([...types].sort().map((t) => [t, stateString(modseq)]));
+  return { '@type': 'StateChange', changed };
 }

@@ -10,10 +10,13 @@ export async function stateOf(ctx: MethodContext, accountId: string): Promise<st
   return stateString(await ctx.services.changes.current(accountId));
 }
 
-/** /set and /import refuse to run against a state the client did not expect (RFC 8620 §5.3). */
-export async function checkIfInState(args: Args, ctx: MethodContext, accountId: string): Promise<string> {
+/**
+ * /set, /import and /copy refuse to run against a state the client did not expect (RFC 8620
+ * §5.3, §5.4): `name` is the argument holding it. Returns the current state.
+ */
+export async function checkIfInState(args: Args, ctx: MethodContext, accountId: string, name = 'ifInState'): Promise<string> {
   const current = await stateOf(ctx, accountId);
-  const ifInState = readOptionalString(args, 'ifInState');
+  const ifInState = readOptionalString(args, name);
   if (ifInState !== null && ifInState !== current) throw new MethodError('stateMismatch', `the state is ${current}, not ${ifInState}`);
   return current;
 }

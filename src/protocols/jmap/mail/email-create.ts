@@ -36,6 +36,21 @@ function idSet(v: unknown, prop: string, ctx: MethodContext): string[] {
   return Object.keys(v).map((id) => (prop === 'mailboxIds' ? resolveCreationId(id, ctx, 'invalidProperties') : id));
 }
 
+function date(e: Record<string, unknown>, prop: string): number | undefined {
+  if (e[prop] === undefined || e[prop] === null) return undefined;
+  const ms = typeof e[prop] === 'string' ? Date.parse(e[prop] as string) : NaN;
+  if (Number.isNaN(ms)) throw bad(prop, `${prop} must be a date`);
+  return ms;
+}
+
+/** Where an email goes and how it is marked: what Email/set create and Email/copy both take. */
+export function readPlacement(e: Record<string, unknown>, ctx: MethodContext): { mailboxIds: string[]; keywords?: string[]; receivedAt?: number } {
+  const mailboxIds = idSet(e.mailboxIds, 'mailboxIds', ctx);
+  if (mailboxIds.length === 0) throw bad('mailboxIds', 'an email must be in at least one mailbox');
+  const keywords = e.keywords === undefined || e.keywords === null ? undefined : idSet(e.keywords, 'keywords', ctx);
+  return { mailboxIds, keywords, receivedAt: date(e, 'receivedAt') };
+}
+
 /** The text of a textBody/htmlBody part, taken from bodyValues by its partId. */
 function bodyText(e: Record<string, unknown>, prop: 'textBody' | 'htmlBody', type: string): string | undefined {
   const v = e[prop];
@@ -102,19 +117,11 @@ function extraHeaders(e: Record<string, unknown>): Mail.Headers {
 export async function createEmail(e: Record<string, unknown>, accountId: string, ctx: MethodContext): Promise<Record<string, unknown>> {
   for (const k of Object.keys(e)) if (!ALLOWED.has(k) && !k.startsWith('header:')) throw bad(k, `${k} cannot be set on create`);
   if (e.bodyStructure !== undefined) throw bad('bodyStructure', 'bodyStructure is not supported; use textBody, htmlBody and attachments');
-  const mailboxIds = idSet(e.mailboxIds, 'mailboxIds', ctx);
-  if (mailboxIds.length === 0) throw bad('mailboxIds', 'an email must be in at least one mailbox');
-  const keywords = e.keywords === undefined || e.keywords === null ? [] : idSet(e.keywords, 'keywords', ctx);
-  const date = (prop: string) => {
-    if (e[prop] === undefined || e[prop] === null) return undefined;
-    const ms = typeof e[prop] === 'string' ? Date.parse(e[prop] as string) : NaN;
-    if (Number.isNaN(ms)) throw bad(prop, `${prop} must be a date`);
-    return ms;
-  };
+  const { mailboxIds, keywords, receivedAt } = readPlacement(e, ctx);
   if (e.subject !== undefined && e.subject !== null && typeof e.subject !== 'string') throw bad('subject', 'subject must be a string');
   const messageId = idList(e.messageId, 'messageId');
   if (messageId && messageId.length !== 1) throw bad('messageId', 'messageId must hold exactly one id');
-  const sentAt = date('sentAt');
+  const sentAt = date(e, 'sentAt');
   const options: Mail.Options = {
     from: addresses(e.from, 'from')?.[0],
     sender: addresses(e.sender, 'sender')?.[0],
@@ -136,6 +143,6 @@ export async function createEmail(e: Record<string, unknown>, accountId: string,
   // Drafts keep their Bcc; submission strips it when sending (RFC 8621 §7.5).
   node.keepBcc = true;
   const raw = await node.build();
-  const stored = await ctx.services.ingest.ingest({ accountId, raw, mailboxIds, keywords, receivedAt: date('receivedAt') }, 'jmap');
+  const stored = await ctx.services.ingest.ingest({ accountId, raw, mailboxIds, keywords, receivedAt }, 'jmap');
   return { id: stored.id, blobId: emailBlobId(stored.blobId), threadId: stored.threadId, size: stored.size };
 }

@@ -3,6 +3,7 @@ import { emailChanges, emailGet, emailSet } from './email.ts';
 import { emailQuery } from './email-query.ts';
 import { emailParse } from './email-parse.ts';
 import { emailImport } from './email-import.ts';
+import { emailCopy } from './email-copy.ts';
 import { mailboxChanges, mailboxGet, mailboxQuery, mailboxSet } from './mailbox.ts';
 import { emailQueryChanges, mailboxQueryChanges } from './query-changes.ts';
 import { searchSnippetGet } from './snippet.ts';
@@ -22,6 +23,7 @@ export function registerMailMethods(registry: MethodRegistry): void {
     'Email/query': emailQuery,
     'Email/set': emailSet,
     'Email/import': emailImport,
+    'Email/copy': emailCopy,
     'Email/parse': emailParse,
     'Email/queryChanges': emailQueryChanges,
     'Mailbox/queryChanges': mailboxQueryChanges,

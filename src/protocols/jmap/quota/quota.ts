@@ -4,9 +4,10 @@ import { MAX_IDS, pick, stateOf } from '../mail/common.ts';
 import { MAIL, MethodError, type Args, type MethodContext, type MethodRegistry } from '../types.ts';
 
 /**
- * RFC 9425 Quota: Gannet has one storage limit per user, so each account has exactly one Quota,
- * derived from the directory. An unlimited user (quota 0) gets hardLimit 2^53-1, the largest
- * UnsignedInt (RFC 8620 §1.3): hardLimit is mandatory, and 0 would read as "nothing may be stored".
+ * RFC 9425 Quota: a user's storage limit applies to each account of their pool, so each account
+ * has exactly one Quota, its usage counted in that account. An unlimited user (quota 0) gets
+ * hardLimit 2^53-1, the largest UnsignedInt (RFC 8620 §1.3): hardLimit is mandatory, and 0 would
+ * read as "nothing may be stored".
  */
 
 const PROPERTIES = ['id', 'resourceType', 'used', 'hardLimit', 'scope', 'name', 'types', 'description'];
@@ -14,19 +15,27 @@ export const UNLIMITED = Number.MAX_SAFE_INTEGER;
 
 export const quotaId = (accountId: string) => `q-${accountId}-octets`;
 
+/** The primary account is where the user's address receives mail, so its quota goes by that address. */
+async function quotaName(ctx: MethodContext, accountId: string): Promise<string> {
+  const account = ctx.principal.accounts.find((a) => a.id === accountId);
+  if (account && !account.isPrimary) return account.name;
+  const user = await ctx.services.directory.getUser(ctx.principal.id);
+  return user.address ?? user.username;
+}
+
 async function quotasOf(ctx: MethodContext, accountId: string): Promise<Record<string, unknown>[]> {
   // Its only type is Mail; RFC 9425 §4.1 hides quotas whose types the client did not ask for.
   if (!ctx.using.has(MAIL)) return [];
-  const user = await ctx.services.directory.getUser(ctx.principal.id);
-  const unlimited = user.quota.limit === 0;
+  const [{ used, limit }, name] = await Promise.all([ctx.services.directory.accountQuota(accountId), quotaName(ctx, accountId)]);
+  const unlimited = limit === 0;
   return [
     {
       id: quotaId(accountId),
       resourceType: 'octets',
-      used: user.quota.used,
-      hardLimit: unlimited ? UNLIMITED : user.quota.limit,
+      used,
+      hardLimit: unlimited ? UNLIMITED : limit,
       scope: 'account',
-      name: user.address ?? user.username,
+      name,
       types: ['Mail'],
       description: unlimited ? 'Mail storage of this account (no limit set)' : 'Mail storage of this account',
     },
