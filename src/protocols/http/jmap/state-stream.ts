@@ -1,4 +1,4 @@
-import type { ChangeFeed } from '../../../services/mail/changes.ts';
+import { pushTypes, type ChangeFeed } from '../../../services/mail/changes.ts';
 import type { ChangeEvent } from '../../../store/bus.ts';
 import { stateChange } from '../../jmap/core/state.ts';
 import type { EventSourceParams } from './eventsource-params.ts';
@@ -67,7 +67,7 @@ export async function openStateStream(feed: Pick<ChangeFeed, 'current' | 'since'
   const note = (ev: ChangeEvent) => {
     if (ev.modseq <= known) return;
     reached = Math.max(reached, ev.modseq);
-    for (const c of ev.changes) if (wanted(c.type)) changed.add(c.type);
+    for (const t of pushTypes(ev.changes)) if (wanted(t)) changed.add(t);
     if (changed.size > 0 && !coalesce && !stopped) coalesce = setTimeout(flush, Math.max(0, lastFlush + COALESCE_MS - Date.now()));
   };
 
@@ -107,7 +107,7 @@ async function typesChangedSince(feed: Pick<ChangeFeed, 'since'>, accountId: str
     const batch = await feed.since(accountId, from);
     if (batch.truncated) return null;
     if (batch.events.length === 0) return { types, reached: from };
-    for (const ev of batch.events) for (const c of ev.changes) types.add(c.type);
+    for (const ev of batch.events) for (const t of pushTypes(ev.changes)) types.add(t);
     from = batch.modseq;
   }
 }
