@@ -5,7 +5,10 @@ import { createUser, startTestServer, type TestServer } from './server.ts';
 export interface JmapFixture {
   server: TestServer;
   accountId: string;
-  jmap(calls: Call[]): Promise<Call[]>;
+  userId: string;
+  /** The Authorization header value of the fixture's user. */
+  auth: string;
+  jmap(calls: Call[], using?: string[]): Promise<Call[]>;
   /** Stores a raw message through REST; returns its JMAP email id. */
   upload(raw: Buffer, mailbox?: string): Promise<string>;
   blob(raw: Buffer): Promise<{ blobId: string; size: number }>;
@@ -20,11 +23,11 @@ export async function jmapFixture(): Promise<JmapFixture> {
   const alice = await createUser(server, 'alice');
   const accountId = (await server.services.directory.accountOfUser(alice.id)).accountId;
   const auth = 'Basic ' + Buffer.from(`${alice.address}:${alice.password}`).toString('base64');
-  const jmap = async (calls: Call[]) => {
+  const jmap = async (calls: Call[], using = USING) => {
     const res = await fetch(`${server.baseUrl}/jmap`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: auth },
-      body: JSON.stringify({ using: USING, methodCalls: calls }),
+      body: JSON.stringify({ using, methodCalls: calls }),
     });
     assert.equal(res.status, 200, await res.clone().text());
     return (await res.json()).methodResponses as Call[];
@@ -44,5 +47,5 @@ export async function jmapFixture(): Promise<JmapFixture> {
     const [[, res]] = await jmap([['Mailbox/query', { accountId, filter: { role } }, 'm']]);
     return (res.ids as string[])[0];
   };
-  return { server, accountId, jmap, upload, blob, mailboxId };
+  return { server, accountId, userId: alice.id, auth, jmap, upload, blob, mailboxId };
 }

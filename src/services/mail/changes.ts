@@ -1,6 +1,16 @@
-import type { ChangeEvent } from '../../store/bus.ts';
+import type { ChangedObject, ChangeEvent } from '../../store/bus.ts';
 import { mailRepo as repo } from '../../store/repos/mail.ts';
 import type { Store } from '../../store/store.ts';
+
+/**
+ * The JMAP type names a committed change touches, for push. RFC 8621 §1.5 adds EmailDelivery,
+ * which changes only when an email is added, so a client can be woken for new mail alone.
+ */
+export function pushTypes(changes: readonly ChangedObject[]): string[] {
+  const types = new Set(changes.map((c) => c.type));
+  if (changes.some((c) => c.type === 'Email' && c.op === 'c')) types.add('EmailDelivery');
+  return [...types];
+}
 
 export interface ChangeBatch {
   /** The modseq reached after these changes; resume from it. */

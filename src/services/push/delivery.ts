@@ -3,6 +3,7 @@ import type { PushSubscriptionRow } from '../../store/db/schema.ts';
 import { pushRepo } from '../../store/repos/push.ts';
 import type { Store } from '../../store/store.ts';
 import type { PushKeys } from './encrypt.ts';
+import { pushTypes } from '../mail/changes.ts';
 import type { PushSender } from './sender.ts';
 
 export type PushLog = (message: string, err?: unknown) => void;
@@ -89,7 +90,7 @@ export class PushDelivery {
     let p = this.pending.get(ev.accountId);
     if (!p) this.pending.set(ev.accountId, (p = { types: new Set(), modseq: 0, lastFlush: -Infinity }));
     p.modseq = Math.max(p.modseq, ev.modseq);
-    for (const c of ev.changes) p.types.add(c.type);
+    for (const t of pushTypes(ev.changes)) p.types.add(t);
     if (!p.timer) {
       p.timer = setTimeout(() => void this.flush(ev.accountId).catch((err) => this.log('push flush failed', err)), Math.max(0, p.lastFlush + COALESCE_MS - Date.now()));
       p.timer.unref();

@@ -71,9 +71,9 @@ test('the state is a hash of the content: stable, independent of the URL, change
   assert.notEqual(a.state, buildSession({ ...principal, username: 'bob' }, withMail(), env, 'http://one').state);
 });
 
-test('capabilitiesOf and dataTypesOf read the registry; only types with /changes have push state', () => {
+test('capabilitiesOf and dataTypesOf read the registry; only types with /changes, and EmailDelivery, have push state', () => {
   assert.deepEqual(capabilitiesOf(withMail()), [CORE, MAIL]);
-  assert.deepEqual(dataTypesOf(withMail()), ['Email', 'Mailbox']);
+  assert.deepEqual(dataTypesOf(withMail()), ['Email', 'EmailDelivery', 'Mailbox']);
   const withBlob = createRegistry((r) => r.set('Blob/get', { capability: 'urn:ietf:params:jmap:blob', handler: noop }));
   assert.deepEqual(dataTypesOf(withBlob), []);
 });

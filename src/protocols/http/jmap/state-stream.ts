@@ -1,4 +1,4 @@
-import type { ChangeFeed } from '../../../services/mail/changes.ts';
+import { pushTypes, type ChangeFeed } from '../../../services/mail/changes.ts';
 import type { ChangeEvent } from '../../../store/bus.ts';
 import { stateChange, type StateChange } from '../../jmap/core/state.ts';
 import type { EventSourceParams } from './eventsource-params.ts';
@@ -102,7 +102,7 @@ export async function openStateStream(feed: Pick<ChangeFeed, 'positions' | 'sinc
   const note = (ev: ChangeEvent) => {
     if (ev.modseq <= (known.get(ev.accountId) ?? 0)) return;
     reached.set(ev.accountId, Math.max(reached.get(ev.accountId) ?? 0, ev.modseq));
-    const types = ev.changes.map((c) => c.type).filter(wanted);
+    const types = pushTypes(ev.changes).filter(wanted);
     if (types.length > 0) changed.set(ev.accountId, new Set([...(changed.get(ev.accountId) ?? []), ...types]));
     if (changed.size > 0 && !coalesce && !stopped) coalesce = setTimeout(flush, Math.max(0, lastFlush + COALESCE_MS - Date.now()));
   };
@@ -151,7 +151,7 @@ async function typesChangedSince(feed: Pick<ChangeFeed, 'since'>, accountId: str
     const batch = await feed.since(accountId, from);
     if (batch.truncated) return null;
     if (batch.events.length === 0) return { types, reached: from };
-    for (const ev of batch.events) for (const c of ev.changes) types.add(c.type);
+    for (const ev of batch.events) for (const t of pushTypes(ev.changes)) types.add(t);
     from = batch.modseq;
   }
 }

@@ -38,5 +38,7 @@ export function dataTypesOf(registry: MethodRegistry): string[] {
   const types = new Set<string>();
   // Types with state a client can sync: those with /changes (Blob and PushSubscription have none).
   for (const name of registry.keys()) if (name.endsWith('/changes')) types.add(name.slice(0, -8));
+  // RFC 8621 §1.5: a mail server also pushes EmailDelivery, a type with push state but no methods.
+  if (types.has('Email')) types.add('EmailDelivery');
   return [...types].sort();
 }

@@ -1,4 +1,4 @@
-import { MAX_OBJECTS_IN_GET } from '../core/limits.ts';
+import { COLLATION_ALGORITHMS, MAX_OBJECTS_IN_GET } from '../core/limits.ts';
 import { parseState, readOptionalInt, readOptionalString, requireAccount, stateString } from '../core/index.ts';
 import { MethodError, type Args, type MethodContext } from '../types.ts';
 
@@ -46,4 +46,10 @@ export function pick(obj: Record<string, unknown>, properties: string[] | null):
   const out: Record<string, unknown> = { id: obj.id };
   for (const p of properties) if (p in obj) out[p] = obj[p];
   return out;
+}
+
+/** RFC 8620 §5.5: a Comparator naming a collation the server does not know is unsupportedSort. */
+export function checkCollation(comparator: { collation?: unknown }): void {
+  const c = comparator.collation;
+  if (c !== undefined && (typeof c !== 'string' || !COLLATION_ALGORITHMS.includes(c))) throw new MethodError('unsupportedSort', `unknown collation ${String(c)}`);
 }

@@ -75,5 +75,7 @@ export async function emailParse(args: Args, ctx: MethodContext): Promise<Args> 
     if (!properties.includes('id')) delete email.id;
     parsed[requested] = email;
   }
-  return { accountId, parsed, notParsable, notFound };
+  // RFC 8621 §4.9: each is null when it would be empty.
+  const orNull = <T extends object>(v: T) => (Object.keys(v).length ? v : null);
+  return { accountId, parsed: orNull(parsed), notParsable: orNull(notParsable), notFound: orNull(notFound) };
 }

@@ -1,7 +1,7 @@
 import type { EmailSortColumn } from '../../../store/repos/mail.ts';
 import { readBoolean, readOptionalId, readOptionalInt, requireAccount } from '../core/index.ts';
 import { MethodError, type Args, type MethodContext } from '../types.ts';
-import { stateOf } from './common.ts';
+import { checkCollation, stateOf } from './common.ts';
 import { toQuery } from './email-filter.ts';
 
 const SORTS: Record<string, EmailSortColumn> = {
@@ -16,7 +16,8 @@ const SORTS: Record<string, EmailSortColumn> = {
 export function readSort(args: Args): { column: EmailSortColumn; asc: boolean }[] {
   const sortArg = args.sort ?? [{ property: 'receivedAt', isAscending: false }];
   if (!Array.isArray(sortArg)) throw new MethodError('invalidArguments', 'sort must be an array');
-  return sortArg.map((s: { property?: unknown; isAscending?: unknown }) => {
+  return sortArg.map((s: { property?: unknown; isAscending?: unknown; collation?: unknown }) => {
+    checkCollation(s);
     const column = typeof s?.property === 'string' ? SORTS[s.property] : undefined;
     if (!column) throw new MethodError('unsupportedSort', `cannot sort by ${String(s?.property)}`);
     return { column, asc: s.isAscending !== false };
@@ -29,7 +30,8 @@ export async function emailQuery(args: Args, ctx: MethodContext): Promise<Args> 
   const query = toQuery(args.filter, ctx);
   const collapseThreads = readBoolean(args, 'collapseThreads', false);
   const sort = readSort(args);
-  const limit = Math.min(readOptionalInt(args, 'limit', { min: 0 }) ?? 256, 1000);
+  const requestedLimit = readOptionalInt(args, 'limit', { min: 0 });
+  const limit = Math.min(requestedLimit ?? 256, 1000);
   const anchor = readOptionalId(args, 'anchor');
   const anchorOffset = readOptionalInt(args, 'anchorOffset') ?? 0;
   let position = readOptionalInt(args, 'position') ?? 0;
@@ -58,11 +60,11 @@ export async function emailQuery(args: Args, ctx: MethodContext): Promise<Args> 
   return {
     accountId,
     queryState: await stateOf(ctx, accountId),
-    // Thread-dependent queries are refused by Email/queryChanges (see query-changes.ts).
-    canCalculateChanges: !collapseThreads && !JSON.stringify(args.filter ?? null).includes('InThreadHaveKeyword'),
+    canCalculateChanges: true,
     position: total === null ? position : Math.min(position, total),
     ids,
     ...(calculateTotal ? { total } : {}),
-    limit,
+    // RFC 8620 §5.5: the limit is returned only when the server chose or changed it.
+    ...(limit !== requestedLimit ? { limit } : {}),
   };
 }

@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from 'node:util';
+import { notFound } from '../../../services/errors.ts';
 import type { MessagePatch } from '../../../services/mail/messages.ts';
 import { MethodError, type Args, type MethodContext } from '../types.ts';
 import { ALL_EMAIL_PROPERTIES, bodyOptions, DEFAULT_EMAIL_PROPERTIES, emailObject, RAW_PROPERTIES } from './email-view.ts';
@@ -61,13 +63,33 @@ function toPatch(patch: Record<string, unknown>, ctx: MethodContext): MessagePat
   return out;
 }
 
+const MUTABLE = /^(keywords|mailboxIds)(\/|$)/;
+
+/**
+ * RFC 8620 §5.3 lets a patch carry properties the client may not change, as long as they keep
+ * their current value, so a client can send a whole Email object back. Those are checked here
+ * and left out of the patch; a different value is invalidProperties.
+ */
+async function withoutUnchanged(accountId: string, id: string, patch: Args, ctx: MethodContext): Promise<Args> {
+  const others = Object.keys(patch).filter((k) => !MUTABLE.test(k));
+  if (others.length === 0) return patch;
+  const [rec] = await ctx.services.messages.records(accountId, [id]);
+  if (!rec) throw notFound(`email ${id}`);
+  const readable = others.filter((k) => ALL_EMAIL_PROPERTIES.includes(k));
+  const raw = readable.some((p) => RAW_PROPERTIES.has(p)) ? await ctx.services.messages.rawBytes(rec.blob_id) : null;
+  const current = emailObject(rec, readable, raw, bodyOptions(null, false, false, false, 0));
+  const changed = others.filter((k) => !readable.includes(k) || !isDeepStrictEqual(current[k], patch[k]));
+  if (changed.length) throw new MethodError('invalidProperties', `${changed.join(', ')} cannot be changed`, { properties: changed });
+  return Object.fromEntries(Object.entries(patch).filter(([k]) => MUTABLE.test(k)));
+}
+
 export async function emailSet(args: Args, ctx: MethodContext): Promise<Args> {
   const accountId = requireAccount(args, ctx);
   const oldState = await checkIfInState(args, ctx, accountId);
   const outcome = await runSet(args, ctx, {
     create: async (_cid, props) => (await createEmail(props, accountId, ctx)) as Args & { id: string },
     update: async (id, patch) => {
-      await ctx.services.messages.update(accountId, id, toPatch(patch, ctx));
+      await ctx.services.messages.update(accountId, id, toPatch(await withoutUnchanged(accountId, id, patch, ctx), ctx));
       return null;
     },
     destroy: (id) => ctx.services.messages.delete(accountId, id),

@@ -3,6 +3,7 @@ import { parseDate } from '../../../mime/dates.ts';
 import { decodeWords, rawValue, scanHeaders, unfold } from '../../../mime/headers.ts';
 import { parseMessageIds } from '../../../mime/message-ids.ts';
 import { MethodError } from '../types.ts';
+import { parseGroupedAddresses } from './grouped-addresses.ts';
 
 /** `header:{name}[:as{Form}][:all]` properties (RFC 8621 §4.1.2-4.1.3), read from the raw header block. */
 
@@ -54,8 +55,7 @@ function parsed(value: string, form: HeaderForm): unknown {
     case 'Raw': return value;
     case 'Text': return decodeWords(unfold(value));
     case 'Addresses': return parseAddressList(unfold(value));
-    // Groups are flattened by the address parser, so every address is reported outside any group.
-    case 'GroupedAddresses': return [{ name: null, addresses: parseAddressList(unfold(value)) }];
+    case 'GroupedAddresses': return parseGroupedAddresses(unfold(value));
     case 'MessageIds': {
       const ids = parseMessageIds(unfold(value));
       return ids.length ? ids : null;

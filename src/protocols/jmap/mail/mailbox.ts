@@ -3,7 +3,7 @@ import type { MailboxView } from '../../../services/mail/views.ts';
 import { MethodError, type Args, type MethodContext } from '../types.ts';
 import { setError } from './set-errors.ts';
 import { checkIds, listWindow, readBoolean, readOptionalObject, readOptionalStringArray, requireAccount, resolveCreationId, runSet } from '../core/index.ts';
-import { checkIfInState, MAX_IDS, pick, standardChanges, stateOf } from './common.ts';
+import { checkCollation, checkIfInState, MAX_IDS, pick, standardChanges, stateOf } from './common.ts';
 
 const PROPERTIES = ['id', 'name', 'parentId', 'role', 'sortOrder', 'totalEmails', 'unreadEmails', 'totalThreads', 'unreadThreads', 'myRights', 'isSubscribed'];
 
@@ -63,7 +63,7 @@ export const mailboxChanges = (args: Args, ctx: MethodContext) =>
 /** Ids matching a Mailbox/query filter in sort order: parentId, name, role, hasAnyRole, isSubscribed; sortOrder/name. */
 export async function mailboxResults(args: Args, ctx: MethodContext, accountId: string): Promise<string[]> {
   const filter = readOptionalObject(args, 'filter') ?? {};
-  const sort = (args.sort as { property: string; isAscending?: boolean }[] | undefined) ?? [];
+  const sort = (args.sort as { property: string; isAscending?: boolean; collation?: unknown }[] | undefined) ?? [];
   if (!Array.isArray(sort)) throw new MethodError('invalidArguments', 'sort must be an array');
   for (const key of Object.keys(filter)) {
     if (!['parentId', 'name', 'role', 'hasAnyRole', 'isSubscribed'].includes(key)) throw new MethodError('unsupportedFilter', `filter ${key} is not supported`);
@@ -75,6 +75,7 @@ export async function mailboxResults(args: Args, ctx: MethodContext, accountId: 
   if (typeof filter.hasAnyRole === 'boolean') list = list.filter((m) => (m.role !== null) === filter.hasAnyRole);
   if (typeof filter.isSubscribed === 'boolean') list = list.filter((m) => m.subscribed === filter.isSubscribed);
   for (const s of [...sort].reverse()) {
+    checkCollation(s);
     if (s.property !== 'sortOrder' && s.property !== 'name') throw new MethodError('unsupportedSort', `cannot sort by ${s.property}`);
     const dir = s.isAscending === false ? -1 : 1;
     list = [...list].sort((a, b) => dir * (s.property === 'name' ? a.name.localeCompare(b.name) : a.sortOrder - b.sortOrder));
@@ -129,6 +130,8 @@ export async function mailboxSet(args: Args, ctx: MethodContext): Promise<Args> 
     },
     destroy: async (id) => {
       const view = await ctx.services.mailboxes.get(accountId, id);
+      // myRights.mayDelete is false for the inbox: that is a permission, whatever it holds.
+      if (view.role === 'inbox') throw { type: 'forbidden', description: 'the inbox cannot be destroyed' };
       if (!removeEmails && view.total > 0) throw { type: 'mailboxHasEmail', description: `${view.total} email(s) are in this mailbox` };
       await ctx.services.mailboxes.delete(accountId, id);
     },

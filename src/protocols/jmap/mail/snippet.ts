@@ -90,5 +90,7 @@ export async function searchSnippetGet(args: Args, ctx: MethodContext): Promise<
     if (bodyWords.size) preview = previewOf(bodyText(await ctx.services.messages.rawBytes(rec.blob_id), JSON.parse(rec.structure) as MimePart), bodyWords);
     list.push({ emailId: id, subject: subjectWords.size && rec.subject ? highlight(rec.subject, subjectWords) : null, preview });
   }
-  return { accountId, list, notFound: ids.filter((id) => !records.has(id)) };
+  const notFound = ids.filter((id) => !records.has(id));
+  // RFC 8621 §5.1: null, not an empty list, when every id was found.
+  return { accountId, list, notFound: notFound.length ? notFound : null };
 }
