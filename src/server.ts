@@ -43,6 +43,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     const lmtp = await startLmtp(ctx);
     started.push(lmtp);
     services.queue.start();
+    services.mirrors.start();
     for (const l of started) logger.info({ listener: l.name, address: l.address, port: l.port }, `${l.name} listening on ${l.address}:${l.port}`);
 
     const housekeeping = setInterval(() => {
@@ -64,6 +65,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
         await Promise.allSettled(started.map((l) => l.close()));
         await services.push.stop();
         await services.queue.stop();
+        await services.mirrors.stop();
         await store.close();
       },
     };

@@ -39,6 +39,16 @@ export const ConfigSchema = Type.Object(
     dnsServers: Type.String({ default: '', description: 'Comma-separated DNS servers for MX lookups; empty: the system resolver' }),
     queueExpiryDays: Type.Number({ exclusiveMinimum: 0, default: 5, description: 'How long the outbound queue keeps retrying a recipient before giving up' }),
     vacationPeriodDays: Type.Number({ exclusiveMinimum: 0, default: 7, description: 'A vacation response goes to each sender at most once in this many days (RFC 3834 §2)' }),
+    secretKey: Type.String({
+      default: '',
+      pattern: '^$|^[A-Za-z0-9+/]{43}=$',
+      description: 'Base64 32-byte key sealing upstream passwords at rest; empty: one is generated in the data dir (every node of a cluster needs the same)',
+    }),
+    mirrorPollSeconds: Type.Integer({ minimum: 1, default: 300, description: 'Longest time between full syncs of a mirrored account (INBOX is watched with IDLE in between)' }),
+    autoconfigUrls: Type.String({
+      default: 'https://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={email},https://{domain}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress={email}',
+      description: 'Comma-separated autoconfig URL templates tried when a mirrored account is added without an IMAP host',
+    }),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info', description: 'Log level (pino)' },

@@ -10,7 +10,8 @@ export type ServiceErrorCode =
   | 'unauthenticated'
   | 'overQuota'
   | 'tooLarge'
-  | 'unavailable'; // a transient failure: try again later
+  | 'unavailable' // a transient failure: try again later
+  | 'upstream'; // the upstream server of a mirrored account refused or failed
 
 export interface FieldError {
   field: string;

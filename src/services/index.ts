@@ -15,6 +15,10 @@ import { PdpaService } from './pdpa/index.ts';
 import { OutboundQueue } from './outbound/queue.ts';
 import { Router } from './outbound/routes.ts';
 import { PushService } from './push/index.ts';
+import { RemoteAccountService } from './remote/accounts.ts';
+import { Mirror } from './remote/imap/mirror.ts';
+import { SyncSupervisor } from './remote/supervisor.ts';
+import { SecretBox } from './secrets/box.ts';
 import { VacationResponder } from './vacation/responder.ts';
 import { VacationService } from './vacation/settings.ts';
 
@@ -38,6 +42,10 @@ export interface Services {
   queue: OutboundQueue;
   /** JMAP VacationResponse settings; delivery answers with them. */
   vacation: VacationService;
+  /** Mirrored (remote) accounts: settings and sync state. */
+  remotes: RemoteAccountService;
+  /** The sync workers of mirrored accounts; they run only between start() and stop(). */
+  mirrors: SyncSupervisor;
 }
 
 const DAY_MS = 86_400_000;
@@ -51,6 +59,16 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
   const queue = new OutboundQueue(store, writer, delivery, new Router(config), { hostname: config.hostname, expiryMs: config.queueExpiryDays * DAY_MS }, log);
   const responder = new VacationResponder(store, queue, config.hostname, config.vacationPeriodDays * DAY_MS, log);
   delivery.onDelivered((m) => responder.consider(m));
+  const discovery = { autoconfigUrls: config.autoconfigUrls.split(',').map((u) => u.trim()).filter(Boolean), dnsServers: config.dnsServers };
+  const remotes = new RemoteAccountService(store, directory, mailboxes, new SecretBox(config.secretKey, config.dataDir), discovery, log);
+  const mirrors = new SyncSupervisor(
+    store,
+    remotes,
+    { store, ingest, mirror: new Mirror(store, writer, mailboxes) },
+    { tickMs: 30_000, pollMs: config.mirrorPollSeconds * 1000, backoffMs: 1000, maxBackoffMs: 15 * 60_000 },
+    log,
+  );
+  remotes.attach(mirrors);
   return {
     directory,
     mailboxes,
@@ -66,5 +84,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     push: new PushService(store, undefined, log && ((message, err) => log.warn({ err }, `push: ${message}`))),
     queue,
     vacation: new VacationService(store),
+    remotes,
+    mirrors,
   };
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import nodemailer from 'nodemailer';
 import { addUser, inbox, rawMessage, startServer, splitTrace, type Mailbox } from '../protocols/smtp/fixtures.ts';
+import { freePort } from '../helpers/ports.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 const USING = ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail', 'urn:ietf:params:jmap:vacationresponse'];
@@ -16,18 +16,10 @@ let alice: Mailbox;
 let bob: Mailbox;
 let carol: Mailbox;
 
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as { port: number };
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
-
 before(async () => {
   b = await startServer();
   carol = await addUser(b, 'carol@remote.test');
-  const dead = await closedPort();
+  const dead = await freePort();
   a = await startServer({ relayRoutes: `remote.test=127.0.0.1:${b.listeners.smtp.port},down.test=127.0.0.1:${dead}` });
   alice = await addUser(a, 'alice@example.test');
   bob = await addUser(a, 'bob@example.test');

@@ -19,6 +19,7 @@ const BY_CODE: Record<ServiceErrorCode, { status: number; title: string }> = {
   tooLarge: { status: 413, title: 'Content too large' },
   overQuota: { status: 507, title: 'Over quota' },
   unavailable: { status: 503, title: 'Service unavailable' },
+  upstream: { status: 502, title: 'Upstream server failed' },
 };
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());

@@ -1,6 +1,7 @@
 import { parseMessage } from '../../mime/parse.ts';
 import { directoryRepo } from '../../store/repos/directory.ts';
 import { mailRepo } from '../../store/repos/mail.ts';
+import type { WriteContext } from '../../store/changes.ts';
 import type { Store } from '../../store/store.ts';
 import { invalid, notFound, ServiceError } from '../errors.ts';
 import type { EmailWriter } from '../mail/email-writer.ts';
@@ -19,6 +20,12 @@ export interface IngestInput {
   receivedAt?: number;
   /** Bytes counted against maxMessageSize when it differs from raw.length (trace headers excluded). */
   sizeForLimit?: number;
+  /**
+   * Runs in the new email's own transaction: a mirror records where the message came from (its
+   * upstream folder and UID) so a crash can never leave the email without that record, or the
+   * record without the email, and a second copy of the same UID fails instead of duplicating.
+   */
+  link?: (w: WriteContext, emailId: string) => Promise<void>;
 }
 
 export interface IngestResult {
@@ -89,9 +96,11 @@ export class IngestService {
     }
     let row;
     try {
-      row = await this.commits.submit((w) =>
-        this.writer.create(w, { accountId: input.accountId, blob, raw: input.raw, parsed, mailboxIds, keywords, receivedAt, quota }),
-      );
+      row = await this.commits.submit(async (w) => {
+        const created = await this.writer.create(w, { accountId: input.accountId, blob, raw: input.raw, parsed, mailboxIds, keywords, receivedAt, quota });
+        await input.link?.(w, created.id);
+        return created;
+      });
     } catch (err) {
       await this.writer.discardIfUnused(blob).catch(() => undefined);
       throw err;

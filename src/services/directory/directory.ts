@@ -1,4 +1,5 @@
 import { newId } from '../../util/ids.ts';
+import type { WriteContext } from '../../store/changes.ts';
 import type { Store } from '../../store/store.ts';
 import { directoryRepo as repo } from '../../store/repos/directory.ts';
 import type { PrincipalRow } from '../../store/db/schema.ts';
@@ -170,6 +171,29 @@ export class DirectoryService {
       throw err;
     }
     return userView(principal, [addressRow], 0);
+  }
+
+  /**
+   * A user with no address here, whose primary account mirrors a mailbox elsewhere (the JMAP
+   * proxy's accounts). `addPrimary` writes that account in the same transaction, so a failed
+   * setup leaves no half-made user behind.
+   */
+  async createMirrorUser(input: { username: string; password: string }, addPrimary: (w: WriteContext, principalId: string) => Promise<void>): Promise<UserView> {
+    const username = normalizeUsername(input.username);
+    checkPassword(input.password);
+    if (await repo.principalByUsername(this.db, username)) throw conflict(`user ${username} already exists`);
+    const now = Date.now();
+    const principal: PrincipalRow = { id: newId('u'), type: 'individual', username, password_hash: await hashPassword(input.password), name: null, quota: 0, disabled: 0, created_at: now, updated_at: now };
+    try {
+      await this.store.write(async (w) => {
+        await repo.insertPrincipal(w.trx, principal);
+        await addPrimary(w, principal.id);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict(`user ${username} already exists`);
+      throw err;
+    }
+    return userView(principal, [], 0);
   }
 
   private async userRow(ref: string): Promise<PrincipalRow> {

@@ -34,7 +34,11 @@ export class MailboxService {
     private readonly emails: EmailWriter,
   ) {}
 
-  private async insert(w: WriteContext, accountId: string, fields: { name: string; parentId: string; role: string | null; subscribed: boolean; sortOrder: number }): Promise<MailboxRow> {
+  /**
+   * Adds a mailbox inside a write, without the name and role checks of create(): also how a
+   * mirrored account copies the folders upstream already has.
+   */
+  async insert(w: WriteContext, accountId: string, fields: { name: string; parentId: string; role: string | null; subscribed: boolean; sortOrder: number }): Promise<MailboxRow> {
     const id = newId('m');
     // The account's modseq only grows, so a mailbox recreated under an old name never reuses a UIDVALIDITY.
     const modseq = await w.record(accountId, 'Mailbox', id, 'c');
@@ -175,6 +179,14 @@ export class MailboxService {
     if (!row) throw notFound(`mailbox ${id}`);
     if (row.role === 'inbox') throw invalid('mailbox', 'the inbox cannot be deleted');
     if ((await repo.childCount(this.store.db, id)) > 0) throw conflict('the mailbox has child mailboxes: delete or move them first');
+    await this.remove(accountId, id);
+  }
+
+  /**
+   * Removes a mailbox without the checks of delete(): also how a mirrored account follows a
+   * folder deleted upstream. Emails only it held are destroyed, in bounded transactions.
+   */
+  async remove(accountId: string, id: string): Promise<void> {
     const emailIds = (await repo.emailsInMailbox(this.store.db, id)).map((r) => r.email_id);
     for (let i = 0; i < emailIds.length; i += 200) {
       const chunk = emailIds.slice(i, i + 200);

@@ -250,6 +250,51 @@ export interface VacationReplyRow {
   sent_at: number;
 }
 
+export interface RemoteAccountRow {
+  account_id: string;
+  num: number;
+  /** The id a compatibility API named the account by (the JMAP proxy's accountid), if any. */
+  external_id: string | null;
+  protocol: 'imap' | 'jmap';
+  email: string;
+  /** JSON RemoteSettings: host, port, TLS mode, username, SMTP settings, sync limits, folders… */
+  settings_json: string;
+  /** The upstream password or token, sealed with the server key; never leaves the service. */
+  secret: string | null;
+  /** 'new' | 'syncing' | 'idle' | 'error' */
+  status: string;
+  /** JSON {folders: [{path, done, total}]} while syncing. */
+  progress_json: string | null;
+  last_sync_at: number | null;
+  last_error: string | null;
+  last_error_at: number | null;
+  /** The node syncing the account holds it until then (one syncer per account across nodes). */
+  lease_owner: string | null;
+  lease_until: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RemoteFolderRow {
+  id: string;
+  account_id: string;
+  mailbox_id: string;
+  /** The folder's full name upstream. */
+  path: string;
+  uidvalidity: number;
+  /** Every upstream UID below this has been seen. */
+  uidnext: number;
+  /** CONDSTORE: flag changes up to this modseq are applied. */
+  highestmodseq: number;
+  synced_at: number | null;
+}
+
+export interface RemoteMessageRow {
+  folder_id: string;
+  uid: number;
+  email_id: string;
+}
+
 export interface Tables {
   domains: DomainRow;
   domain_aliases: DomainAliasRow;
@@ -272,4 +317,7 @@ export interface Tables {
   queue_recipients: QueueRecipientRow;
   vacation_responses: VacationResponseRow;
   vacation_replies: VacationReplyRow;
+  remote_accounts: RemoteAccountRow;
+  remote_folders: RemoteFolderRow;
+  remote_messages: RemoteMessageRow;
 }

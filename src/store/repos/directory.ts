@@ -62,11 +62,12 @@ export const directoryRepo = {
   insertAccount: (db: Q, row: Omit<AccountRow, 'modseq' | 'used_bytes'>) => db.insertInto('accounts').values({ ...row, modseq: 0, used_bytes: 0 }).execute(),
   deleteAccount: (db: Q, id: string) => db.deleteFrom('accounts').where('id', '=', id).execute(),
   /** An account's usage and its owner's limit (0 = unlimited), in one statement. */
+  /** Usage and limit of an account; a mirrored account's size is the upstream's business, so it has none. */
   accountQuota: (db: Q, accountId: string) =>
     db
       .selectFrom('accounts')
       .innerJoin('principals', 'principals.id', 'accounts.principal_id')
-      .select(['accounts.used_bytes as used', 'principals.quota as limit'])
+      .select(['accounts.used_bytes as used', sql<number>`CASE WHEN accounts.kind = 'local' THEN principals.quota ELSE 0 END`.as('limit')])
       .where('accounts.id', '=', accountId)
       .executeTakeFirst(),
 

@@ -1,0 +1,161 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { RemoteAccountInput, RemoteAccountView } from '../../../services/remote/accounts.ts';
+import { notFound } from '../../../services/errors.ts';
+import type { App, RouteDeps } from '../app.ts';
+import { errors, IdParam, Nullable, UserParam } from './schemas.ts';
+
+const Server = (port: number, tls: number) =>
+  Type.Object(
+    {
+      host: Type.String({ minLength: 1, maxLength: 253 }),
+      port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: `Default ${port}` })),
+      tls: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(2), Type.Literal(3)], { description: `0 plain, 2 implicit TLS, 3 STARTTLS; default ${tls}` })),
+    },
+    { additionalProperties: false },
+  );
+
+const Sync = Type.Object(
+  {
+    limitType: Type.Optional(Type.Union(['all', 'days', 'weeks', 'messages'].map((t) => Type.Literal(t)), { description: 'Mirror everything, or the newest N days, weeks or messages of each folder' })),
+    limitValue: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
+    folders: Type.Optional(Nullable(Type.Array(Type.String({ minLength: 1, maxLength: 1000 }), { maxItems: 1000, description: 'Upstream folders to mirror; null: all' }))),
+    excludeTrash: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const RemoteSchema = Type.Object(
+  {
+    id: Type.String(),
+    userId: Type.String(),
+    protocol: Type.Literal('imap'),
+    name: Type.String(),
+    email: Type.String(),
+    username: Type.String(),
+    imap: Type.Object({ host: Type.String(), port: Type.Integer(), tls: Type.Integer() }),
+    smtp: Nullable(Type.Object({ host: Type.String(), port: Type.Integer(), tls: Type.Integer() })),
+    sync: Type.Object({ limitType: Type.String(), limitValue: Nullable(Type.Integer()), folders: Nullable(Type.Array(Type.String())), excludeTrash: Type.Boolean() }),
+    status: Type.String({ description: 'new, syncing, idle or error' }),
+    lastSyncAt: Nullable(Type.String({ format: 'date-time' })),
+    lastError: Nullable(Type.String()),
+    lastErrorAt: Nullable(Type.String({ format: 'date-time' })),
+    progress: Nullable(Type.Array(Type.Object({ path: Type.String(), done: Type.Integer(), total: Type.Integer() }), { description: 'Per folder while a sync runs' })),
+    folders: Type.Integer(),
+    messages: Type.Integer(),
+  },
+  { $id: 'RemoteAccount', description: 'A mirrored account; its password is never returned' },
+);
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const render = (v: RemoteAccountView) => {
+  const { num: _num, externalId: _external, ...rest } = v;
+  return { ...rest, lastSyncAt: iso(v.lastSyncAt), lastErrorAt: iso(v.lastErrorAt) };
+};
+
+const Params = Type.Object({ user: UserParam, remote: IdParam('Remote account') });
+
+/** Mirrored accounts in a user's pool (DESIGN.md §6). */
+export function remoteRoutes(app: App, { services, auth }: RouteDeps): void {
+  const tags = ['remotes'];
+  app.addSchema(RemoteSchema);
+  const Ref = Type.Ref('RemoteAccount');
+
+  /** The remote account, if it belongs to the user the caller may act for. */
+  const owned = async (req: FastifyRequest, userRef: string, id: string) => {
+    const principal = await auth.account(req, userRef);
+    const remote = await services.remotes.get(id).catch(() => null);
+    if (!remote || remote.userId !== principal.id) throw notFound(`remote account ${id}`);
+    return remote;
+  };
+
+  app.get(
+    '/users/:user/remotes',
+    { schema: { tags, summary: 'List the mirrored accounts of a user', params: Type.Object({ user: UserParam }), response: { 200: Type.Object({ total: Type.Integer(), results: Type.Array(Ref), next: Type.Null() }), ...errors(401, 404) } } },
+    async (req) => {
+      const principal = await auth.account(req, req.params.user);
+      const results = (await services.remotes.list(principal.id)).map(render);
+      return { total: results.length, results, next: null };
+    },
+  );
+
+  app.post(
+    '/users/:user/remotes',
+    {
+      schema: {
+        tags,
+        summary: 'Add a mirrored IMAP account to a user (its servers are discovered when imap is omitted)',
+        params: Type.Object({ user: UserParam }),
+        body: Type.Object(
+          {
+            email: Type.String({ minLength: 3, maxLength: 320 }),
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+            username: Type.Optional(Type.String({ maxLength: 320, description: 'Upstream login; defaults to email' })),
+            password: Type.String({ minLength: 1, maxLength: 4096 }),
+            imap: Type.Optional(Server(993, 2)),
+            smtp: Type.Optional(Nullable(Server(587, 3))),
+            sync: Type.Optional(Sync),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Ref, ...errors(400, 401, 404, 409) },
+      },
+    },
+    async (req, reply) => {
+      const principal = await auth.account(req, req.params.user);
+      return reply.code(201).send(render(await services.remotes.create({ userRef: principal.id }, req.body as RemoteAccountInput)));
+    },
+  );
+
+  app.get('/users/:user/remotes/:remote', { schema: { tags, summary: 'Get a mirrored account with its sync state', params: Params, response: { 200: Ref, ...errors(401, 404) } } }, async (req) =>
+    render(await owned(req, req.params.user, req.params.remote)),
+  );
+
+  app.patch(
+    '/users/:user/remotes/:remote',
+    {
+      schema: {
+        tags,
+        summary: 'Change a mirrored account (a new server, login or folder choice reconnects it)',
+        params: Params,
+        body: Type.Object(
+          {
+            email: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+            username: Type.Optional(Type.String({ maxLength: 320 })),
+            password: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+            imap: Type.Optional(Type.Partial(Server(993, 2))),
+            smtp: Type.Optional(Nullable(Type.Partial(Server(587, 3)))),
+            sync: Type.Optional(Sync),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Ref, ...errors(400, 401, 404) },
+      },
+    },
+    async (req) => {
+      const remote = await owned(req, req.params.user, req.params.remote);
+      return render(await services.remotes.update(remote.id, req.body as RemoteAccountInput));
+    },
+  );
+
+  app.delete(
+    '/users/:user/remotes/:remote',
+    { schema: { tags, summary: 'Stop mirroring and delete the local copy (the upstream mailbox is not touched)', params: Params, response: { 204: Type.Null(), ...errors(401, 404) } } },
+    async (req, reply) => {
+      const remote = await owned(req, req.params.user, req.params.remote);
+      await services.remotes.remove(remote.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/users/:user/remotes/:remote/sync',
+    { schema: { tags, summary: 'Sync now; answers when the pass is done', params: Params, response: { 200: Ref, ...errors(401, 404, 502) } } },
+    async (req) => {
+      const remote = await owned(req, req.params.user, req.params.remote);
+      await services.remotes.sync(remote.id);
+      return render(await services.remotes.get(remote.id));
+    },
+  );
+}

@@ -1,0 +1,265 @@
+import type { Logger } from 'pino';
+import type { WriteContext } from '../../store/changes.ts';
+import type { RemoteAccountRow } from '../../store/db/schema.ts';
+import { directoryRepo } from '../../store/repos/directory.ts';
+import { remoteRepo } from '../../store/repos/remote.ts';
+import type { Store } from '../../store/store.ts';
+import { newId } from '../../util/ids.ts';
+import type { DirectoryService } from '../directory/directory.ts';
+import { isUniqueViolation } from '../directory/directory.ts';
+import { checkDisplayName } from '../directory/names.ts';
+import { conflict, invalid, notFound, ServiceError } from '../errors.ts';
+import type { MailboxService } from '../mail/mailboxes.ts';
+import type { SecretBox } from '../secrets/box.ts';
+import { discover, type DiscoveryOptions } from './discovery.ts';
+import type { FolderProgress } from './imap/account-sync.ts';
+import {
+  checkHost,
+  checkPort,
+  checkSync,
+  checkTls,
+  DEFAULT_SYNC,
+  type ImapSettings,
+  type ServerSettings,
+  type SyncSettings,
+} from './settings.ts';
+
+/** A mirrored account as every API shows it; the password never appears. */
+export interface RemoteAccountView {
+  id: string;
+  num: number;
+  externalId: string | null;
+  userId: string;
+  protocol: 'imap';
+  name: string;
+  email: string;
+  username: string;
+  imap: ServerSettings;
+  smtp: ServerSettings | null;
+  sync: SyncSettings;
+  status: string;
+  lastSyncAt: number | null;
+  lastError: string | null;
+  lastErrorAt: number | null;
+  progress: FolderProgress[] | null;
+  folders: number;
+  messages: number;
+}
+
+export interface RemoteAccountInput {
+  email?: string;
+  name?: string;
+  username?: string;
+  password?: string;
+  imap?: Partial<Record<keyof ServerSettings, unknown>>;
+  smtp?: Partial<Record<keyof ServerSettings, unknown>> | null;
+  sync?: Partial<Record<keyof SyncSettings, unknown>>;
+}
+
+/** Who gets the account: an existing user's pool, or a new user whose primary account it is. */
+export type RemoteOwner = { userRef: string } | { newUser: { username: string; password: string } };
+
+/** Runs the sync workers; the service only tells it what changed. */
+export interface SyncRunner {
+  ensure(accountId: string): void;
+  restart(accountId: string): Promise<void>;
+  forget(accountId: string): Promise<void>;
+  syncNow(accountId: string): Promise<void>;
+}
+
+const EMAIL = /^[^@\s]+@[^@\s]+$/;
+
+function checkEmail(v: unknown): string {
+  if (typeof v !== 'string' || !EMAIL.test(v.trim()) || v.length > 320) throw invalid('email', 'must be an email address');
+  return v.trim();
+}
+
+function checkServer(v: Partial<Record<keyof ServerSettings, unknown>>, field: string, defaults: Omit<ServerSettings, 'host'>): ServerSettings {
+  return {
+    host: checkHost(v.host, `${field}.host`),
+    port: v.port === undefined || v.port === null ? defaults.port : checkPort(v.port, `${field}.port`),
+    tls: v.tls === undefined || v.tls === null ? defaults.tls : checkTls(v.tls, `${field}.tls`),
+  };
+}
+
+function view(row: RemoteAccountRow & { principal_id: string; name: string }, counts?: { folders: number; messages: number }): RemoteAccountView {
+  const s = JSON.parse(row.settings_json) as ImapSettings;
+  return {
+    id: row.account_id,
+    num: row.num,
+    externalId: row.external_id,
+    userId: row.principal_id,
+    protocol: 'imap',
+    name: row.name,
+    email: row.email,
+    username: s.username,
+    imap: s.imap,
+    smtp: s.smtp,
+    sync: s.sync,
+    status: row.status,
+    lastSyncAt: row.last_sync_at === null ? null : Number(row.last_sync_at),
+    lastError: row.last_error,
+    lastErrorAt: row.last_error_at === null ? null : Number(row.last_error_at),
+    progress: row.progress_json ? (JSON.parse(row.progress_json) as FolderProgress[]) : null,
+    folders: counts?.folders ?? 0,
+    messages: counts?.messages ?? 0,
+  };
+}
+
+/**
+ * Mirrored IMAP accounts (DESIGN.md §6): their settings (upstream password sealed with the
+ * server key), their place in a user's pool, and their sync state. The sync itself runs in the
+ * workers a SyncRunner keeps.
+ */
+export class RemoteAccountService {
+  private runner: SyncRunner | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly directory: DirectoryService,
+    private readonly mailboxes: MailboxService,
+    private readonly box: SecretBox,
+    private readonly discovery: DiscoveryOptions,
+    private readonly log?: Logger,
+  ) {}
+
+  attach(runner: SyncRunner): void {
+    this.runner = runner;
+  }
+
+  /**
+   * Adds an account and starts mirroring it. Without an IMAP host the servers are discovered
+   * from the address (RFC 6186 SRV records, then autoconfig).
+   */
+  async create(owner: RemoteOwner, input: RemoteAccountInput, externalId: string | null = null): Promise<RemoteAccountView> {
+    const email = checkEmail(input.email);
+    const name = input.name === undefined ? email : checkDisplayName(input.name);
+    if (!name) throw invalid('name', 'must not be empty');
+    const username = input.username === undefined || input.username === '' ? email : String(input.username);
+    if (typeof input.password !== 'string' || input.password.length === 0) throw invalid('password', 'is required');
+    const settings: ImapSettings = { ...(await this.servers(email, input)), username, sync: checkSync(input.sync ?? {}, DEFAULT_SYNC) };
+    if (externalId !== null && (await remoteRepo.byExternalId(this.store.db, externalId))) throw conflict(`account ${externalId} already exists`);
+    const now = Date.now();
+    const accountId = newId('a');
+    const insert = async (w: WriteContext, principalId: string, primary: boolean) => {
+      await directoryRepo.insertAccount(w.trx, { id: accountId, principal_id: principalId, kind: 'imap', name, is_primary: primary ? 1 : 0, created_at: now });
+      await remoteRepo.insertAccount(w.trx, {
+        account_id: accountId,
+        num: await remoteRepo.nextNum(w.trx),
+        external_id: externalId,
+        protocol: 'imap',
+        email,
+        settings_json: JSON.stringify(settings),
+        secret: this.box.seal(input.password!),
+        status: 'new',
+        progress_json: null,
+        last_sync_at: null,
+        last_error: null,
+        last_error_at: null,
+        lease_owner: null,
+        lease_until: 0,
+        created_at: now,
+        updated_at: now,
+      });
+    };
+    try {
+      if ('newUser' in owner) await this.directory.createMirrorUser(owner.newUser, (w, principalId) => insert(w, principalId, true));
+      else {
+        const user = await this.directory.getUser(owner.userRef);
+        await this.store.write((w) => insert(w, user.id, false));
+      }
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict(`account ${externalId ?? email} already exists`);
+      throw err;
+    }
+    this.runner?.ensure(accountId);
+    return this.get(accountId);
+  }
+
+  private async servers(email: string, input: RemoteAccountInput): Promise<Pick<ImapSettings, 'imap' | 'smtp'>> {
+    const smtp = input.smtp ? checkServer(input.smtp, 'smtp', { port: 587, tls: 3 }) : null;
+    if (input.imap?.host !== undefined && input.imap.host !== null && input.imap.host !== '') {
+      return { imap: checkServer(input.imap, 'imap', { port: 993, tls: 2 }), smtp };
+    }
+    const found = await discover(email, this.discovery);
+    if (!found) throw invalid('imap.host', `no IMAP server could be discovered for ${email} (no SRV records, no autoconfig): give the host`);
+    this.log?.info({ email, source: found.source, host: found.imap.host }, 'discovered upstream servers');
+    return { imap: found.imap, smtp: smtp ?? found.smtp };
+  }
+
+  async list(userRef?: string): Promise<RemoteAccountView[]> {
+    const userId = userRef === undefined ? undefined : (await this.directory.getUser(userRef)).id;
+    const rows = await remoteRepo.list(this.store.db, userId);
+    const counts = await remoteRepo.counts(this.store.db, rows.map((r) => r.account_id));
+    return rows.map((r) => view(r, counts.get(r.account_id)));
+  }
+
+  async get(accountId: string): Promise<RemoteAccountView> {
+    const row = (await remoteRepo.list(this.store.db)).find((r) => r.account_id === accountId);
+    if (!row) throw notFound(`remote account ${accountId}`);
+    return view(row, (await remoteRepo.counts(this.store.db, [accountId])).get(accountId));
+  }
+
+  async byExternalId(externalId: string): Promise<RemoteAccountView> {
+    const row = await remoteRepo.byExternalId(this.store.db, externalId);
+    if (!row) throw notFound(`account ${externalId}`);
+    return this.get(row.account_id);
+  }
+
+  /** Changes settings; a new server, login or folder choice reconnects the worker. */
+  async update(accountId: string, input: RemoteAccountInput): Promise<RemoteAccountView> {
+    const row = await remoteRepo.account(this.store.db, accountId);
+    if (!row) throw notFound(`remote account ${accountId}`);
+    const current = JSON.parse(row.settings_json) as ImapSettings;
+    const next: ImapSettings = {
+      imap: input.imap ? checkServer({ ...current.imap, ...input.imap }, 'imap', current.imap) : current.imap,
+      smtp: input.smtp === null ? null : input.smtp ? checkServer({ ...(current.smtp ?? {}), ...input.smtp }, 'smtp', current.smtp ?? { port: 587, tls: 3 }) : current.smtp,
+      username: input.username === undefined ? current.username : String(input.username),
+      sync: input.sync ? checkSync(input.sync, current.sync) : current.sync,
+    };
+    const patch: Partial<RemoteAccountRow> = { settings_json: JSON.stringify(next), updated_at: Date.now() };
+    if (input.password !== undefined) {
+      if (typeof input.password !== 'string' || !input.password) throw invalid('password', 'must not be empty');
+      patch.secret = this.box.seal(input.password);
+    }
+    if (input.email !== undefined) patch.email = checkEmail(input.email);
+    await this.store.write(async (w) => {
+      await remoteRepo.update(w.trx, accountId, patch);
+      if (input.name !== undefined) await w.trx.updateTable('accounts').set({ name: checkDisplayName(input.name) }).where('id', '=', accountId).execute();
+    });
+    await this.runner?.restart(accountId);
+    return this.get(accountId);
+  }
+
+  /** Stops mirroring and deletes the local copy; the upstream mailbox is not touched. */
+  async remove(accountId: string): Promise<void> {
+    const row = (await remoteRepo.list(this.store.db)).find((r) => r.account_id === accountId);
+    if (!row) throw notFound(`remote account ${accountId}`);
+    await this.runner?.forget(accountId);
+    const pool = await directoryRepo.poolOf(this.store.db, row.principal_id);
+    await this.mailboxes.purgeAccount(accountId);
+    await this.store.write(async (w) => {
+      // A user made for this account alone (the JMAP proxy's accounts) goes with it.
+      if (pool.length === 1 && pool[0].id === accountId) await directoryRepo.deletePrincipal(w.trx, row.principal_id);
+      else await directoryRepo.deleteAccount(w.trx, accountId);
+    });
+  }
+
+  /** Runs a pass now and resolves when it is done; rejects with the upstream's error. */
+  async sync(accountId: string): Promise<void> {
+    if (!(await remoteRepo.account(this.store.db, accountId))) throw notFound(`remote account ${accountId}`);
+    if (!this.runner) throw new ServiceError('unavailable', 'mirroring is not running on this node');
+    try {
+      await this.runner.syncNow(accountId);
+    } catch (err) {
+      throw new ServiceError('upstream', (err as Error).message);
+    }
+  }
+
+  /** Settings and password for a worker; null once the account is gone. */
+  async credentials(accountId: string): Promise<{ settings: ImapSettings; password: string } | null> {
+    const row = await remoteRepo.account(this.store.db, accountId);
+    if (!row || !row.secret) return null;
+    return { settings: JSON.parse(row.settings_json) as ImapSettings, password: this.box.open(row.secret) };
+  }
+}

@@ -1,0 +1,203 @@
+import type { FetchMessageObject, ImapFlow } from 'imapflow';
+import { mailRepo } from '../../../store/repos/mail.ts';
+import { remoteRepo } from '../../../store/repos/remote.ts';
+import type { Store } from '../../../store/store.ts';
+import type { IngestService } from '../../delivery/ingest.ts';
+import { ServiceError } from '../../errors.ts';
+import { parseKeywords } from '../../mail/keywords.ts';
+import { sinceDate, type SyncSettings } from '../settings.ts';
+import type { FolderToSync } from './folders.ts';
+import { keywordsFromFlags } from './keywords.ts';
+import type { Mirror } from './mirror.ts';
+
+export interface FolderSyncDeps {
+  store: Store;
+  ingest: IngestService;
+  mirror: Mirror;
+  accountId: string;
+  sync: SyncSettings;
+  /** Called as messages are stored: done of total for this folder. */
+  progress(path: string, done: number, total: number): void;
+}
+
+// Messages per FETCH of full sources: enough to keep the group commit busy, bounded in memory.
+const BATCH = 64;
+const BATCH_BYTES = 32 * 1024 * 1024;
+
+const uidSet = (uids: number[]) => uids.join(',');
+
+async function collect(client: ImapFlow, range: string, query: Parameters<ImapFlow['fetch']>[1], options: Parameters<ImapFlow['fetch']>[2]): Promise<FetchMessageObject[]> {
+  // imapflow runs no other command while a fetch is being iterated: gather first, then write.
+  const out: FetchMessageObject[] = [];
+  for await (const m of client.fetch(range, query, options)) out.push(m);
+  return out;
+}
+
+/**
+ * One folder, one pass: what vanished upstream is expunged locally, changed flags become
+ * keywords, and new messages are fetched and stored through ingest with their UID recorded in
+ * the same transaction. With CONDSTORE only changes since the last pass are asked for (QRESYNC
+ * also reports expunges as VANISHED); otherwise the UID and flag lists are compared whole.
+ * A UIDVALIDITY change re-maps the folder, matching messages already here instead of copying them again.
+ */
+export async function syncFolderMessages(client: ImapFlow, deps: FolderSyncDeps, folder: FolderToSync): Promise<void> {
+  const { store, accountId } = deps;
+  const vanished: number[] = [];
+  const onExpunge = (e: { path: string; uid?: number; vanished?: boolean }) => {
+    if (e.path === folder.path && e.vanished && e.uid) vanished.push(e.uid);
+  };
+  const box = await client.mailboxOpen(folder.path, { readOnly: true });
+  client.on('expunge', onExpunge);
+  try {
+    let row = folder.row;
+    const uidValidity = Number(box.uidValidity);
+    const reset = row.uidvalidity !== 0 && row.uidvalidity !== uidValidity;
+    let known = await remoteRepo.messages(store.db, row.id);
+    const forgotten = reset ? known : new Map<number, string>();
+    if (reset) {
+      await remoteRepo.forgetFolderMessages(store.db, row.id);
+      row = { ...row, uidnext: 0, highestmodseq: 0 };
+      known = new Map();
+    }
+    const modseq = box.noModseq || box.highestModseq === undefined ? 0 : Number(box.highestModseq);
+    const condstore = client.enabled.has('CONDSTORE') && modseq > 0 && row.highestmodseq > 0;
+    const qresync = condstore && client.enabled.has('QRESYNC');
+
+    let listed: FetchMessageObject[] | null = null;
+    let changed: FetchMessageObject[] = [];
+    if (box.exists === 0) listed = [];
+    else if (!condstore) listed = await collect(client, '1:*', { uid: true, flags: true }, { uid: true });
+    else if (modseq > row.highestmodseq) changed = await collect(client, '1:*', { uid: true, flags: true }, { uid: true, changedSince: BigInt(row.highestmodseq) });
+
+    // Expunged upstream.
+    const gone = new Map<number, string>();
+    if (listed) {
+      const present = new Set(listed.map((m) => m.uid));
+      for (const [uid, id] of known) if (!present.has(uid)) gone.set(uid, id);
+    } else if (qresync) {
+      for (const uid of vanished) if (known.has(uid)) gone.set(uid, known.get(uid)!);
+    } else if (modseq > row.highestmodseq) {
+      // CONDSTORE without QRESYNC does not report expunges: compare the UID list.
+      const present = new Set((await client.search({ all: true }, { uid: true })) || []);
+      for (const [uid, id] of known) if (!present.has(uid)) gone.set(uid, id);
+    }
+    if (gone.size) await deps.mirror.expunge(accountId, row.id, gone);
+
+    // Flags of messages already here.
+    const flagged = (listed ?? changed).filter((m) => known.has(m.uid) && !gone.has(m.uid) && m.flags);
+    if (flagged.length) {
+      const current = new Map((await mailRepo.emailsByIds(store.db, accountId, flagged.map((m) => known.get(m.uid)!))).map((r) => [r.id, parseKeywords(r.keywords).join(' ')]));
+      const updates = flagged
+        .map((m) => ({ emailId: known.get(m.uid)!, keywords: keywordsFromFlags(m.flags!) }))
+        .filter((u) => current.has(u.emailId) && current.get(u.emailId) !== u.keywords.join(' '));
+      if (updates.length) await deps.mirror.setKeywords(accountId, updates);
+    }
+
+    // New upstream: everything at or above the last UIDNEXT (a first pass honours the limits).
+    let fresh: number[];
+    if (listed) fresh = listed.map((m) => m.uid).filter((uid) => uid >= row.uidnext && !known.has(uid));
+    else if (box.uidNext > row.uidnext) fresh = ((await client.search({ uid: `${Math.max(row.uidnext, 1)}:*` }, { uid: true })) || []).filter((uid) => uid >= row.uidnext && !known.has(uid));
+    else fresh = [];
+    fresh.sort((a, b) => a - b);
+    if (row.uidnext === 0) fresh = await applyLimits(client, deps.sync, fresh);
+    if (reset && forgotten.size) fresh = await rematch(client, deps, row.id, fresh, forgotten);
+
+    await fetchNew(client, deps, { ...folder, row }, fresh);
+    await remoteRepo.updateFolder(store.db, row.id, { uidvalidity: uidValidity, uidnext: box.uidNext, highestmodseq: modseq, synced_at: Date.now() });
+  } finally {
+    client.off('expunge', onExpunge);
+  }
+}
+
+/** A first pass mirrors only the newest N messages, or those of the last N days or weeks. */
+async function applyLimits(client: ImapFlow, sync: SyncSettings, uids: number[]): Promise<number[]> {
+  if (sync.limitType === 'messages') return uids.slice(-sync.limitValue!);
+  const since = sinceDate(sync, Date.now());
+  if (!since) return uids;
+  const recent = new Set((await client.search({ since }, { uid: true })) || []);
+  return uids.filter((uid) => recent.has(uid));
+}
+
+/**
+ * After a UIDVALIDITY change: messages that are still the same (Message-ID and size) keep their
+ * local email under the new UID; local emails with no counterpart any more are expunged.
+ * Returns the UIDs that still have to be fetched.
+ */
+async function rematch(client: ImapFlow, deps: FolderSyncDeps, folderId: string, uids: number[], forgotten: Map<number, string>): Promise<number[]> {
+  const old = await mailRepo.emailsByIds(deps.store.db, deps.accountId, [...forgotten.values()]);
+  const byKey = new Map<string, string[]>();
+  for (const e of old) {
+    const key = `${e.message_id ?? ''}|${e.size}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), e.id]);
+  }
+  const headers = uids.length ? await collect(client, uidSet(uids), { uid: true, size: true, envelope: true }, { uid: true }) : [];
+  const links: { uid: number; emailId: string }[] = [];
+  for (const m of headers) {
+    const id = m.envelope?.messageId?.replace(/^<|>$/g, '') ?? '';
+    const same = byKey.get(`${id}|${m.size}`);
+    if (same?.length) links.push({ uid: m.uid, emailId: same.shift()! });
+  }
+  await deps.mirror.relink(folderId, links);
+  const kept = new Set(links.map((l) => l.emailId));
+  const lost = new Map([...forgotten].filter(([, id]) => !kept.has(id)));
+  // The UIDs are gone with the old UIDVALIDITY; only the emails remain to be destroyed.
+  if (lost.size) await deps.mirror.expunge(deps.accountId, folderId, lost);
+  const linked = new Set(links.map((l) => l.uid));
+  return uids.filter((uid) => !linked.has(uid));
+}
+
+/** Splits UIDs into fetches of at most BATCH messages and about BATCH_BYTES. */
+async function batches(client: ImapFlow, uids: number[]): Promise<number[][]> {
+  if (uids.length === 0) return [];
+  const sizes = new Map((await collect(client, uidSet(uids), { uid: true, size: true }, { uid: true })).map((m) => [m.uid, m.size ?? 0]));
+  const out: number[][] = [];
+  let current: number[] = [];
+  let bytes = 0;
+  for (const uid of uids) {
+    if (!sizes.has(uid)) continue; // expunged since the listing
+    if (current.length && (current.length >= BATCH || bytes + sizes.get(uid)! > BATCH_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(uid);
+    bytes += sizes.get(uid)!;
+  }
+  if (current.length) out.push(current);
+  return out;
+}
+
+async function fetchNew(client: ImapFlow, deps: FolderSyncDeps, folder: FolderToSync, uids: number[]): Promise<void> {
+  let done = 0;
+  deps.progress(folder.path, 0, uids.length);
+  for (const batch of await batches(client, uids)) {
+    const messages = await collect(client, uidSet(batch), { uid: true, flags: true, internalDate: true, source: true }, { uid: true });
+    // Stored concurrently so the group commit writes the batch in a few transactions.
+    await Promise.all(messages.map((m) => store(deps, folder, m)));
+    done += batch.length;
+    deps.progress(folder.path, done, uids.length);
+  }
+}
+
+async function store(deps: FolderSyncDeps, folder: FolderToSync, m: FetchMessageObject): Promise<void> {
+  if (!m.source || m.source.length === 0) return;
+  const receivedAt = m.internalDate ? new Date(m.internalDate).getTime() : NaN;
+  try {
+    await deps.ingest.ingest(
+      {
+        accountId: deps.accountId,
+        raw: m.source,
+        mailboxIds: [folder.row.mailbox_id],
+        keywords: keywordsFromFlags(m.flags ?? []),
+        receivedAt: Number.isFinite(receivedAt) ? receivedAt : undefined,
+        link: async (w, emailId) => {
+          await remoteRepo.insertMessage(w.trx, folder.row.id, m.uid, emailId);
+        },
+      },
+      'sync',
+    );
+  } catch (err) {
+    // Larger than this server takes: skipped for good rather than retried every pass.
+    if (!(err instanceof ServiceError && err.code === 'tooLarge')) throw err;
+  }
+}

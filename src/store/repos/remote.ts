@@ -1,0 +1,63 @@
+import { sql } from 'kysely';
+import type { Trx } from '../changes.ts';
+import type { Db } from '../db/connect.ts';
+import type { RemoteAccountRow, RemoteFolderRow } from '../db/schema.ts';
+
+type Q = Db | Trx;
+
+/** Queries of mirrored accounts: settings, folders and the upstream UID of each local email. */
+export const remoteRepo = {
+  insertAccount: (db: Q, row: RemoteAccountRow) => db.insertInto('remote_accounts').values(row).execute(),
+  nextNum: async (db: Q) => Number((await db.selectFrom('remote_accounts').select((eb) => eb.fn.max('num').as('n')).executeTakeFirst())?.n ?? 0) + 1,
+  account: (db: Q, accountId: string) => db.selectFrom('remote_accounts').selectAll().where('account_id', '=', accountId).executeTakeFirst(),
+  byExternalId: (db: Q, externalId: string) => db.selectFrom('remote_accounts').selectAll().where('external_id', '=', externalId).executeTakeFirst(),
+  /** Remote accounts with their owner, optionally of one principal. */
+  list: (db: Q, principalId?: string) => {
+    let q = db.selectFrom('remote_accounts as r').innerJoin('accounts as a', 'a.id', 'r.account_id').selectAll('r').select(['a.principal_id', 'a.name']);
+    if (principalId) q = q.where('a.principal_id', '=', principalId);
+    return q.orderBy('r.num').execute();
+  },
+  update: (db: Q, accountId: string, patch: Partial<RemoteAccountRow>) => db.updateTable('remote_accounts').set(patch).where('account_id', '=', accountId).execute(),
+
+  /** Takes or renews the account's sync lease; false when another node holds it. */
+  async lease(db: Q, accountId: string, owner: string, now: number, until: number): Promise<boolean> {
+    const res = await db
+      .updateTable('remote_accounts')
+      .set({ lease_owner: owner, lease_until: until })
+      .where('account_id', '=', accountId)
+      .where((eb) => eb.or([eb('lease_owner', '=', owner), eb('lease_until', '<', now)]))
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  },
+  release: (db: Q, accountId: string, owner: string) =>
+    db.updateTable('remote_accounts').set({ lease_owner: null, lease_until: 0 }).where('account_id', '=', accountId).where('lease_owner', '=', owner).execute(),
+  /** Accounts nobody is syncing now: candidates for this node to take. */
+  unleased: async (db: Q, now: number) =>
+    (await db.selectFrom('remote_accounts').select('account_id').where('protocol', '=', 'imap').where('lease_until', '<', now).execute()).map((r) => r.account_id),
+
+  folders: (db: Q, accountId: string) => db.selectFrom('remote_folders').selectAll().where('account_id', '=', accountId).orderBy('path').execute(),
+  insertFolder: (db: Q, row: RemoteFolderRow) => db.insertInto('remote_folders').values(row).execute(),
+  updateFolder: (db: Q, id: string, patch: Partial<RemoteFolderRow>) => db.updateTable('remote_folders').set(patch).where('id', '=', id).execute(),
+  deleteFolder: (db: Q, id: string) => db.deleteFrom('remote_folders').where('id', '=', id).execute(),
+
+  /** uid → email id of everything mirrored from a folder. */
+  async messages(db: Q, folderId: string): Promise<Map<number, string>> {
+    const rows = await db.selectFrom('remote_messages').select(['uid', 'email_id']).where('folder_id', '=', folderId).execute();
+    return new Map(rows.map((r) => [Number(r.uid), r.email_id]));
+  },
+  insertMessage: (db: Q, folderId: string, uid: number, emailId: string) => db.insertInto('remote_messages').values({ folder_id: folderId, uid, email_id: emailId }).execute(),
+  deleteMessages: (db: Q, folderId: string, uids: number[]) => (uids.length ? db.deleteFrom('remote_messages').where('folder_id', '=', folderId).where('uid', 'in', uids).execute() : Promise.resolve([])),
+  forgetFolderMessages: (db: Q, folderId: string) => db.deleteFrom('remote_messages').where('folder_id', '=', folderId).execute(),
+  /** Per account: folders mirrored and messages in them, for the management views. */
+  async counts(db: Q, accountIds: string[]): Promise<Map<string, { folders: number; messages: number }>> {
+    if (accountIds.length === 0) return new Map();
+    const rows = await db
+      .selectFrom('remote_folders as f')
+      .leftJoin('remote_messages as m', 'm.folder_id', 'f.id')
+      .select(['f.account_id', sql<number>`count(distinct f.id)`.as('folders'), sql<number>`count(m.uid)`.as('messages')])
+      .where('f.account_id', 'in', accountIds)
+      .groupBy('f.account_id')
+      .execute();
+    return new Map(rows.map((r) => [r.account_id, { folders: Number(r.folders), messages: Number(r.messages) }]));
+  },
+};
