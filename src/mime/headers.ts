@@ -30,6 +30,11 @@ const MAX_FIELDS = 10_000;
 // Longer names are not plausible header fields and scanning them would only waste time.
 const MAX_NAME = 256;
 
+/** RFC 5322 field-name: printable ASCII but the colon. */
+export function isFieldName(name: string): boolean {
+  return /^[\x21-\x39\x3b-\x7e]+$/.test(name);
+}
+
 /** Returns the colon position when [start, lineEnd) looks like `name: value`, else -1. */
 function fieldColon(raw: Buffer, start: number, lineEnd: number): number {
   const limit = Math.min(lineEnd, start + MAX_NAME);

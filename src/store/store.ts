@@ -4,8 +4,7 @@ import { WriteContext } from './changes.ts';
 import { openDatabase, type Database, type Db } from './db/connect.ts';
 import type { Dialect } from './db/dialect.ts';
 import { FsBlobStore } from './blobs/fs.ts';
-import { Fts5Index } from './search/sqlite.ts';
-import { TsvectorIndex } from './search/postgres.ts';
+import { searchIndexFor } from './search/backends.ts';
 import type { SearchIndex } from './search/types.ts';
 
 export type WriteFn<T> = (w: WriteContext) => Promise<T>;
@@ -17,19 +16,18 @@ export type WriteFn<T> = (w: WriteContext) => Promise<T>;
  */
 export class Store {
   readonly bus = new Bus();
-  readonly blobs: FsBlobStore;
   readonly search: SearchIndex;
 
   private constructor(
     private readonly database: Database,
-    dataDir: string,
+    readonly blobs: FsBlobStore,
   ) {
-    this.blobs = new FsBlobStore(join(dataDir, 'blobs'));
-    this.search = database.dialect === 'sqlite' ? new Fts5Index() : new TsvectorIndex();
+    this.search = searchIndexFor(database.dialect);
   }
 
   static async open(databaseUrl: string, dataDir: string): Promise<Store> {
-    return new Store(await openDatabase(databaseUrl, dataDir), dataDir);
+    const blobs = new FsBlobStore(join(dataDir, 'blobs'));
+    return new Store(await openDatabase(databaseUrl, dataDir, blobs), blobs);
   }
 
   get db(): Db {

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { resolveRecipient } from '../../src/services/directory/resolve.ts';
+import type { EmailQuery } from '../../src/services/mail/messages.ts';
+import { migrateToLatest } from '../../src/store/db/migrate.ts';
 import { simpleMessage } from '../helpers/messages.ts';
 import { postgresSkipReason } from '../helpers/postgres.ts';
 import { startTestServer, type Backend, type TestServer } from '../helpers/server.ts';
@@ -92,6 +95,31 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       assert.equal((await s.services.messages.search(accountId, { subject: 'quokka report' })).total, 1);
       assert.equal((await s.services.messages.search(accountId, { text: 'census marsupial' })).total, 1);
       assert.equal((await s.services.messages.search(accountId, { text: 'census platypus' })).total, 0);
+    });
+
+    it('migration 007 indexes the recipient and header fields of emails stored before it', async (s) => {
+      const stored = await s.services.ingest.ingest({
+        accountId,
+        raw: simpleMessage({ subject: 'Upgraded wombat', headers: ['Cc: Olga Upgrade <olga@upgrade.test>', 'X-Upgrade: Yes, indeed'] }),
+      });
+      // The database as the release before 007 left it: no field index, 007 not yet run.
+      if (s.store.dialect === 'sqlite') await sql`DROP TABLE email_fields_fts`.execute(s.store.db);
+      else await sql`ALTER TABLE email_search DROP COLUMN fields, DROP COLUMN header_names, DROP COLUMN header_values`.execute(s.store.db);
+      await sql`DELETE FROM kysely_migration WHERE name = '007_search_fields'`.execute(s.store.db);
+      await migrateToLatest(s.store.db, s.store.dialect, s.store.blobs);
+      const ids = async (query: EmailQuery) =>
+        (await s.services.messages.queryIds(accountId, query, { sort: [{ column: 'received_at', asc: true }], position: 0, limit: 10 })).ids;
+      assert.deepEqual(await ids({ cc: 'olga upgrade' }), [stored.id]);
+      assert.deepEqual(await ids({ to: 'olga' }), []);
+      assert.deepEqual(await ids({ recipients: 'olga' }), [stored.id]);
+      assert.deepEqual(await ids({ headers: [{ name: 'x-upgrade' }] }), [stored.id]);
+      assert.deepEqual(await ids({ headers: [{ name: 'x-upgrade', value: 'S, IND' }] }), [stored.id]);
+      assert.deepEqual(await ids({ headers: [{ name: 'x-upgrade', value: 'indeed yes' }] }), []);
+      assert.deepEqual(await ids({ subject: 'wombat' }), [stored.id]);
+      // New mail is indexed as before.
+      const later = await s.services.ingest.ingest({ accountId, raw: simpleMessage({ headers: ['Cc: olga@upgrade.test', 'X-Upgrade: again'] }) });
+      assert.deepEqual(await ids({ cc: 'olga' }), [stored.id, later.id]);
+      assert.deepEqual(await ids({ headers: [{ name: 'x-upgrade', value: 'again' }] }), [later.id]);
     });
 
     it('threads join by references and by reply subject; deleting the last email removes the thread', async (s) => {

@@ -35,7 +35,7 @@ test('no match gives nulls; unknown ids are notFound; words under NOT are not ma
   assert.deepEqual(list.find((s) => s.emailId === other), { emailId: other, subject: null, preview: 'nothing <mark>relevant</mark>' });
   assert.deepEqual(list.find((s) => s.emailId === match), { emailId: match, subject: null, preview: null });
   assert.deepEqual(res.notFound, ['nope']);
-  const [[errName, err]] = await f.jmap([['SearchSnippet/get', { accountId: f.accountId, filter: { header: ['X'] }, emailIds: [match] }, 's']]);
+  const [[errName, err]] = await f.jmap([['SearchSnippet/get', { accountId: f.accountId, filter: { xSpam: 'yes' }, emailIds: [match] }, 's']]);
   assert.equal(errName, 'error');
   assert.equal(err.type, 'unsupportedFilter');
 });

@@ -1,5 +1,7 @@
 /** Small, valid RFC 5322 messages for tests. */
-export function simpleMessage(opts: { from?: string; to?: string; subject?: string; body?: string; messageId?: string; inReplyTo?: string; date?: string } = {}): Buffer {
+export function simpleMessage(
+  opts: { from?: string; to?: string; subject?: string; body?: string; messageId?: string; inReplyTo?: string; date?: string; headers?: string[] } = {},
+): Buffer {
   const lines = [
     `From: ${opts.from ?? 'Bob Sender <bob@remote.test>'}`,
     `To: ${opts.to ?? 'alice@example.test'}`,
@@ -8,6 +10,7 @@ export function simpleMessage(opts: { from?: string; to?: string; subject?: stri
     `Message-ID: <${opts.messageId ?? `${Math.random().toString(36).slice(2)}@remote.test`}>`,
   ];
   if (opts.inReplyTo) lines.push(`In-Reply-To: <${opts.inReplyTo}>`, `References: <${opts.inReplyTo}>`);
+  lines.push(...(opts.headers ?? []));
   lines.push('MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', opts.body ?? 'Hello Alice.', '');
   return Buffer.from(lines.join('\r\n'));
 }

@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
+import { headerTexts } from '../../mime/header-text.ts';
 import { normalizeSubject } from '../../mime/thread-keys.ts';
-import type { EmailAddress, ParsedMessage } from '../../mime/types.ts';
+import type { ParsedMessage } from '../../mime/types.ts';
 import type { BlobRef } from '../../store/blobs/fs.ts';
 import type { WriteContext } from '../../store/changes.ts';
 import type { EmailRow } from '../../store/db/schema.ts';
 import { mailRepo as repo } from '../../store/repos/mail.ts';
+import { addressText } from '../../store/search/types.ts';
 import type { Store } from '../../store/store.ts';
 import { newId } from '../../util/ids.ts';
 import { notFound, ServiceError } from '../errors.ts';
@@ -23,8 +25,6 @@ export interface NewEmail {
   /** Account quota in bytes (0 = unlimited), checked inside the transaction. */
   quota: number;
 }
-
-const addrText = (list: EmailAddress[]) => list.map((a) => `${a.name ?? ''} ${a.email}`).join(' ');
 
 // PostgreSQL text cannot hold NUL; parsed fields of broken mail sometimes do. (JSON columns escape it.)
 const text = <T extends string | null>(s: T): T => (s === null ? s : (s.replace(/\0/g, '') as T));
@@ -98,9 +98,12 @@ export class EmailWriter {
       num,
       accountId: e.accountId,
       subject: text(p.subject ?? ''),
-      from: text(addrText([...p.from, ...p.sender])),
-      to: text(addrText([...p.to, ...p.cc, ...p.bcc])),
+      from: addressText([...p.from, ...p.sender]),
+      to: addressText(p.to),
+      cc: addressText(p.cc),
+      bcc: addressText(p.bcc),
       body: text(p.searchText),
+      headers: headerTexts(e.raw, p.structure),
     }));
     return { ...row, num };
   }

@@ -11,6 +11,7 @@ import { invalid, notFound } from '../errors.ts';
 import { decodeCursor, pageLimit, pageOf, type Page, type PageRequest } from '../paging.ts';
 import { copyEmails, type EmailCopy } from './copy.ts';
 import type { EmailWriter } from './email-writer.ts';
+import { matchHeaders } from './header-filter.ts';
 import { normalizeKeywords, parseKeywords } from './keywords.ts';
 import { attachmentId, messageSummary, partIdOf, type MessageDetail, type MessageSummary } from './views.ts';
 
@@ -19,7 +20,8 @@ export interface ListOptions extends PageRequest {
   unseen?: boolean;
 }
 
-export interface SearchOptions extends PageRequest, TextQuery {
+/** REST search: words only; header values need the verification only Email/query does. */
+export interface SearchOptions extends PageRequest, Omit<TextQuery, 'headers'> {
   mailboxId?: string;
   after?: number;
   before?: number;
@@ -53,7 +55,7 @@ export interface QueryWindow {
   collapseThreads?: boolean;
 }
 
-const TEXT_KEYS = ['text', 'from', 'to', 'subject', 'body'] as const;
+const TEXT_KEYS = ['text', 'from', 'to', 'cc', 'bcc', 'recipients', 'subject', 'body', 'headers'] as const;
 
 export type EmailRecord = EmailRow & { mailboxIds: string[] };
 
@@ -182,21 +184,38 @@ export class MessageService {
     return this.store.blobs.get(blobId);
   }
 
-  private compile(accountId: string, query: EmailQuery): EmailFilter {
-    const tree = (t: EmailQueryTree): EmailCondition => {
-      if ('operator' in t) return { operator: t.operator, conditions: t.conditions.map(tree) };
-      const leaf: Record<string, unknown> = { ...t };
-      for (const k of TEXT_KEYS) delete leaf[k];
-      return { ...(leaf as EmailLeaf), textMatch: this.store.search.matching(accountId, t) };
-    };
-    const { tree: t, ...flat } = query;
-    for (const k of TEXT_KEYS) delete (flat as Record<string, unknown>)[k];
-    return { ...flat, accountId, textMatch: this.store.search.matching(accountId, query), condition: t ? tree(t) : undefined };
+  private async compile(accountId: string, query: EmailQuery): Promise<EmailFilter> {
+    const { tree, ...flat } = query;
+    const top = await this.compileLeaf(accountId, flat, {});
+    return { ...top, accountId, condition: tree ? await this.compileTree(accountId, tree, top) : undefined };
+  }
+
+  private async compileTree(accountId: string, t: EmailQueryTree, scope: EmailLeaf): Promise<EmailCondition> {
+    if (!('operator' in t)) return this.compileLeaf(accountId, t, scope);
+    const conditions: EmailCondition[] = [];
+    for (const c of t.conditions) conditions.push(await this.compileTree(accountId, c, scope));
+    return { operator: t.operator, conditions };
+  }
+
+  /**
+   * A leaf with its words as an index match. The index only narrows header values, so a leaf
+   * with them becomes the exact list of emails that satisfy it among those `scope` (the
+   * top-level conditions, which every result must meet anyway) admits.
+   */
+  private async compileLeaf(accountId: string, q: EmailQueryLeaf, scope: EmailLeaf): Promise<EmailLeaf> {
+    const leaf: Record<string, unknown> = { ...q };
+    for (const k of TEXT_KEYS) delete leaf[k];
+    const rest = leaf as EmailLeaf;
+    const textMatch = this.store.search.matching(accountId, q);
+    const valued = (q.headers ?? []).filter((h) => h.value);
+    if (valued.length === 0 || !textMatch) return { ...rest, textMatch };
+    const nums = await matchHeaders(this.store, { accountId, textMatch, condition: { operator: 'AND', conditions: [scope, rest] } }, valued);
+    return { ...rest, textMatch: this.store.search.listed(nums) };
   }
 
   /** One window of ids in sort order plus the total (JMAP Email/query). */
   async queryIds(accountId: string, query: EmailQuery, w: QueryWindow): Promise<{ ids: string[]; total: number }> {
-    const filter = this.compile(accountId, query);
+    const filter = await this.compile(accountId, query);
     const [ids, total] = await Promise.all([
       repo.queryEmailIds(this.store.db, filter, { sort: w.sort, offset: w.position, limit: w.limit, collapseThreads: w.collapseThreads }),
       repo.countEmails(this.store.db, filter, w.collapseThreads),
@@ -206,7 +225,7 @@ export class MessageService {
 
   /** Just the window of ids: counting every match is most of a query's cost at 100k messages. */
   async queryWindow(accountId: string, query: EmailQuery, w: QueryWindow): Promise<string[]> {
-    return repo.queryEmailIds(this.store.db, this.compile(accountId, query), { sort: w.sort, offset: w.position, limit: w.limit, collapseThreads: w.collapseThreads });
+    return repo.queryEmailIds(this.store.db, await this.compile(accountId, query), { sort: w.sort, offset: w.position, limit: w.limit, collapseThreads: w.collapseThreads });
   }
 
   /**
@@ -223,7 +242,7 @@ export class MessageService {
    * passed (JMAP queryChanges); null when that would mean scanning more than maxScan ids.
    */
   async positions(accountId: string, query: EmailQuery, w: Omit<QueryWindow, 'position' | 'limit'>, wanted: Set<string>, upToId: string | null, maxScan: number): Promise<Map<string, number> | null> {
-    const filter = this.compile(accountId, query);
+    const filter = await this.compile(accountId, query);
     const out = new Map<string, number>();
     const page = 5000;
     for (let offset = 0; out.size < wanted.size; offset += page) {

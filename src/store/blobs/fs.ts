@@ -10,6 +10,9 @@ export interface BlobRef {
   size: number;
 }
 
+// Reads in flight at once: enough to keep the thread pool busy, few enough to leave it to others.
+const HEAD_READERS = 8;
+
 /**
  * Content-addressed files under <dataDir>/blobs/ab/cd/<sha256>. A blob is durable before put()
  * resolves: written to a temporary file, fsynced, renamed into place, and its folder fsynced.
@@ -57,6 +60,35 @@ export class FsBlobStore {
 
   async get(id: string): Promise<Buffer> {
     return readFile(this.pathOf(id));
+  }
+
+  /** The first `length` bytes of each blob (fewer if it is shorter), a few files at a time; null for a missing file. */
+  async heads(wanted: { id: string; length: number }[]): Promise<(Buffer | null)[]> {
+    const out: (Buffer | null)[] = new Array(wanted.length).fill(null);
+    let next = 0;
+    const worker = async () => {
+      while (next < wanted.length) {
+        const i = next++;
+        out[i] = await this.head(wanted[i]!.id, wanted[i]!.length);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(HEAD_READERS, wanted.length) }, worker));
+    return out;
+  }
+
+  private async head(id: string, length: number): Promise<Buffer | null> {
+    const fh = await open(this.pathOf(id), 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    });
+    if (!fh) return null;
+    try {
+      const buf = Buffer.allocUnsafe(length);
+      const { bytesRead } = await fh.read(buf, 0, length, 0);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
   }
 
   stream(id: string, range?: { start: number; end: number }): Readable {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import type { FsBlobStore } from '../blobs/fs.ts';
 import { dialectOf, type Dialect } from './dialect.ts';
 import { migrateToLatest } from './migrate.ts';
 import { cachingDatabase } from './statement-cache.ts';
@@ -36,8 +37,8 @@ function openPostgres(url: string): Db {
   return new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
 }
 
-/** Opens (creating if needed) and migrates the metadata database named by the config. */
-export async function openDatabase(databaseUrl: string, dataDir: string): Promise<Database> {
+/** Opens (creating if needed) and migrates the metadata database named by the config; migrations may read the blobs. */
+export async function openDatabase(databaseUrl: string, dataDir: string, blobs: FsBlobStore): Promise<Database> {
   const dialect = dialectOf(databaseUrl);
   let db: Db;
   if (dialect === 'postgres') {
@@ -47,6 +48,6 @@ export async function openDatabase(databaseUrl: string, dataDir: string): Promis
     const path = databaseUrl ? databaseUrl.replace(/^sqlite:(\/\/)?/i, '') : join(dataDir, 'gannet.db');
     db = openSqlite(path);
   }
-  await migrateToLatest(db, dialect);
+  await migrateToLatest(db, dialect, blobs);
   return { db, dialect, close: () => db.destroy() };
 }

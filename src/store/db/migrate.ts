@@ -1,4 +1,5 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { FsBlobStore } from '../blobs/fs.ts';
 import type { Dialect } from './dialect.ts';
 import * as initial from './migrations/001_initial.ts';
 import * as flagIndexes from './migrations/002_flag_indexes.ts';
@@ -6,34 +7,42 @@ import * as uploads from './migrations/003_uploads.ts';
 import * as identities from './migrations/004_identities.ts';
 import * as pushSubscriptions from './migrations/005_push_subscriptions.ts';
 import * as outbound from './migrations/006_outbound.ts';
+import * as searchFields from './migrations/007_search_fields.ts';
 import * as accountNames from './migrations/008_account_names.ts';
 import * as pushKeys from './migrations/009_push_keys.ts';
 import * as remoteAccounts from './migrations/010_remote_accounts.ts';
 
-/** Migrations are listed here in order; each receives the dialect for the few backend-specific statements. */
-const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promise<void> }> = {
+/**
+ * Migrations are listed here in order; each receives the dialect for the few backend-specific
+ * statements, and the blobs for those that derive data from the stored messages.
+ */
+const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect, blobs: FsBlobStore): Promise<void> }> = {
   '001_initial': initial,
   '002_flag_indexes': flagIndexes,
   '003_uploads': uploads,
   '004_identities': identities,
   '005_push_subscriptions': pushSubscriptions,
   '006_outbound': outbound,
+  '007_search_fields': searchFields,
   '008_account_names': accountNames,
   '009_push_keys': pushKeys,
   '010_remote_accounts': remoteAccounts,
 };
 
 class StaticProvider implements MigrationProvider {
-  constructor(private readonly dialect: Dialect) {}
+  constructor(
+    private readonly dialect: Dialect,
+    private readonly blobs: FsBlobStore,
+  ) {}
   async getMigrations(): Promise<Record<string, Migration>> {
     const out: Record<string, Migration> = {};
-    for (const [name, m] of Object.entries(MIGRATIONS)) out[name] = { up: (db) => m.up(db, this.dialect) };
+    for (const [name, m] of Object.entries(MIGRATIONS)) out[name] = { up: (db) => m.up(db, this.dialect, this.blobs) };
     return out;
   }
 }
 
-export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {
-  const migrator = new Migrator({ db, provider: new StaticProvider(dialect) });
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect, blobs: FsBlobStore): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticProvider(dialect, blobs) });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

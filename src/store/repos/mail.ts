@@ -234,30 +234,19 @@ export const mailRepo = {
       .groupBy('em.mailbox_id')
       .execute(),
 
-  /**
-   * With a text match the count starts from the matches (already scoped to the account) and
-   * checks mailbox membership per match; scanning the account or mailbox instead cost seconds
-   * at 100k messages.
-   */
   countEmails: async (db: Q, filter: EmailFilter, distinctThreads = false): Promise<number> => {
-    let base;
-    if (filter.textMatch) {
-      base = db.selectFrom('emails').where(sql<boolean>`emails.num IN (${filter.textMatch})`);
-      if (filter.mailboxId) {
-        const mailboxId = filter.mailboxId;
-        base = base.where((eb) =>
-          eb.exists(eb.selectFrom('email_mailboxes as em').select(sql`1`.as('one')).whereRef('em.email_id', '=', 'emails.id').where('em.mailbox_id', '=', mailboxId)),
-        );
-      }
-    } else if (filter.mailboxId) {
-      base = db.selectFrom('email_mailboxes as em').innerJoin('emails', 'emails.id', 'em.email_id').where('em.mailbox_id', '=', filter.mailboxId);
-    } else {
-      base = db.selectFrom('emails').where('emails.account_id', '=', filter.accountId);
-    }
     const counted = distinctThreads ? sql<number>`count(DISTINCT emails.thread_id)` : sql<number>`count(*)`;
-    const row = await applyEmailFilter(base.select(counted.as('n')), { ...filter, textMatch: null }).executeTakeFirstOrThrow();
+    const row = await matches(db, filter).select(counted.as('n')).executeTakeFirstOrThrow();
     return Number((row as { n: number }).n);
   },
+
+  /** `num` of every email matching the filter, in no particular order. */
+  matchingNums: async (db: Q, filter: EmailFilter): Promise<number[]> =>
+    (await matches(db, filter).select('emails.num').execute()).map((r) => Number(r.num)),
+
+  /** What reading the header blocks of these emails needs. */
+  headerSources: (db: Q, nums: number[]) =>
+    nums.length === 0 ? Promise.resolve([]) : db.selectFrom('emails').select(['num', 'blob_id', 'structure']).where('num', 'in', nums).execute(),
 
   recentChanges: (db: Q, accountId: string, sinceModseq: number, limit: number) =>
     db.selectFrom('changes').selectAll().where('account_id', '=', accountId).where('modseq', '>', sinceModseq).orderBy('modseq').limit(limit).execute(),
@@ -266,6 +255,26 @@ export const mailRepo = {
   pruneChanges: (db: Q, before: number) => db.deleteFrom('changes').where('created_at', '<', before).executeTakeFirst(),
 };
 
+
+/**
+ * The emails matching a filter. With a text match it starts from the matches (already scoped to
+ * the account) and checks mailbox membership per match; scanning the account or mailbox instead
+ * cost seconds at 100k messages.
+ */
+function matches(db: Q, filter: EmailFilter) {
+  let base;
+  if (filter.textMatch) {
+    base = db.selectFrom('emails').where(sql<boolean>`emails.num IN (${filter.textMatch})`);
+    if (filter.mailboxId) base = base.where(inMailbox(filter.mailboxId));
+  } else if (filter.mailboxId) {
+    base = db.selectFrom('email_mailboxes as em').innerJoin('emails', 'emails.id', 'em.email_id').where('em.mailbox_id', '=', filter.mailboxId);
+  } else {
+    base = db.selectFrom('emails').where('emails.account_id', '=', filter.accountId);
+  }
+  return applyEmailFilter(base, { ...filter, textMatch: null });
+}
+
+const inMailbox = (mailboxId: string) => sql<boolean>`EXISTS (SELECT 1 FROM email_mailboxes y WHERE y.email_id = emails.id AND y.mailbox_id = ${mailboxId})`;
 
 const keywordLike = (k: string) => `%"${escapeLike(k)}"%`;
 
@@ -310,7 +319,7 @@ function conditionSql(c: EmailCondition): RawBuilder<boolean> {
     return c.operator === 'OR' ? any : sql<boolean>`NOT ${any}`;
   }
   const parts = leafParts(c, false);
-  if (c.mailboxId !== undefined) parts.push(sql<boolean>`EXISTS (SELECT 1 FROM email_mailboxes y WHERE y.email_id = emails.id AND y.mailbox_id = ${c.mailboxId})`);
+  if (c.mailboxId !== undefined) parts.push(inMailbox(c.mailboxId));
   return parts.length ? sql<boolean>`(${sql.join(parts, sql` AND `)})` : TRUE;
 }
 

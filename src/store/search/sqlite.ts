@@ -1,40 +1,73 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../changes.ts';
-import { MAX_INDEXED_CHARS, words, type SearchDocument, type SearchIndex, type TextQuery } from './types.ts';
+import { headerIndexTerms, headerQueryTerms } from './header-terms.ts';
+import { MAX_INDEXED_CHARS, words, type FieldsDocument, type HeaderCondition, type SearchDocument, type SearchIndex, type TextQuery } from './types.ts';
 
-const COLUMNS: Record<keyof TextQuery, string | null> = {
-  text: null,
-  from: 'addrs_from',
-  to: 'addrs_to',
-  subject: 'subject',
-  body: 'body',
-};
+type FieldKey = 'from' | 'recipients' | 'subject' | 'body' | 'to' | 'cc' | 'bcc';
+
+// email_fts holds what free text searches (addrs_to: To, Cc and Bcc together); email_fields_fts
+// (migration 007) holds each recipient field and the header fields.
+const TEXT_COLUMNS: Partial<Record<FieldKey, string>> = { from: 'addrs_from', recipients: 'addrs_to', subject: 'subject', body: 'body' };
+const FIELD_COLUMNS: Partial<Record<FieldKey, string>> = { to: 'addrs_to', cc: 'addrs_cc', bcc: 'addrs_bcc' };
+
+// A field name is one token (hex of its lower-case name), so a name matches exactly.
+const nameToken = (name: string) => 'h' + Buffer.from(name, 'latin1').toString('hex');
+// Not a hex name: marks an email whose header value words were not all indexed.
+const OVERFLOW = 'overflow';
 
 function phrase(ws: string[]): string {
   return ws.map((w) => `"${w.replace(/"/g, '""')}"`).join(' ');
 }
 
-/** SQLite FTS5: contentless table keyed by emails.num, the account id indexed as a token. */
+/** Each field's words as a phrase in its column. */
+function columnPhrases(query: TextQuery, columns: Partial<Record<FieldKey, string>>): string[] {
+  const out: string[] = [];
+  for (const [key, column] of Object.entries(columns)) {
+    const ws = words(query[key as FieldKey]);
+    if (ws.length > 0) out.push(`${column} : ${phrase(ws)}`);
+  }
+  return out;
+}
+
+function headerMatch(c: HeaderCondition): string {
+  const t = headerQueryTerms(c);
+  const name = `header_names : ${phrase([nameToken(t.name)])}`;
+  const value = t.words.map((w) => `header_values : ${phrase([w])}`);
+  if (t.prefix) value.push(`header_values : ${phrase([t.prefix])} *`);
+  return value.length ? `${name} AND ((${value.join(' AND ')}) OR header_names : ${phrase([OVERFLOW])})` : name;
+}
+
+/** SQLite FTS5: contentless tables keyed by emails.num, the account id indexed as a token. */
 export class Fts5Index implements SearchIndex {
   async add(trx: Trx, doc: SearchDocument): Promise<void> {
-    await sql`INSERT INTO email_fts(rowid, acct, subject, addrs_from, addrs_to, body) VALUES (${doc.num}, ${doc.accountId}, ${doc.subject}, ${doc.from}, ${doc.to}, ${doc.body.slice(0, MAX_INDEXED_CHARS)})`.execute(trx);
+    const recipients = [doc.to, doc.cc, doc.bcc].join(' ');
+    await sql`INSERT INTO email_fts(rowid, acct, subject, addrs_from, addrs_to, body) VALUES (${doc.num}, ${doc.accountId}, ${doc.subject}, ${doc.from}, ${recipients}, ${doc.body.slice(0, MAX_INDEXED_CHARS)})`.execute(trx);
+    await this.addFields(trx, doc);
+  }
+
+  async addFields(trx: Trx, doc: FieldsDocument): Promise<void> {
+    const h = headerIndexTerms(doc.headers);
+    const names = [...h.names.map(nameToken), ...(h.overflow ? [OVERFLOW] : [])].join(' ');
+    await sql`INSERT INTO email_fields_fts(rowid, acct, addrs_to, addrs_cc, addrs_bcc, header_names, header_values) VALUES (${doc.num}, ${doc.accountId}, ${doc.to}, ${doc.cc}, ${doc.bcc}, ${names}, ${h.values.join(' ')})`.execute(trx);
   }
 
   async remove(trx: Trx, num: number): Promise<void> {
     await sql`DELETE FROM email_fts WHERE rowid = ${num}`.execute(trx);
+    await sql`DELETE FROM email_fields_fts WHERE rowid = ${num}`.execute(trx);
   }
 
   matching(accountId: string, query: TextQuery) {
-    const parts: string[] = [];
-    for (const [key, column] of Object.entries(COLUMNS) as [keyof TextQuery, string | null][]) {
-      const ws = words(query[key]);
-      if (ws.length === 0) continue;
-      // Free text: every word anywhere; a field: its words as a phrase in that column.
-      if (column === null) parts.push(...ws.map((w) => `{subject addrs_from addrs_to body} : ${phrase([w])}`));
-      else parts.push(`${column} : ${phrase(ws)}`);
-    }
-    if (parts.length === 0) return null;
-    const match = `acct : ${phrase([accountId])} AND ${parts.map((p) => `(${p})`).join(' AND ')}`;
-    return sql`SELECT rowid FROM email_fts WHERE email_fts MATCH ${match}`;
+    // Free text: every word anywhere; a field: its words as a phrase in that column.
+    const text = [...words(query.text).map((w) => `{subject addrs_from addrs_to body} : ${phrase([w])}`), ...columnPhrases(query, TEXT_COLUMNS)];
+    const fields = [...columnPhrases(query, FIELD_COLUMNS), ...(query.headers ?? []).map(headerMatch)];
+    const scoped = (parts: string[]) => `acct : ${phrase([accountId])} AND ${parts.map((p) => `(${p})`).join(' AND ')}`;
+    const selects: RawBuilder<unknown>[] = [];
+    if (text.length > 0) selects.push(sql`SELECT rowid FROM email_fts WHERE email_fts MATCH ${scoped(text)}`);
+    if (fields.length > 0) selects.push(sql`SELECT rowid FROM email_fields_fts WHERE email_fields_fts MATCH ${scoped(fields)}`);
+    return selects.length > 0 ? sql.join(selects, sql` INTERSECT `) : null;
+  }
+
+  listed(nums: number[]) {
+    return sql`SELECT value FROM json_each(${JSON.stringify(nums)})`;
   }
 }

@@ -1,36 +1,78 @@
 import type { RawBuilder } from 'kysely';
+import type { HeaderText } from '../../mime/header-text.ts';
+import type { EmailAddress } from '../../mime/types.ts';
 import type { Trx } from '../changes.ts';
 
-export interface SearchDocument {
+/** What the index keeps of an email's header fields: its To, Cc and Bcc, and every top-level field. */
+export interface FieldsDocument {
   num: number;
   accountId: string;
+  to: string;
+  cc: string;
+  bcc: string;
+  headers: HeaderText[];
+}
+
+export interface SearchDocument extends FieldsDocument {
   subject: string;
   from: string;
-  to: string;
   body: string;
 }
 
-/** Words that must all occur: `text` anywhere, the others in that field only. */
+/** RFC 8621 `header`: a field with this (lower-case) name, whose value contains `value` when given. */
+export interface HeaderCondition {
+  name: string;
+  value?: string;
+}
+
+/** Words that must all occur: `text` anywhere, the others in that field only; `headers` narrowed as far as the index can. */
 export interface TextQuery {
   text?: string;
   from?: string;
   to?: string;
+  cc?: string;
+  bcc?: string;
+  /** To, Cc or Bcc. */
+  recipients?: string;
   subject?: string;
   body?: string;
+  headers?: HeaderCondition[];
 }
 
 /** The full-text index of one backend (FTS5 or tsvector), written inside the email's transaction. */
 export interface SearchIndex {
   add(trx: Trx, doc: SearchDocument): Promise<void>;
+  /** Indexes the header fields of an email whose text is already indexed (migration 007 backfill). */
+  addFields(trx: Trx, doc: FieldsDocument): Promise<void>;
   remove(trx: Trx, num: number): Promise<void>;
-  /** A subquery yielding `emails.num` of the account's emails that match; null when the query has no words. */
+  /**
+   * A subquery yielding `emails.num` of the account's emails that match; null when the query has
+   * no words. Exact except for header values, where it yields a superset to verify.
+   */
   matching(accountId: string, query: TextQuery): RawBuilder<unknown> | null;
+  /** A subquery yielding exactly these `emails.num` (header matches once verified), however many. */
+  listed(nums: number[]): RawBuilder<unknown>;
+}
+
+/** Case folding for every comparison of searched text: lower case, then NFKC. */
+export function fold(text: string): string {
+  return text.toLowerCase().normalize('NFKC');
 }
 
 /** Splits text into index words the same way on every backend (letters and digits, any script). */
-export function words(text: string | undefined): string[] {
+export function tokens(text: string | undefined): string[] {
   if (!text) return [];
-  return text.toLowerCase().normalize('NFKC').split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0).slice(0, 32);
+  return fold(text).split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0);
+}
+
+/** The words of a query, bounded so one request cannot build a huge index query. */
+export function words(text: string | undefined): string[] {
+  return tokens(text).slice(0, 32);
+}
+
+/** Addresses as indexed: display names and addresses, so a search finds either. */
+export function addressText(list: EmailAddress[]): string {
+  return list.map((a) => `${a.name ?? ''} ${a.email}`).join(' ').replace(/\0/g, '');
 }
 
 /** Bounds the indexed text so one huge message cannot bloat the index or stall the writer. */

@@ -48,7 +48,7 @@ export function searchRoutes(app: App, { services, auth }: RouteDeps): void {
         cursor: q.cursor,
         text: q.q,
         from: q.from,
-        to: q.to,
+        recipients: q.to,
         subject: q.subject,
         mailboxId: q.mailbox ? await services.mailboxes.resolve(accountId, q.mailbox) : undefined,
         after: parseDate(q.after, 'after'),

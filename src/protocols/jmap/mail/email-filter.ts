@@ -1,4 +1,6 @@
 import type { EmailQuery, EmailQueryLeaf, EmailQueryTree } from '../../../services/mail/messages.ts';
+import { isFieldName } from '../../../mime/headers.ts';
+import type { HeaderCondition } from '../../../store/search/types.ts';
 import { isPlainObject } from '../core/request.ts';
 import { resolveCreationId } from '../core/index.ts';
 import { MethodError, type MethodContext } from '../types.ts';
@@ -24,7 +26,17 @@ function uint(v: unknown, name: string): number {
 }
 
 const keyword = (v: unknown, name: string) => str(v, name).toLowerCase();
-const add = (list: string[] | undefined, v: string) => [...(list ?? []), v];
+const add = <T>(list: T[] | undefined, v: T) => [...(list ?? []), v];
+
+/** `header`: a field name (RFC 5322 ftext), optionally the text its value must contain. */
+function header(v: unknown): HeaderCondition {
+  if (!Array.isArray(v) || v.length < 1 || v.length > 2 || !v.every((s) => typeof s === 'string')) {
+    throw invalid('header must be an array of a header field name and optionally a value');
+  }
+  const [name, value] = v as [string, string?];
+  if (!isFieldName(name)) throw invalid(`header: ${JSON.stringify(name)} is not a header field name`);
+  return { name: name.toLowerCase(), value };
+}
 
 /** One FilterCondition: its properties all hold. */
 function leaf(c: Record<string, unknown>, ctx: MethodContext): EmailQueryLeaf {
@@ -49,13 +61,8 @@ function leaf(c: Record<string, unknown>, ctx: MethodContext): EmailQueryLeaf {
         if (typeof v !== 'boolean') throw invalid(`${key} must be true or false`);
         out.hasAttachment = v;
         break;
-      case 'text': out.text = str(v, key); break;
-      case 'from': out.from = str(v, key); break;
-      // The index keeps one recipients field, so to, cc and bcc all search it.
-      case 'to': case 'cc': case 'bcc': out.to = [out.to, str(v, key)].filter(Boolean).join(' '); break;
-      case 'subject': out.subject = str(v, key); break;
-      case 'body': out.body = str(v, key); break;
-      // Headers are not indexed; answering from the text index would give wrong results.
+      case 'text': case 'from': case 'to': case 'cc': case 'bcc': case 'subject': case 'body': out[key] = str(v, key); break;
+      case 'header': out.headers = add(out.headers, header(v)); break;
       default: throw new MethodError('unsupportedFilter', `filter condition ${key} is not supported`);
     }
   }

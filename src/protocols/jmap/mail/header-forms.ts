@@ -1,6 +1,6 @@
 import { parseAddressList } from '../../../mime/addresses.ts';
 import { parseDate } from '../../../mime/dates.ts';
-import { decodeWords, rawValue, scanHeaders, unfold } from '../../../mime/headers.ts';
+import { decodeWords, isFieldName, rawValue, scanHeaders, unfold } from '../../../mime/headers.ts';
 import { parseMessageIds } from '../../../mime/message-ids.ts';
 import { MethodError } from '../types.ts';
 import { parseGroupedAddresses } from './grouped-addresses.ts';
@@ -38,7 +38,7 @@ export function parseHeaderProperty(property: string): HeaderProperty | null {
   let form: HeaderForm = 'Raw';
   if (parts.length === 1 && parts[0]!.startsWith('as') && FORMS.has(parts[0]!.slice(2) as HeaderForm)) form = parts[0]!.slice(2) as HeaderForm;
   else if (parts.length) throw new MethodError('invalidArguments', `${property} is not a valid header property`);
-  if (!/^[\x21-\x39\x3b-\x7e]+$/.test(name)) throw new MethodError('invalidArguments', `${property} does not name a header field`);
+  if (!isFieldName(name)) throw new MethodError('invalidArguments', `${property} does not name a header field`);
   const lowerName = name.toLowerCase();
   const allowed = RESTRICTED[lowerName];
   if (form !== 'Raw' && allowed && !allowed.includes(form)) throw new MethodError('invalidArguments', `${name} cannot be read as${form}`);
