@@ -39,6 +39,13 @@ export const ConfigSchema = Type.Object(
     dnsServers: Type.String({ default: '', description: 'Comma-separated DNS servers for MX lookups; empty: the system resolver' }),
     queueExpiryDays: Type.Number({ exclusiveMinimum: 0, default: 5, description: 'How long the outbound queue keeps retrying a recipient before giving up' }),
     vacationPeriodDays: Type.Number({ exclusiveMinimum: 0, default: 7, description: 'A vacation response goes to each sender at most once in this many days (RFC 3834 §2)' }),
+    webhookRetrySchedule: Type.String({
+      default: '10s,30s,2m,10m,1h',
+      pattern: '^[0-9]+[smh](,[0-9]+[smh])*$',
+      description: 'Delays before each retry of a failed webhook delivery (s, m, h); after the last one the delivery is given up',
+    }),
+    webhookTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 300, default: 10, description: 'How long a webhook receiver has to answer before the attempt counts as failed' }),
+    webhookLogRetentionDays: Type.Integer({ minimum: 1, default: 30, description: 'How long finished webhook deliveries stay in the delivery log' }),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info', description: 'Log level (pino)' },

@@ -17,6 +17,8 @@ import { Router } from './outbound/routes.ts';
 import { PushService } from './push/index.ts';
 import { VacationResponder } from './vacation/responder.ts';
 import { VacationService } from './vacation/settings.ts';
+import { parseSchedule } from './webhooks/retry.ts';
+import { WebhookService } from './webhooks/index.ts';
 
 /** Every service, wired once; protocols receive this and nothing below it. */
 export interface Services {
@@ -38,6 +40,8 @@ export interface Services {
   queue: OutboundQueue;
   /** JMAP VacationResponse settings; delivery answers with them. */
   vacation: VacationService;
+  /** Outgoing webhooks; dispatches and sends only between start() and stop(). */
+  webhooks: WebhookService;
 }
 
 const DAY_MS = 86_400_000;
@@ -51,10 +55,12 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
   const queue = new OutboundQueue(store, writer, delivery, new Router(config), { hostname: config.hostname, expiryMs: config.queueExpiryDays * DAY_MS }, log);
   const responder = new VacationResponder(store, queue, config.hostname, config.vacationPeriodDays * DAY_MS, log);
   delivery.onDelivered((m) => responder.consider(m));
+  const messages = new MessageService(store, writer);
+  const webhooks = new WebhookService(store, directory, messages, { schedule: parseSchedule(config.webhookRetrySchedule), timeoutMs: config.webhookTimeoutSeconds * 1000 }, log);
   return {
     directory,
     mailboxes,
-    messages: new MessageService(store, writer),
+    messages,
     ingest,
     delivery,
     tokens: new TokenService(store, directory, config.adminToken, config.sessionTokenTtl),
@@ -66,5 +72,6 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     push: new PushService(store, undefined, log && ((message, err) => log.warn({ err }, `push: ${message}`))),
     queue,
     vacation: new VacationService(store),
+    webhooks,
   };
 }

@@ -8,6 +8,7 @@ import * as pushSubscriptions from './migrations/005_push_subscriptions.ts';
 import * as outbound from './migrations/006_outbound.ts';
 import * as accountNames from './migrations/008_account_names.ts';
 import * as pushKeys from './migrations/009_push_keys.ts';
+import * as webhooks from './migrations/011_webhooks.ts';
 
 /** Migrations are listed here in order; each receives the dialect for the few backend-specific statements. */
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promise<void> }> = {
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '006_outbound': outbound,
   '008_account_names': accountNames,
   '009_push_keys': pushKeys,
+  '011_webhooks': webhooks,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -9,10 +9,11 @@ import { messageRoutes } from './messages.ts';
 import { searchRoutes } from './search.ts';
 import { threadRoutes } from './threads.ts';
 import { updateRoutes } from './updates.ts';
+import { webhookRoutes } from './webhooks.ts';
 
 /** The native REST API, one module per resource, mounted under /api/v1. */
 export function registerRest(app: App, deps: RouteDeps): void {
-  for (const routes of [authRoutes, domainRoutes, userRoutes, addressRoutes, mappingRoutes, mailboxRoutes, messageRoutes, searchRoutes, threadRoutes, updateRoutes]) {
+  for (const routes of [authRoutes, domainRoutes, userRoutes, addressRoutes, mappingRoutes, mailboxRoutes, messageRoutes, searchRoutes, threadRoutes, updateRoutes, webhookRoutes]) {
     routes(app, deps);
   }
 }
