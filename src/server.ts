@@ -44,12 +44,14 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     started.push(lmtp);
     services.queue.start();
     services.mirrors.start();
+    services.webhooks.start();
     for (const l of started) logger.info({ listener: l.name, address: l.address, port: l.port }, `${l.name} listening on ${l.address}:${l.port}`);
 
     const housekeeping = setInterval(() => {
       void services.changes.compact(config.changeLogRetentionDays).catch((err) => logger.warn({ err }, 'change log compaction failed'));
       void services.tokens.pruneExpired().catch((err) => logger.warn({ err }, 'token pruning failed'));
       void services.blobs.pruneUploads(UPLOAD_TTL_MS).catch((err) => logger.warn({ err }, 'upload pruning failed'));
+      void services.webhooks.prune(config.webhookLogRetentionDays).catch((err) => logger.warn({ err }, 'webhook log pruning failed'));
     }, HOUSEKEEPING_INTERVAL_MS);
     housekeeping.unref();
 
@@ -66,6 +68,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
         await services.push.stop();
         await services.queue.stop();
         await services.mirrors.stop();
+        await services.webhooks.stop();
         await store.close();
       },
     };

@@ -49,6 +49,13 @@ export const ConfigSchema = Type.Object(
       default: 'https://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={email},https://{domain}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress={email}',
       description: 'Comma-separated autoconfig URL templates tried when a mirrored account is added without an IMAP host',
     }),
+    webhookRetrySchedule: Type.String({
+      default: '10s,30s,2m,10m,1h',
+      pattern: '^[0-9]+[smh](,[0-9]+[smh])*$',
+      description: 'Delays before each retry of a failed webhook delivery (s, m, h); after the last one the delivery is given up',
+    }),
+    webhookTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 300, default: 10, description: 'How long a webhook receiver has to answer before the attempt counts as failed' }),
+    webhookLogRetentionDays: Type.Integer({ minimum: 1, default: 30, description: 'How long finished webhook deliveries stay in the delivery log' }),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info', description: 'Log level (pino)' },

@@ -21,6 +21,8 @@ import { SyncSupervisor } from './remote/supervisor.ts';
 import { SecretBox } from './secrets/box.ts';
 import { VacationResponder } from './vacation/responder.ts';
 import { VacationService } from './vacation/settings.ts';
+import { parseSchedule } from './webhooks/retry.ts';
+import { WebhookService } from './webhooks/index.ts';
 
 /** Every service, wired once; protocols receive this and nothing below it. */
 export interface Services {
@@ -46,6 +48,8 @@ export interface Services {
   remotes: RemoteAccountService;
   /** The sync workers of mirrored accounts; they run only between start() and stop(). */
   mirrors: SyncSupervisor;
+  /** Outgoing webhooks; dispatches and sends only between start() and stop(). */
+  webhooks: WebhookService;
 }
 
 const DAY_MS = 86_400_000;
@@ -59,6 +63,8 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
   const queue = new OutboundQueue(store, writer, delivery, new Router(config), { hostname: config.hostname, expiryMs: config.queueExpiryDays * DAY_MS }, log);
   const responder = new VacationResponder(store, queue, config.hostname, config.vacationPeriodDays * DAY_MS, log);
   delivery.onDelivered((m) => responder.consider(m));
+  const messages = new MessageService(store, writer);
+  const webhooks = new WebhookService(store, directory, messages, { schedule: parseSchedule(config.webhookRetrySchedule), timeoutMs: config.webhookTimeoutSeconds * 1000 }, log);
   const discovery = { autoconfigUrls: config.autoconfigUrls.split(',').map((u) => u.trim()).filter(Boolean), dnsServers: config.dnsServers };
   const remotes = new RemoteAccountService(store, directory, mailboxes, new SecretBox(config.secretKey, config.dataDir), discovery, log);
   const mirrors = new SyncSupervisor(
@@ -66,25 +72,29 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     remotes,
     { store, ingest, mirror: new Mirror(store, writer, mailboxes) },
     { tickMs: 30_000, pollMs: config.mirrorPollSeconds * 1000, backoffMs: 1000, maxBackoffMs: 15 * 60_000 },
+    {
+      synced: (accountId) => webhooks.emit(accountId, 'sync.completed', {}),
+      failed: (accountId, error) => webhooks.emit(accountId, 'account.error', { error }),
+    },
     log,
   );
   remotes.attach(mirrors);
   return {
     directory,
     mailboxes,
-    messages: new MessageService(store, writer),
+    messages,
     ingest,
     delivery,
     tokens: new TokenService(store, directory, config.adminToken, config.sessionTokenTtl),
     changes: new ChangeFeed(store),
     blobs: new BlobService(store, writer, config.maxMessageSize),
     identities: new IdentityService(store),
-    // MessageService is stateless over the store, so its own instance costs nothing.
-    pdpa: new PdpaService(mailboxes, new MessageService(store, writer), ingest, config.hostname, config.maxMessageSize),
+    pdpa: new PdpaService(mailboxes, messages, ingest, config.hostname, config.maxMessageSize),
     push: new PushService(store, undefined, log && ((message, err) => log.warn({ err }, `push: ${message}`))),
     queue,
     vacation: new VacationService(store),
     remotes,
     mirrors,
+    webhooks,
   };
 }

@@ -8,6 +8,8 @@ export interface ChangedObject {
   op: ChangeOp;
 }
 
+const EVERY_ACCOUNT = Symbol('every account');
+
 /** What one committed write changed in one account. */
 export interface ChangeEvent {
   accountId: string;
@@ -32,7 +34,14 @@ export class Bus {
     return () => this.emitter.off(accountId, listener);
   }
 
+  /** Every account's changes: for background work that follows the whole log (webhooks). */
+  subscribeAll(listener: (event: ChangeEvent) => void): () => void {
+    this.emitter.on(EVERY_ACCOUNT, listener);
+    return () => this.emitter.off(EVERY_ACCOUNT, listener);
+  }
+
   publish(event: ChangeEvent): void {
     this.emitter.emit(event.accountId, event);
+    this.emitter.emit(EVERY_ACCOUNT, event);
   }
 }

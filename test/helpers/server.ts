@@ -28,16 +28,18 @@ export interface TestServer extends RunningServer {
 /**
  * A real Gannet on ephemeral loopback ports with a temporary data dir, on SQLite or a fresh
  * PostgreSQL database. Returns null only when PostgreSQL was asked for and is not installed.
+ * Given the dataDir and databaseUrl of a server that was close()d (not stop()ped), it starts
+ * again on that data: a restart.
  */
 export async function startTestServer(opts: { backend?: Backend; config?: Partial<Config> } = {}): Promise<TestServer | null> {
   const backend = opts.backend ?? defaultBackend();
-  let databaseUrl = '';
-  if (backend === 'postgres') {
+  let databaseUrl = opts.config?.databaseUrl ?? '';
+  if (backend === 'postgres' && opts.config?.databaseUrl === undefined) {
     const server = await postgresServer();
     if (!server) return null;
     databaseUrl = await freshPostgresDatabase(server);
   }
-  const dataDir = mkdtempSync(join(tmpdir(), 'gannet-test-'));
+  const dataDir = opts.config?.dataDir ?? mkdtempSync(join(tmpdir(), 'gannet-test-'));
   const config = loadConfig({
     env: {},
     overrides: {

@@ -8,6 +8,7 @@ import type { EmailWriter } from '../mail/email-writer.ts';
 import { resolveRecipient } from '../directory/resolve.ts';
 import type { AcceptedRecipient, DeliveryService } from '../delivery/delivery.ts';
 import { ServiceError } from '../errors.ts';
+import { WorkerLoop } from '../worker-loop.ts';
 import { nextAttempt } from './retry.ts';
 import type { Router } from './routes.ts';
 import { transfer, type AttemptResult } from './smtp-client.ts';
@@ -42,10 +43,7 @@ const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1
  */
 export class OutboundQueue {
   private readonly owner = randomBytes(6).toString('hex');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = true;
-  private again = false;
+  private readonly loop: WorkerLoop;
 
   constructor(
     private readonly store: Store,
@@ -54,7 +52,14 @@ export class OutboundQueue {
     private readonly router: Router,
     private readonly options: QueueOptions,
     private readonly log?: Logger,
-  ) {}
+  ) {
+    this.loop = new WorkerLoop({
+      run: () => this.scan(),
+      nextDue: () => queueRepo.nextDue(this.store.db),
+      pollMs: options.pollMs ?? 30_000,
+      onError: (err) => this.log?.error({ err }, 'outbound queue scan failed'),
+    });
+  }
 
   async enqueue(msg: OutboundMessage): Promise<string> {
     if (msg.to.length === 0) throw new ServiceError('invalid', 'a queued message needs at least one recipient');
@@ -101,50 +106,21 @@ export class OutboundQueue {
   }
 
   start(): void {
-    this.stopped = false;
-    this.wake();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Runs a scan now (or right after the current one). */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.running = this.scan()
-      .catch((err) => this.log?.error({ err }, 'outbound queue scan failed'))
-      .finally(() => {
-        this.running = null;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        } else this.sleep();
-      });
-  }
-
-  private async sleep(): Promise<void> {
-    if (this.stopped) return;
-    const poll = this.options.pollMs ?? 30_000;
-    const due = await queueRepo.nextDue(this.store.db).catch(() => null);
-    const delay = due === null ? poll : Math.max(0, Math.min(poll, due - Date.now()));
-    if (this.stopped || this.running) return;
-    this.timer = setTimeout(() => this.wake(), delay);
-    this.timer.unref();
+    this.loop.wake();
   }
 
   /** Attempts every due recipient, BATCH at a time, until none is due. */
   private async scan(): Promise<void> {
-    while (!this.stopped) {
+    while (!this.loop.stopped) {
       const now = Date.now();
       const due = await queueRepo.lease(this.store.db, this.store.dialect, this.owner, now, now + LEASE_MS, BATCH);
       if (due.length === 0) return;

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { parseCallbackUrl } from '../callback-url.ts';
 import { invalid } from '../errors.ts';
 
 /**
@@ -15,13 +16,7 @@ export function isLoopbackHost(hostname: string): boolean {
 
 /** The push url as it will be used, or 'invalid' naming `url`. */
 export function checkPushUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw invalid('url', 'must be an absolute URL');
-  }
-  if (url.username || url.password) throw invalid('url', 'must not contain credentials');
+  const url = parseCallbackUrl(raw);
   if (url.protocol === 'https:') return url.href;
   if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return url.href;
   throw invalid('url', 'must begin with https:// (http:// only to a loopback address)');

@@ -6,6 +6,12 @@ import type { RemoteAccountService, SyncRunner } from './accounts.ts';
 import type { PassDeps } from './imap/account-sync.ts';
 import { ImapWorker, type WorkerOptions } from './imap/worker.ts';
 
+/** Who hears how passes end (webhooks). */
+export interface SyncEvents {
+  synced(accountId: string): Promise<unknown>;
+  failed(accountId: string, error: string): Promise<unknown>;
+}
+
 export interface SupervisorOptions extends WorkerOptions {
   /** How often leases are renewed and unclaimed accounts picked up. */
   tickMs: number;
@@ -34,6 +40,7 @@ export class SyncSupervisor implements SyncRunner {
     private readonly accounts: RemoteAccountService,
     private readonly deps: PassDeps,
     private readonly options: SupervisorOptions,
+    private readonly events: SyncEvents,
     private readonly log?: Logger,
   ) {}
 
@@ -133,9 +140,11 @@ export class SyncSupervisor implements SyncRunner {
           const at = Date.now();
           this.lastSync.set(accountId, at);
           await remoteRepo.update(db, accountId, { status: 'idle', progress_json: null, last_sync_at: at, last_error: null, last_error_at: null });
+          await this.events.synced(accountId).catch((err) => this.log?.warn({ err, accountId }, 'sync.completed event not queued'));
         },
         failed: async (err) => {
           await remoteRepo.update(db, accountId, { status: 'error', last_error: err.message, last_error_at: Date.now() });
+          await this.events.failed(accountId, err.message).catch((e) => this.log?.warn({ err: e, accountId }, 'account.error event not queued'));
         },
       },
       this.options,

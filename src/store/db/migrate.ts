@@ -11,6 +11,7 @@ import * as searchFields from './migrations/007_search_fields.ts';
 import * as accountNames from './migrations/008_account_names.ts';
 import * as pushKeys from './migrations/009_push_keys.ts';
 import * as remoteAccounts from './migrations/010_remote_accounts.ts';
+import * as webhooks from './migrations/011_webhooks.ts';
 
 /**
  * Migrations are listed here in order; each receives the dialect for the few backend-specific
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect, blobs: 
   '008_account_names': accountNames,
   '009_push_keys': pushKeys,
   '010_remote_accounts': remoteAccounts,
+  '011_webhooks': webhooks,
 };
 
 class StaticProvider implements MigrationProvider {

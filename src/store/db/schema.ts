@@ -275,6 +275,22 @@ export interface RemoteAccountRow {
   updated_at: number;
 }
 
+export interface WebhookRow {
+  id: string;
+  /** The user whose accounts the hook sees; null: a global hook (admin), every account. */
+  owner_id: string | null;
+  url: string;
+  /** The HMAC-SHA256 signing key: kept readable, since signing needs it. */
+  secret: string;
+  /** JSON string[] of event types; ["*"] is every type. */
+  events_json: string;
+  enabled: number;
+  /** Changes committed before this time (creation or the last enabling) are not delivered. */
+  active_since: number;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface RemoteFolderRow {
   id: string;
   account_id: string;
@@ -293,6 +309,39 @@ export interface RemoteMessageRow {
   folder_id: string;
   uid: number;
   email_id: string;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface WebhookDeliveryRow {
+  id: string;
+  webhook_id: string;
+  /** The event's id: derived from the change it reports, so it is the same however often that is dispatched. */
+  event_id: string;
+  event_type: string;
+  account_id: string | null;
+  /** The JSON body, fixed at dispatch so every attempt sends the same bytes. */
+  payload: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  next_attempt_at: number;
+  /** A node owns the delivery until then (0: nobody), so each is attempted by one node at a time. */
+  lease_until: number;
+  lease_owner: string | null;
+  response_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookCursorRow {
+  account_id: string;
+  /** Every change of the account at or below this modseq has been turned into deliveries. */
+  modseq: number;
+  /** With after_id: how far into modseq+1 a dispatch got, when one write's changes filled a page. '' when none. */
+  after_type: string;
+  after_id: string;
+  updated_at: number;
 }
 
 export interface Tables {
@@ -320,4 +369,7 @@ export interface Tables {
   remote_accounts: RemoteAccountRow;
   remote_folders: RemoteFolderRow;
   remote_messages: RemoteMessageRow;
+  webhooks: WebhookRow;
+  webhook_deliveries: WebhookDeliveryRow;
+  webhook_cursors: WebhookCursorRow;
 }

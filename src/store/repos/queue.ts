@@ -3,6 +3,7 @@ import type { Trx } from '../changes.ts';
 import type { Db } from '../db/connect.ts';
 import type { Dialect } from '../db/dialect.ts';
 import type { QueueMessageRow, QueueRecipientRow } from '../db/schema.ts';
+import { leaseRows } from './lease.ts';
 
 type Q = Db | Trx;
 
@@ -17,10 +18,7 @@ export const queueRepo = {
   insertMessage: (db: Q, row: QueueMessageRow) => db.insertInto('queue_messages').values(row).execute(),
   insertRecipients: (db: Q, rows: QueueRecipientRow[]) => db.insertInto('queue_recipients').values(rows).execute(),
 
-  /**
-   * Leases up to `limit` due recipients to `owner` until `until`. PostgreSQL skips rows other
-   * nodes are leasing right now; SQLite has one writer, so the update alone is atomic.
-   */
+  /** Leases up to `limit` due recipients to `owner` until `until`. */
   async lease(db: Db, dialect: Dialect, owner: string, now: number, until: number, limit: number): Promise<DueRecipient[]> {
     const due = db
       .selectFrom('queue_recipients')
@@ -30,20 +28,14 @@ export const queueRepo = {
       .where('lease_until', '<', now)
       .orderBy('next_attempt_at')
       .limit(limit);
-    const ids = await db
-      .updateTable('queue_recipients')
-      .set({ lease_until: until, lease_owner: owner })
-      .where('id', 'in', dialect === 'postgres' ? due.forUpdate().skipLocked() : due)
-      .where('lease_until', '<', now)
-      .returning('id')
-      .execute();
+    const ids = await leaseRows(db, dialect, 'queue_recipients', due, owner, now, until);
     if (ids.length === 0) return [];
     return db
       .selectFrom('queue_recipients as r')
       .innerJoin('queue_messages as m', 'm.id', 'r.message_id')
       .selectAll('r')
       .select(['m.mail_from', 'm.blob_id', 'm.expires_at'])
-      .where('r.id', 'in', ids.map((r) => r.id))
+      .where('r.id', 'in', ids)
       .where('r.lease_owner', '=', owner)
       .execute();
   },

@@ -1,4 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { ALL_EVENTS, EVENT_TYPES, PING } from '../../../services/webhooks/events.ts';
 
 /** Shared TypeBox schemas: they validate requests, shape responses and generate the OpenAPI document. */
 
@@ -148,6 +149,40 @@ export const MessageDetailSchema = Type.Object(
   { $id: 'MessageDetail' },
 );
 
+// One enum, so a wrong value is one error naming the allowed ones rather than one per type.
+export const WebhookEventType = Type.Unsafe<string>({ type: 'string', enum: [ALL_EVENTS, ...EVENT_TYPES], description: `An event type, or \`${ALL_EVENTS}\` for all` });
+
+export const WebhookSchema = Type.Object(
+  {
+    id: Type.String(),
+    userId: Nullable(Type.String({ description: 'The user whose accounts the webhook sees; null: a global webhook (admin), every account' })),
+    url: Type.String(),
+    events: Type.Array(WebhookEventType),
+    enabled: Type.Boolean(),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+    secret: Type.Optional(Type.String({ description: 'The HMAC-SHA256 signing secret: returned only when created or rotated' })),
+  },
+  { $id: 'Webhook' },
+);
+
+export const WebhookDeliverySchema = Type.Object(
+  {
+    id: Type.String({ description: 'Sent as X-Gannet-Delivery' }),
+    eventId: Type.String({ description: 'The payload\'s `id`: the same on every attempt' }),
+    type: Type.String({ description: `The event type (or \`${PING}\`)` }),
+    status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')]),
+    attempts: Type.Integer(),
+    nextAttemptAt: Nullable(Type.String({ format: 'date-time' })),
+    responseStatus: Nullable(Type.Integer({ description: 'HTTP status of the last attempt' })),
+    error: Nullable(Type.String({ description: 'Why the last attempt failed' })),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+    payload: Type.Object({}, { additionalProperties: true, description: 'The JSON body sent' }),
+  },
+  { $id: 'WebhookDelivery' },
+);
+
 export const SHARED_SCHEMAS = [
   ProblemSchema,
   DomainSchema,
@@ -159,6 +194,8 @@ export const SHARED_SCHEMAS = [
   MessageSummarySchema,
   AttachmentSchema,
   MessageDetailSchema,
+  WebhookSchema,
+  WebhookDeliverySchema,
 ];
 
 export const UserParam = Type.String({ minLength: 1, maxLength: 320, description: 'A user id, or `me` for the authenticated user' });
