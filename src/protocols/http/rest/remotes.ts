@@ -25,27 +25,6 @@ const Sync = Type.Object(
   { additionalProperties: false },
 );
 
-const RemoteSchema = Type.Object(
-  {
-    id: Type.String(),
-    userId: Type.String(),
-    protocol: Type.Literal('imap'),
-    name: Type.String(),
-    email: Type.String(),
-    username: Type.String(),
-    imap: Type.Object({ host: Type.String(), port: Type.Integer(), tls: Type.Integer() }),
-    smtp: Nullable(Type.Object({ host: Type.String(), port: Type.Integer(), tls: Type.Integer() })),
-    sync: Type.Object({ limitType: Type.String(), limitValue: Nullable(Type.Integer()), folders: Nullable(Type.Array(Type.String())), excludeTrash: Type.Boolean() }),
-    status: Type.String({ description: 'new, syncing, idle or error' }),
-    lastSyncAt: Nullable(Type.String({ format: 'date-time' })),
-    lastError: Nullable(Type.String()),
-    lastErrorAt: Nullable(Type.String({ format: 'date-time' })),
-    progress: Nullable(Type.Array(Type.Object({ path: Type.String(), done: Type.Integer(), total: Type.Integer() }), { description: 'Per folder while a sync runs' })),
-    folders: Type.Integer(),
-    messages: Type.Integer(),
-  },
-  { $id: 'RemoteAccount', description: 'A mirrored account; its password is never returned' },
-);
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const render = (v: RemoteAccountView) => {
@@ -58,7 +37,6 @@ const Params = Type.Object({ user: UserParam, remote: IdParam('Remote account') 
 /** Mirrored accounts in a user's pool (DESIGN.md §6). */
 export function remoteRoutes(app: App, { services, auth }: RouteDeps): void {
   const tags = ['remotes'];
-  app.addSchema(RemoteSchema);
   const Ref = Type.Ref('RemoteAccount');
 
   /** The remote account, if it belongs to the user the caller may act for. */

@@ -183,7 +183,30 @@ export const WebhookDeliverySchema = Type.Object(
   { $id: 'WebhookDelivery' },
 );
 
+export const RemoteSchema = Type.Object(
+  {
+    id: Type.String(),
+    userId: Type.String(),
+    protocol: Type.Literal('imap'),
+    name: Type.String(),
+    email: Type.String(),
+    username: Type.String(),
+    imap: Type.Object({ host: Type.String(), port: Type.Integer(), tls: Type.Integer() }),
+    smtp: Nullable(Type.Object({ host: Type.String(), port: Type.Integer(), tls: Type.Integer() })),
+    sync: Type.Object({ limitType: Type.String(), limitValue: Nullable(Type.Integer()), folders: Nullable(Type.Array(Type.String())), excludeTrash: Type.Boolean() }),
+    status: Type.String({ description: 'new, syncing, idle or error' }),
+    lastSyncAt: Nullable(Type.String({ format: 'date-time' })),
+    lastError: Nullable(Type.String()),
+    lastErrorAt: Nullable(Type.String({ format: 'date-time' })),
+    progress: Nullable(Type.Array(Type.Object({ path: Type.String(), done: Type.Integer(), total: Type.Integer() }), { description: 'Per folder while a sync runs' })),
+    folders: Type.Integer(),
+    messages: Type.Integer(),
+  },
+  { $id: 'RemoteAccount', description: 'A mirrored account; its password is never returned' },
+);
+
 export const SHARED_SCHEMAS = [
+  RemoteSchema,
   ProblemSchema,
   DomainSchema,
   AddressSchema,
