@@ -68,6 +68,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
         await services.push.stop();
         await services.queue.stop();
         await services.mirrors.stop();
+        services.upstreams.closeAll();
         await services.webhooks.stop();
         await store.close();
       },

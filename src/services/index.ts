@@ -18,6 +18,7 @@ import { PushService } from './push/index.ts';
 import { RemoteAccountService } from './remote/accounts.ts';
 import { Mirror } from './remote/imap/mirror.ts';
 import { SyncSupervisor } from './remote/supervisor.ts';
+import { UpstreamGate } from './remote/upstream-gate.ts';
 import { SecretBox } from './secrets/box.ts';
 import { VacationResponder } from './vacation/responder.ts';
 import { VacationService } from './vacation/settings.ts';
@@ -48,6 +49,8 @@ export interface Services {
   remotes: RemoteAccountService;
   /** The sync workers of mirrored accounts; they run only between start() and stop(). */
   mirrors: SyncSupervisor;
+  /** Upstream connections for writes to mirrored accounts; closeAll() at shutdown. */
+  upstreams: UpstreamGate;
   /** Outgoing webhooks; dispatches and sends only between start() and stop(). */
   webhooks: WebhookService;
 }
@@ -67,10 +70,12 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
   const webhooks = new WebhookService(store, directory, messages, { schedule: parseSchedule(config.webhookRetrySchedule), timeoutMs: config.webhookTimeoutSeconds * 1000 }, log);
   const discovery = { autoconfigUrls: config.autoconfigUrls.split(',').map((u) => u.trim()).filter(Boolean), dnsServers: config.dnsServers };
   const remotes = new RemoteAccountService(store, directory, mailboxes, new SecretBox(config.secretKey, config.dataDir), discovery, log);
+  const gate = new UpstreamGate(store, remotes);
+  for (const service of [ingest, messages, mailboxes]) service.useUpstream(gate);
   const mirrors = new SyncSupervisor(
     store,
     remotes,
-    { store, ingest, mirror: new Mirror(store, writer, mailboxes) },
+    { store, ingest, mirror: new Mirror(store, writer, mailboxes), exclusive: (id, fn) => gate.exclusive(id, fn) },
     { tickMs: 30_000, pollMs: config.mirrorPollSeconds * 1000, backoffMs: 1000, maxBackoffMs: 15 * 60_000 },
     {
       synced: (accountId) => webhooks.emit(accountId, 'sync.completed', {}),
@@ -95,6 +100,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     vacation: new VacationService(store),
     remotes,
     mirrors,
+    upstreams: gate,
     webhooks,
   };
 }

@@ -231,3 +231,94 @@ test('Dovecot killed in the middle of the first sync: after it is back, nothing 
   assert.equal(inbox.length, count);
   assert.equal(new Set(inbox.map((e) => e.subject)).size, count, 'each message once');
 });
+
+async function jmap(calls: [string, Record<string, unknown>, string][]): Promise<[string, Record<string, any>, string][]> {
+  const auth = 'Basic ' + Buffer.from(`bob@example.test:correct horse battery`).toString('base64');
+  const res = await fetch(`${server.baseUrl}/jmap`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: auth },
+    body: JSON.stringify({ using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'], methodCalls: calls }),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  return (await res.json()).methodResponses;
+}
+
+/** Subjects and flags of a Dovecot folder, as another IMAP client sees them. */
+async function upstreamFolder(path: string): Promise<{ subject: string; flags: string[] }[]> {
+  const c = await dovecot!.client(UPSTREAM);
+  await c.mailboxOpen(path);
+  const out: { subject: string; flags: string[] }[] = [];
+  // \Recent only says this session is the first to see the message.
+  for await (const m of c.fetch('1:*', { envelope: true, flags: true })) out.push({ subject: m.envelope?.subject ?? '', flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort() });
+  await c.logout();
+  return out;
+}
+
+test('changes made through Gannet reach Dovecot first: flags, moves, deletes, appends and folders', { skip }, async () => {
+  const accountId = remoteId;
+  const boxes = await mirrored(accountId);
+  const inbox = boxes.get('INBOX')!;
+  const work = boxes.get('Work')!;
+  const fresh = inbox.emails.find((e) => e.subject === 'Fresh upstream')!;
+  const idle = inbox.emails.find((e) => e.subject === 'Pushed by IDLE')!;
+
+  const [[, flagged]] = await jmap([['Email/set', { accountId, update: { [fresh.id]: { 'keywords/$flagged': true, 'keywords/$seen': true } } }, 'f']]);
+  assert.deepEqual(flagged.updated, { [fresh.id]: null }, JSON.stringify(flagged));
+  assert.deepEqual((await upstreamFolder('INBOX')).find((m) => m.subject === 'Fresh upstream')!.flags, ['\\Flagged', '\\Seen']);
+
+  const [[, moved]] = await jmap([['Email/set', { accountId, update: { [fresh.id]: { mailboxIds: { [work.id]: true } } } }, 'm']]);
+  assert.deepEqual(moved.updated, { [fresh.id]: null }, JSON.stringify(moved));
+  assert.ok(!(await upstreamFolder('INBOX')).some((m) => m.subject === 'Fresh upstream'));
+  assert.ok((await upstreamFolder('Work')).some((m) => m.subject === 'Fresh upstream'));
+
+  const [[, destroyed]] = await jmap([['Email/set', { accountId, destroy: [idle.id] }, 'd']]);
+  assert.deepEqual(destroyed.destroyed, [idle.id]);
+  assert.ok(!(await upstreamFolder('INBOX')).some((m) => m.subject === 'Pushed by IDLE'));
+
+  const upload = await fetch(`${server.baseUrl}/upload/${accountId}`, {
+    method: 'POST',
+    headers: { authorization: 'Basic ' + Buffer.from('bob@example.test:correct horse battery').toString('base64'), 'content-type': 'message/rfc822' },
+    body: new Uint8Array(msg('Imported through JMAP')),
+  });
+  const { blobId } = await upload.json();
+  const [[, imported]] = await jmap([['Email/import', { accountId, emails: { i: { blobId, mailboxIds: { [work.id]: true }, keywords: { $seen: true } } } }, 'i']]);
+  assert.ok(imported.created?.i, JSON.stringify(imported));
+  assert.deepEqual((await upstreamFolder('Work')).find((m) => m.subject === 'Imported through JMAP')!.flags, ['\\Seen']);
+
+  const [[, made]] = await jmap([['Mailbox/set', { accountId, create: { n: { name: 'Receipts', parentId: work.id } } }, 'c']]);
+  assert.ok(made.created?.n, JSON.stringify(made));
+  const c = await dovecot!.client(UPSTREAM);
+  assert.ok((await c.list()).some((f) => f.path === 'Work/Receipts'));
+  await c.logout();
+  const [[, renamed]] = await jmap([['Mailbox/set', { accountId, update: { [made.created.n.id]: { name: 'Invoices' } } }, 'r']]);
+  assert.deepEqual(renamed.updated, { [made.created.n.id]: null }, JSON.stringify(renamed));
+  const c2 = await dovecot!.client(UPSTREAM);
+  const paths = (await c2.list()).map((f) => f.path);
+  assert.ok(paths.includes('Work/Invoices') && !paths.includes('Work/Receipts'));
+  await c2.logout();
+  const [[, gone]] = await jmap([['Mailbox/set', { accountId, destroy: [made.created.n.id] }, 'x']]);
+  assert.deepEqual(gone.destroyed, [made.created.n.id]);
+
+  // Nothing of this comes back as a duplicate on the next sync.
+  const view = await sync(accountId);
+  const after = await mirrored(accountId);
+  assert.equal(after.get('Work')!.emails.filter((e) => e.subject === 'Fresh upstream').length, 1);
+  assert.equal(after.get('Work')!.emails.filter((e) => e.subject === 'Imported through JMAP').length, 1);
+  assert.ok(!after.has('Work/Invoices'));
+  assert.equal(view.lastError, null);
+});
+
+test('when the upstream refuses, the caller gets the error and nothing changes here', { skip }, async () => {
+  const accountId = remoteId;
+  const email = (await mirrored(accountId)).get('Work')!.emails[0];
+  await dovecot!.kill();
+  try {
+    const [[, res]] = await jmap([['Email/set', { accountId, update: { [email.id]: { 'keywords/$answered': true } } }, 'u']]);
+    assert.ok(res.notUpdated?.[email.id], JSON.stringify(res));
+    assert.match(res.notUpdated[email.id].description, /upstream/);
+    const [[, got]] = await jmap([['Email/get', { accountId, ids: [email.id], properties: ['keywords'] }, 'g']]);
+    assert.ok(!got.list[0].keywords.$answered, 'the local copy is unchanged');
+  } finally {
+    await dovecot!.start();
+  }
+});

@@ -100,7 +100,8 @@ export async function startDovecot(users: Record<string, string>): Promise<Dovec
   writeFileSync(join(dir, 'dovecot.conf'), config(dir, port));
   let proc: ChildProcess | null = null;
   const start = async () => {
-    proc = spawn(DOVECOT, ['-F', '-c', join(dir, 'dovecot.conf')], { stdio: 'ignore' });
+    // Its own process group, so kill() takes the imap processes serving open sessions down too.
+    proc = spawn(DOVECOT, ['-F', '-c', join(dir, 'dovecot.conf')], { stdio: 'ignore', detached: true });
     await listening(port);
   };
   const kill = async () => {
@@ -108,8 +109,10 @@ export async function startDovecot(users: Record<string, string>): Promise<Dovec
     proc = null;
     if (!p || p.exitCode !== null) return;
     const exited = new Promise((resolve) => p.once('exit', resolve));
-    p.kill('SIGTERM');
+    process.kill(-p.pid!, 'SIGKILL');
     await exited;
+    // The group's other processes die with it; give the kernel a moment to close their sockets.
+    await new Promise((r) => setTimeout(r, 50));
   };
   await start();
   return {

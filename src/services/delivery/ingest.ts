@@ -2,7 +2,9 @@ import { parseMessage } from '../../mime/parse.ts';
 import { directoryRepo } from '../../store/repos/directory.ts';
 import { mailRepo } from '../../store/repos/mail.ts';
 import type { WriteContext } from '../../store/changes.ts';
+import { remoteRepo } from '../../store/repos/remote.ts';
 import type { Store } from '../../store/store.ts';
+import type { UpstreamGate } from '../remote/upstream-gate.ts';
 import { invalid, notFound, ServiceError } from '../errors.ts';
 import type { EmailWriter } from '../mail/email-writer.ts';
 import { normalizeKeywords } from '../mail/keywords.ts';
@@ -26,6 +28,11 @@ export interface IngestInput {
    * record without the email, and a second copy of the same UID fails instead of duplicating.
    */
   link?: (w: WriteContext, emailId: string) => Promise<void>;
+  /**
+   * The message came from the account's own upstream server (the sync engine): it is stored
+   * as is. Anything else stored in a mirrored account is appended upstream first.
+   */
+  fromUpstream?: boolean;
 }
 
 export interface IngestResult {
@@ -47,6 +54,7 @@ export interface IngestMetrics {
  */
 export class IngestService {
   private readonly commits: GroupCommit;
+  private gate: UpstreamGate | null = null;
 
   constructor(
     private readonly store: Store,
@@ -86,6 +94,25 @@ export class IngestService {
       throw new ServiceError('overQuota', `mailbox is full: ${usage.used} of ${quota} bytes used`);
     }
 
+    const upstream = input.fromUpstream ? null : await this.gate?.of(input.accountId);
+    if (!upstream) return this.commit(input, source, mailboxIds, keywords, receivedAt, quota);
+    if (mailboxIds.length !== 1) throw invalid('mailboxIds', 'a message of a mirrored IMAP account is in exactly one mailbox');
+    // Upstream first: only a message the server took is stored here, linked to its new UID.
+    return this.gate!.exclusive(input.accountId, async () => {
+      const at = await upstream.append(await upstream.folderOf(mailboxIds[0]), input.raw, keywords, receivedAt);
+      const link = async (w: WriteContext, emailId: string) => {
+        await remoteRepo.insertMessage(w.trx, at.folderId, at.uid, emailId);
+        await input.link?.(w, emailId);
+      };
+      return this.commit({ ...input, link }, source, mailboxIds, keywords, receivedAt, quota);
+    });
+  }
+
+  useUpstream(gate: UpstreamGate): void {
+    this.gate = gate;
+  }
+
+  private async commit(input: IngestInput, source: string, mailboxIds: string[], keywords: string[], receivedAt: number, quota: number): Promise<IngestResult> {
     const arrived = this.commits.expect();
     let parsed, blob;
     try {

@@ -2,6 +2,7 @@ import { parseMessage } from '../../mime/parse.ts';
 import type { EmailRow } from '../../store/db/schema.ts';
 import { directoryRepo } from '../../store/repos/directory.ts';
 import { mailRepo as repo } from '../../store/repos/mail.ts';
+import type { WriteContext } from '../../store/changes.ts';
 import type { Store, WriteFn } from '../../store/store.ts';
 import { invalid, notFound } from '../errors.ts';
 import type { EmailWriter, NewEmail } from './email-writer.ts';
@@ -26,7 +27,13 @@ const BATCH_BYTES = 8 * 1024 * 1024;
  * created by the writer ingest uses, so the target gets its own thread, counters, change log
  * entries and quota usage. Each copy succeeds or fails alone; results follow the input order.
  */
-export async function copyEmails(store: Store, writer: EmailWriter, fromAccountId: string, toAccountId: string, copies: EmailCopy[]): Promise<PromiseSettledResult<EmailRow>[]> {
+/**
+ * Puts a copy somewhere before it is stored (a mirrored target's upstream server); returns what
+ * to record in the copy's own transaction.
+ */
+export type PlaceCopy = (email: NewEmail) => Promise<(w: WriteContext, emailId: string) => Promise<void>>;
+
+export async function copyEmails(store: Store, writer: EmailWriter, fromAccountId: string, toAccountId: string, copies: EmailCopy[], place?: PlaceCopy): Promise<PromiseSettledResult<EmailRow>[]> {
   const [sources, mailboxes, quota] = await Promise.all([
     repo.emailsByIds(store.db, fromAccountId, copies.map((c) => c.id)),
     repo.mailboxes(store.db, toAccountId),
@@ -63,7 +70,15 @@ export async function copyEmails(store: Store, writer: EmailWriter, fromAccountI
         receivedAt: c.receivedAt ?? source.received_at,
         quota: quota.limit,
       };
-      batch.push({ index, write: (w) => writer.create(w, email) });
+      const link = place ? await place(email) : null;
+      batch.push({
+        index,
+        write: async (w) => {
+          const row = await writer.create(w, email);
+          await link?.(w, row.id);
+          return row;
+        },
+      });
       bytes += raw.length;
     } catch (reason) {
       results[index] = { status: 'rejected', reason };

@@ -2,12 +2,14 @@ import { newId } from '../../util/ids.ts';
 import type { WriteContext } from '../../store/changes.ts';
 import type { MailboxRow } from '../../store/db/schema.ts';
 import { mailRepo as repo } from '../../store/repos/mail.ts';
+import { remoteRepo } from '../../store/repos/remote.ts';
 import { uploadRepo } from '../../store/repos/uploads.ts';
 import type { Store } from '../../store/store.ts';
 import { checkMailboxName } from '../directory/names.ts';
 import { conflict, invalid, notFound } from '../errors.ts';
 import { mailboxView, type MailboxView } from './views.ts';
 import type { EmailWriter } from './email-writer.ts';
+import type { UpstreamGate } from '../remote/upstream-gate.ts';
 
 export const DEFAULT_MAILBOXES: { name: string; role: string }[] = [
   { name: 'Inbox', role: 'inbox' },
@@ -29,10 +31,17 @@ export interface MailboxInput {
 }
 
 export class MailboxService {
+  private gate: UpstreamGate | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly emails: EmailWriter,
   ) {}
+
+  /** Mirrored accounts: their folder changes go to the upstream server first (DESIGN.md §6). */
+  useUpstream(gate: UpstreamGate): void {
+    this.gate = gate;
+  }
 
   /**
    * Adds a mailbox inside a write, without the name and role checks of create(): also how a
@@ -129,9 +138,18 @@ export class MailboxService {
     const role = this.checkRole(input.role);
     if (await repo.mailboxByName(this.store.db, accountId, parentId, name)) throw conflict(`a mailbox named ${name} already exists there`);
     if (role && (await repo.mailboxByRole(this.store.db, accountId, role))) throw conflict(`a mailbox with role ${role} already exists`);
-    const row = await this.store.write((w) =>
-      this.insert(w, accountId, { name, parentId, role, subscribed: input.subscribed ?? true, sortOrder: input.sortOrder ?? 100 }),
-    );
+    const fields = { name, parentId, role, subscribed: input.subscribed ?? true, sortOrder: input.sortOrder ?? 100 };
+    const upstream = await this.gate?.of(accountId);
+    if (!upstream) return this.get(accountId, (await this.store.write((w) => this.insert(w, accountId, fields))).id);
+    // A mirrored account: the folder is created upstream first, then mirrored here as the sync would.
+    const row = await this.gate!.exclusive(accountId, async () => {
+      const path = await upstream.createFolder(name, parentId ? (await upstream.folderOf(parentId)).path : null);
+      return this.store.write(async (w) => {
+        const created = await this.insert(w, accountId, fields);
+        await remoteRepo.insertFolder(w.trx, { id: newId('x'), account_id: accountId, mailbox_id: created.id, path, uidvalidity: 0, uidnext: 0, highestmodseq: 0, synced_at: null });
+        return created;
+      });
+    });
     return this.get(accountId, row.id);
   }
 
@@ -161,10 +179,21 @@ export class MailboxService {
       const clash = await repo.mailboxByName(this.store.db, accountId, parent, name);
       if (clash && clash.id !== id) throw conflict(`a mailbox named ${name} already exists there`);
     }
-    if (Object.keys(patch).length > 0) {
-      await this.store.write(async (w) => {
+    if (Object.keys(patch).length === 0) return this.get(accountId, id);
+    const write = (extra?: (w: WriteContext) => Promise<void>) =>
+      this.store.write(async (w) => {
         patch.updated_modseq = await w.record(accountId, 'Mailbox', id, 'u');
         await repo.updateMailbox(w.trx, id, patch);
+        await extra?.(w);
+      });
+    const upstream = name !== row.name || parent !== row.parent_id ? await this.gate?.of(accountId) : null;
+    if (!upstream) await write();
+    else {
+      // A rename or move of a mirrored folder happens upstream first (RENAME), then here.
+      await this.gate!.exclusive(accountId, async () => {
+        const from = await upstream.folderOf(id);
+        const to = await upstream.renameFolder(from.path, name, parent ? (await upstream.folderOf(parent)).path : null);
+        await write((w) => remoteRepo.renameFolderTree(w.trx, accountId, from.path, to.path, to.delimiter));
       });
     }
     return this.get(accountId, id);
@@ -179,7 +208,12 @@ export class MailboxService {
     if (!row) throw notFound(`mailbox ${id}`);
     if (row.role === 'inbox') throw invalid('mailbox', 'the inbox cannot be deleted');
     if ((await repo.childCount(this.store.db, id)) > 0) throw conflict('the mailbox has child mailboxes: delete or move them first');
-    await this.remove(accountId, id);
+    const upstream = await this.gate?.of(accountId);
+    if (!upstream) return this.remove(accountId, id);
+    await this.gate!.exclusive(accountId, async () => {
+      await upstream.deleteFolder((await upstream.folderOf(id)).path);
+      await this.remove(accountId, id);
+    });
   }
 
   /**
@@ -221,3 +255,4 @@ export class MailboxService {
     await this.emails.collectGarbage();
   }
 }
+

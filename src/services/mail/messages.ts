@@ -6,7 +6,10 @@ import type { Attachment, MimePart } from '../../mime/types.ts';
 import type { EmailRow } from '../../store/db/schema.ts';
 import { mailRepo as repo, type EmailCondition, type EmailFilter, type EmailLeaf, type EmailSortColumn, type ListCursor } from '../../store/repos/mail.ts';
 import type { TextQuery } from '../../store/search/types.ts';
+import type { WriteContext } from '../../store/changes.ts';
+import { remoteRepo } from '../../store/repos/remote.ts';
 import type { Store } from '../../store/store.ts';
+import type { UpstreamGate } from '../remote/upstream-gate.ts';
 import { invalid, notFound } from '../errors.ts';
 import { decodeCursor, pageLimit, pageOf, type Page, type PageRequest } from '../paging.ts';
 import { copyEmails, type EmailCopy } from './copy.ts';
@@ -64,10 +67,17 @@ const isCursor = (v: unknown): v is ListCursor =>
 
 /** Reading and changing the messages of one account. Every method is scoped by account id. */
 export class MessageService {
+  private gate: UpstreamGate | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly writer: EmailWriter,
   ) {}
+
+  /** Mirrored accounts: their changes go to the upstream server first (DESIGN.md §6). */
+  useUpstream(gate: UpstreamGate): void {
+    this.gate = gate;
+  }
 
   private async summaries(rows: EmailRow[]): Promise<Map<string, string[]>> {
     const memberships = await repo.memberships(this.store.db, rows.map((r) => r.id));
@@ -276,35 +286,85 @@ export class MessageService {
     const set = patch.keywords ? normalizeKeywords(patch.keywords, 'keywords') : undefined;
     const add = normalizeKeywords(patch.addKeywords ?? [], 'addKeywords');
     const remove = normalizeKeywords(patch.removeKeywords ?? [], 'removeKeywords');
-    await this.store.write(async (w) => {
-      const row = await repo.email(w.trx, accountId, id);
-      if (!row) throw notFound(`message ${id}`);
+    const movesMail = Boolean(patch.mailboxIds || patch.addMailboxIds || patch.removeMailboxIds);
+    /** The keywords and (when the patch moves mail) the mailboxes the email ends up with. */
+    const next = (row: EmailRow, current: string[]) => {
       const keywords = new Set(set ?? parseKeywords(row.keywords));
       for (const k of add) keywords.add(k);
       for (const k of remove) keywords.delete(k);
       if (patch.seen !== undefined) patch.seen ? keywords.add('$seen') : keywords.delete('$seen');
       if (patch.flagged !== undefined) patch.flagged ? keywords.add('$flagged') : keywords.delete('$flagged');
-      await this.writer.setKeywords(w, accountId, row, [...keywords].sort());
-      if (patch.mailboxIds || patch.addMailboxIds || patch.removeMailboxIds) {
-        const current = (await repo.memberships(w.trx, [id])).map((m) => m.mailbox_id);
-        const target = new Set(patch.mailboxIds ?? current);
-        for (const m of patch.addMailboxIds ?? []) target.add(m);
-        for (const m of patch.removeMailboxIds ?? []) target.delete(m);
-        if (target.size === 0) throw invalid('mailboxIds', 'a message must stay in at least one mailbox (delete it instead)');
-        const fresh = await repo.email(w.trx, accountId, id);
-        await this.writer.setMailboxes(w, accountId, fresh!, [...target]);
-      }
+      if (!movesMail) return { keywords: [...keywords].sort(), mailboxIds: null };
+      const target = new Set(patch.mailboxIds ?? current);
+      for (const m of patch.addMailboxIds ?? []) target.add(m);
+      for (const m of patch.removeMailboxIds ?? []) target.delete(m);
+      if (target.size === 0) throw invalid('mailboxIds', 'a message must stay in at least one mailbox (delete it instead)');
+      return { keywords: [...keywords].sort(), mailboxIds: [...target] };
+    };
+    const apply = async (w: WriteContext, n: ReturnType<typeof next>) => {
+      const row = await repo.email(w.trx, accountId, id);
+      if (!row) throw notFound(`message ${id}`);
+      await this.writer.setKeywords(w, accountId, row, n.keywords);
+      if (n.mailboxIds) await this.writer.setMailboxes(w, accountId, (await repo.email(w.trx, accountId, id))!, n.mailboxIds);
+    };
+    const upstream = await this.gate?.of(accountId);
+    if (!upstream) {
+      await this.store.write(async (w) => {
+        const row = await repo.email(w.trx, accountId, id);
+        if (!row) throw notFound(`message ${id}`);
+        await apply(w, next(row, movesMail ? (await repo.memberships(w.trx, [id])).map((m) => m.mailbox_id) : []));
+      });
+      return this.get(accountId, id);
+    }
+    await this.gate!.exclusive(accountId, async () => {
+      const row = await repo.email(this.store.db, accountId, id);
+      if (!row) throw notFound(`message ${id}`);
+      const current = (await repo.memberships(this.store.db, [id])).map((m) => m.mailbox_id);
+      const n = next(row, current);
+      const moving = n.mailboxIds !== null && (n.mailboxIds.length !== current.length || n.mailboxIds.some((m) => !current.includes(m)));
+      if (moving && n.mailboxIds!.length !== 1) throw invalid('mailboxIds', 'a message of a mirrored IMAP account is in exactly one mailbox');
+      // Upstream first, flags before the move so they travel with the message.
+      const at = await upstream.locate(id);
+      await upstream.setKeywords(at, parseKeywords(row.keywords), n.keywords);
+      const moved = moving ? await upstream.move(at, await upstream.folderOf(n.mailboxIds![0])) : null;
+      await this.store.write(async (w) => {
+        await apply(w, n);
+        if (moved) await remoteRepo.relocate(w.trx, id, at, moved);
+      });
     });
     return this.get(accountId, id);
   }
 
   /** Copies emails of one account into another (see copyEmails); each result is the new email or why it failed. */
   async copy(fromAccountId: string, toAccountId: string, copies: EmailCopy[]): Promise<PromiseSettledResult<EmailRow>[]> {
-    return copyEmails(this.store, this.writer, fromAccountId, toAccountId, copies);
+    const upstream = await this.gate?.of(toAccountId);
+    if (!upstream) return copyEmails(this.store, this.writer, fromAccountId, toAccountId, copies);
+    // Into a mirrored account: each copy is appended upstream first and linked to its new UID.
+    return this.gate!.exclusive(toAccountId, () =>
+      copyEmails(this.store, this.writer, fromAccountId, toAccountId, copies, async (email) => {
+        if (email.mailboxIds.length !== 1) throw invalid('mailboxIds', 'a message of a mirrored IMAP account is in exactly one mailbox');
+        const at = await upstream.append(await upstream.folderOf(email.mailboxIds[0]), email.raw, email.keywords, email.receivedAt);
+        return async (w, emailId) => {
+          await remoteRepo.insertMessage(w.trx, at.folderId, at.uid, emailId);
+        };
+      }),
+    );
   }
 
   async delete(accountId: string, id: string): Promise<void> {
-    await this.store.write((w) => this.writer.destroy(w, accountId, id));
+    const upstream = await this.gate?.of(accountId);
+    if (!upstream) await this.store.write((w) => this.writer.destroy(w, accountId, id));
+    else {
+      await this.gate!.exclusive(accountId, async () => {
+        const at = await upstream.locate(id);
+        await upstream.expunge(at);
+        await this.store.write(async (w) => {
+          await this.writer.destroy(w, accountId, id);
+          await remoteRepo.deleteMessages(w.trx, at.folderId, [at.uid]);
+        });
+      });
+    }
     await this.writer.collectGarbage();
   }
+
 }

@@ -45,6 +45,26 @@ export const remoteRepo = {
     const rows = await db.selectFrom('remote_messages').select(['uid', 'email_id']).where('folder_id', '=', folderId).execute();
     return new Map(rows.map((r) => [Number(r.uid), r.email_id]));
   },
+  /** Where an email of the account is upstream (its folder and UID). */
+  locate: (db: Q, accountId: string, emailId: string) =>
+    db
+      .selectFrom('remote_messages as m')
+      .innerJoin('remote_folders as f', 'f.id', 'm.folder_id')
+      .select(['m.folder_id', 'm.uid', 'f.path'])
+      .where('f.account_id', '=', accountId)
+      .where('m.email_id', '=', emailId)
+      .executeTakeFirst(),
+  relocate: (db: Q, emailId: string, from: { folderId: string; uid: number }, to: { folderId: string; uid: number }) =>
+    db.updateTable('remote_messages').set({ folder_id: to.folderId, uid: to.uid }).where('email_id', '=', emailId).where('folder_id', '=', from.folderId).where('uid', '=', from.uid).execute(),
+  /** A folder renamed upstream: its path and those of the folders under it. */
+  async renameFolderTree(db: Q, accountId: string, from: string, to: string, delimiter: string): Promise<void> {
+    // An account has tens of folders, not thousands: filtering here beats a LIKE on names that may hold % or _.
+    const rows = await db.selectFrom('remote_folders').select(['id', 'path']).where('account_id', '=', accountId).execute();
+    for (const r of rows) {
+      if (r.path === from) await db.updateTable('remote_folders').set({ path: to }).where('id', '=', r.id).execute();
+      else if (r.path.startsWith(from + delimiter)) await db.updateTable('remote_folders').set({ path: to + r.path.slice(from.length) }).where('id', '=', r.id).execute();
+    }
+  },
   insertMessage: (db: Q, folderId: string, uid: number, emailId: string) => db.insertInto('remote_messages').values({ folder_id: folderId, uid, email_id: emailId }).execute(),
   deleteMessages: (db: Q, folderId: string, uids: number[]) => (uids.length ? db.deleteFrom('remote_messages').where('folder_id', '=', folderId).where('uid', 'in', uids).execute() : Promise.resolve([])),
   forgetFolderMessages: (db: Q, folderId: string) => db.deleteFrom('remote_messages').where('folder_id', '=', folderId).execute(),

@@ -16,6 +16,8 @@ export interface PassDeps {
   store: Store;
   ingest: IngestService;
   mirror: Mirror;
+  /** Keeps a folder's sync from interleaving with a user's write to the same account. */
+  exclusive<T>(accountId: string, fn: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -23,11 +25,12 @@ export interface PassDeps {
  * each folder's messages, INBOX first so new mail shows up soonest.
  */
 export async function syncPass(client: ImapFlow, deps: PassDeps, accountId: string, settings: ImapSettings, progress: (p: FolderProgress[]) => void): Promise<void> {
-  const folders = await syncFolderTree(client, deps.store, deps.mirror, accountId, settings.sync);
+  const folders = await deps.exclusive(accountId, () => syncFolderTree(client, deps.store, deps.mirror, accountId, settings.sync));
   folders.sort((a, b) => Number(b.path.toUpperCase() === 'INBOX') - Number(a.path.toUpperCase() === 'INBOX'));
   const state = new Map<string, FolderProgress>(folders.map((f) => [f.path, { path: f.path, done: 0, total: 0 }]));
   for (const folder of folders) {
-    await syncFolderMessages(
+    await deps.exclusive(accountId, () =>
+      syncFolderMessages(
       client,
       {
         ...deps,
@@ -38,7 +41,8 @@ export async function syncPass(client: ImapFlow, deps: PassDeps, accountId: stri
           progress([...state.values()]);
         },
       },
-      folder,
+        folder,
+      ),
     );
   }
 }

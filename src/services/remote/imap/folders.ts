@@ -5,6 +5,7 @@ import { remoteRepo } from '../../../store/repos/remote.ts';
 import type { Store } from '../../../store/store.ts';
 import { newId } from '../../../util/ids.ts';
 import type { SyncSettings } from '../settings.ts';
+import { UpstreamError } from './connect.ts';
 import type { Mirror } from './mirror.ts';
 
 const ROLE: Record<string, string> = {
@@ -54,7 +55,10 @@ export interface FolderToSync {
  * Returns the selectable folders whose messages are to be synced.
  */
 export async function syncFolderTree(client: ImapFlow, store: Store, mirror: Mirror, accountId: string, sync: SyncSettings): Promise<FolderToSync[]> {
-  const upstream = wantedFolders(await client.list(), sync);
+  const listed = await client.list();
+  // Every IMAP server has an INBOX; a LIST without one is broken, and trusting it would delete every mailbox here.
+  if (!listed.some((f) => f.path.toUpperCase() === 'INBOX')) throw new UpstreamError('the upstream folder list has no INBOX', 'protocol');
+  const upstream = wantedFolders(listed, sync);
   const known = new Map((await remoteRepo.folders(store.db, accountId)).map((f) => [f.path, f]));
   const upstreamPaths = new Set(upstream.map((f) => f.path));
   const vanished = [...known.values()].filter((f) => !upstreamPaths.has(f.path));

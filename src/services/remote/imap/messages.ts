@@ -9,6 +9,7 @@ import { sinceDate, type SyncSettings } from '../settings.ts';
 import type { FolderToSync } from './folders.ts';
 import { keywordsFromFlags } from './keywords.ts';
 import type { Mirror } from './mirror.ts';
+import { UpstreamError } from './connect.ts';
 
 export interface FolderSyncDeps {
   store: Store;
@@ -30,7 +31,17 @@ async function collect(client: ImapFlow, range: string, query: Parameters<ImapFl
   // imapflow runs no other command while a fetch is being iterated: gather first, then write.
   const out: FetchMessageObject[] = [];
   for await (const m of client.fetch(range, query, options)) out.push(m);
+  // A connection that drops mid-FETCH can end the iteration quietly: a partial answer must not
+  // pass for a whole one, or the folder would be marked synced past messages never stored.
+  if (!client.usable) throw new UpstreamError('the connection to the upstream server closed during a FETCH', 'network');
   return out;
+}
+
+/** UID SEARCH; a failed search must never read as "no messages" (that would expunge the mirror). */
+async function searchUids(client: ImapFlow, query: Parameters<ImapFlow['search']>[0]): Promise<number[]> {
+  const found = await client.search(query, { uid: true });
+  if (!Array.isArray(found)) throw new UpstreamError('the upstream server did not answer a SEARCH', 'protocol');
+  return found;
 }
 
 /**
@@ -78,7 +89,7 @@ export async function syncFolderMessages(client: ImapFlow, deps: FolderSyncDeps,
       for (const uid of vanished) if (known.has(uid)) gone.set(uid, known.get(uid)!);
     } else if (modseq > row.highestmodseq) {
       // CONDSTORE without QRESYNC does not report expunges: compare the UID list.
-      const present = new Set((await client.search({ all: true }, { uid: true })) || []);
+      const present = new Set(await searchUids(client, { all: true }));
       for (const [uid, id] of known) if (!present.has(uid)) gone.set(uid, id);
     }
     if (gone.size) await deps.mirror.expunge(accountId, row.id, gone);
@@ -96,13 +107,14 @@ export async function syncFolderMessages(client: ImapFlow, deps: FolderSyncDeps,
     // New upstream: everything at or above the last UIDNEXT (a first pass honours the limits).
     let fresh: number[];
     if (listed) fresh = listed.map((m) => m.uid).filter((uid) => uid >= row.uidnext && !known.has(uid));
-    else if (box.uidNext > row.uidnext) fresh = ((await client.search({ uid: `${Math.max(row.uidnext, 1)}:*` }, { uid: true })) || []).filter((uid) => uid >= row.uidnext && !known.has(uid));
+    else if (box.uidNext > row.uidnext) fresh = (await searchUids(client, { uid: `${Math.max(row.uidnext, 1)}:*` })).filter((uid) => uid >= row.uidnext && !known.has(uid));
     else fresh = [];
     fresh.sort((a, b) => a - b);
     if (row.uidnext === 0) fresh = await applyLimits(client, deps.sync, fresh);
     if (reset && forgotten.size) fresh = await rematch(client, deps, row.id, fresh, forgotten);
 
     await fetchNew(client, deps, { ...folder, row }, fresh);
+    if (!client.usable) throw new UpstreamError('the connection to the upstream server closed during the sync', 'network');
     await remoteRepo.updateFolder(store.db, row.id, { uidvalidity: uidValidity, uidnext: box.uidNext, highestmodseq: modseq, synced_at: Date.now() });
   } finally {
     client.off('expunge', onExpunge);
@@ -114,7 +126,7 @@ async function applyLimits(client: ImapFlow, sync: SyncSettings, uids: number[])
   if (sync.limitType === 'messages') return uids.slice(-sync.limitValue!);
   const since = sinceDate(sync, Date.now());
   if (!since) return uids;
-  const recent = new Set((await client.search({ since }, { uid: true })) || []);
+  const recent = new Set(await searchUids(client, { since }));
   return uids.filter((uid) => recent.has(uid));
 }
 
@@ -190,6 +202,7 @@ async function store(deps: FolderSyncDeps, folder: FolderToSync, m: FetchMessage
         mailboxIds: [folder.row.mailbox_id],
         keywords: keywordsFromFlags(m.flags ?? []),
         receivedAt: Number.isFinite(receivedAt) ? receivedAt : undefined,
+        fromUpstream: true,
         link: async (w, emailId) => {
           await remoteRepo.insertMessage(w.trx, folder.row.id, m.uid, emailId);
         },

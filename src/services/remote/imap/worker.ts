@@ -104,14 +104,16 @@ export class ImapWorker {
       for (const w of waiting) w.resolve();
       if (this.wanted.length) continue;
       await this.idle(client);
+      // A connection lost while idle is not a failed sync: reconnect and carry on.
+      if (!client.usable) return;
     }
   }
 
   /** IDLE on INBOX until it changes, a sync is wanted, the poll interval passes or the worker stops. */
   private async idle(client: ImapFlow): Promise<void> {
     await client.mailboxOpen('INBOX', { readOnly: true }).catch(() => undefined);
-    // stop() may have come while INBOX was opening: its wake-up and the close event are past.
-    if (this.stopped || !client.usable) return;
+    // A stop or sync request may have come while INBOX was opening: its wake-up is past.
+    if (this.stopped || this.wanted.length || !client.usable) return;
     let woken!: () => void;
     const changed = new Promise<void>((resolve) => (woken = resolve));
     this.wake = woken;
@@ -127,7 +129,6 @@ export class ImapWorker {
       this.wake = null;
       for (const event of ['exists', 'expunge', 'flags'] as const) client.off(event, onChange);
     }
-    if (!client.usable) throw new UpstreamError('the connection to the upstream server closed', 'network');
     // The next command ends the IDLE; idling settles once it has.
     void idling;
   }
