@@ -322,3 +322,34 @@ test('when the upstream refuses, the caller gets the error and nothing changes h
     await dovecot!.start();
   }
 });
+
+test('without an IMAP host, the servers are discovered from autoconfig', { skip }, async () => {
+  const { createServer } = await import('node:http');
+  const xml = `<clientConfig version="1.1"><emailProvider id="upstream.test"><incomingServer type="imap"><hostname>127.0.0.1</hostname><port>${dovecot!.port}</port><socketType>plain</socketType></incomingServer></emailProvider></clientConfig>`;
+  const asked: string[] = [];
+  const http = createServer((req, res) => {
+    asked.push(req.url ?? '');
+    res.writeHead(req.url?.startsWith('/upstream.test') ? 200 : 404, { 'content-type': 'text/xml' }).end(xml);
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const port = (http.address() as { port: number }).port;
+  // No DNS here: a resolver that refuses at once sends discovery straight to autoconfig.
+  const other = (await startTestServer({ config: { autoconfigUrls: `http://127.0.0.1:${port}/{domain}.xml?emailaddress={email}`, dnsServers: '127.0.0.1:9', mirrorPollSeconds: 3600 } }))!;
+  try {
+    const user = await createUser(other, 'dora');
+    const res = await other.api(`/api/v1/users/${user.id}/remotes`, { method: 'POST', json: { email: UPSTREAM, password: PASSWORD } });
+    const created = await res.json();
+    assert.equal(res.status, 201, JSON.stringify(created));
+    assert.deepEqual(created.imap, { host: '127.0.0.1', port: dovecot!.port, tls: 0 });
+    assert.equal(asked[0], `/upstream.test.xml?emailaddress=${encodeURIComponent(UPSTREAM)}`);
+    const synced = await other.api(`/api/v1/users/${user.id}/remotes/${created.id}/sync`, { method: 'POST' });
+    assert.equal(synced.status, 200);
+    assert.ok((await synced.json()).messages > 0);
+    const none = await other.api(`/api/v1/users/${user.id}/remotes`, { method: 'POST', json: { email: 'x@nowhere.test', password: 'p' } });
+    assert.equal(none.status, 400);
+    assert.match((await none.json()).detail, /no IMAP server could be discovered/);
+  } finally {
+    await other.stop();
+    http.close();
+  }
+});

@@ -22,10 +22,21 @@ export interface FolderSyncDeps {
 }
 
 // Messages per FETCH of full sources: enough to keep the group commit busy, bounded in memory.
-const BATCH = 64;
+const BATCH = 200;
 const BATCH_BYTES = 32 * 1024 * 1024;
 
-const uidSet = (uids: number[]) => uids.join(',');
+/** UIDs as an IMAP sequence set with runs collapsed (1:500,502), so long lists stay short commands. */
+export function uidSet(uids: number[]): string {
+  const sorted = [...uids].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
 
 async function collect(client: ImapFlow, range: string, query: Parameters<ImapFlow['fetch']>[1], options: Parameters<ImapFlow['fetch']>[2]): Promise<FetchMessageObject[]> {
   // imapflow runs no other command while a fetch is being iterated: gather first, then write.
@@ -182,11 +193,20 @@ async function batches(client: ImapFlow, uids: number[]): Promise<number[][]> {
 async function fetchNew(client: ImapFlow, deps: FolderSyncDeps, folder: FolderToSync, uids: number[]): Promise<void> {
   let done = 0;
   deps.progress(folder.path, 0, uids.length);
-  for (const batch of await batches(client, uids)) {
-    const messages = await collect(client, uidSet(batch), { uid: true, flags: true, internalDate: true, source: true }, { uid: true });
+  const fetchBatch = (batch: number[]) => collect(client, uidSet(batch), { uid: true, flags: true, internalDate: true, source: true }, { uid: true });
+  const work = await batches(client, uids);
+  // The next batch downloads while this one is stored: the connection and the disk both stay busy.
+  let next = work.length ? fetchBatch(work[0]) : null;
+  for (let i = 0; i < work.length; i++) {
+    const messages = await next!;
+    next = i + 1 < work.length ? fetchBatch(work[i + 1]) : null;
     // Stored concurrently so the group commit writes the batch in a few transactions.
-    await Promise.all(messages.map((m) => store(deps, folder, m)));
-    done += batch.length;
+    const stored = Promise.all(messages.map((m) => store(deps, folder, m)));
+    await stored.catch(async (err) => {
+      await next?.catch(() => undefined);
+      throw err;
+    });
+    done += work[i].length;
     deps.progress(folder.path, done, uids.length);
   }
 }
@@ -199,7 +219,7 @@ async function store(deps: FolderSyncDeps, folder: FolderToSync, m: FetchMessage
       {
         accountId: deps.accountId,
         raw: m.source,
-        mailboxIds: [folder.row.mailbox_id],
+        mailboxId: folder.row.mailbox_id,
         keywords: keywordsFromFlags(m.flags ?? []),
         receivedAt: Number.isFinite(receivedAt) ? receivedAt : undefined,
         fromUpstream: true,

@@ -1,0 +1,108 @@
+/**
+ * Mirrored-account benchmarks against a throwaway Dovecot:
+ *  1. initial sync of one big account, Gannet side by side with mbsync (Debian isync, default
+ *     settings, so FSync on) copying the same account to a Maildir;
+ *  2. memory per idle synced account, with many accounts syncing at once.
+ * BENCH_MESSAGES (default 20000), BENCH_ACCOUNTS (default 100), BENCH_SMALL (messages each, 50).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { corpusFiles } from '../test/helpers/corpus.ts';
+import { startDovecot } from '../test/helpers/dovecot.ts';
+import { createUser, startTestServer } from '../test/helpers/server.ts';
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
+const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100);
+const SMALL = Number(process.env.BENCH_SMALL ?? 50);
+const PASSWORD = 'bench secret';
+const BIG = 'big@bench.test';
+const smallUser = (i: number) => `u${i}@bench.test`;
+
+const corpus = corpusFiles().map((f) => readFileSync(f));
+
+/** Fills a user's INBOX straight in Maildir form (Dovecot indexes it on first access): far faster than APPEND. */
+function fillMaildir(root: string, user: string, count: number): number {
+  const maildir = join(root, 'mail', user, 'Maildir');
+  for (const d of ['cur', 'new', 'tmp']) mkdirSync(join(maildir, d), { recursive: true });
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    const raw = corpus[i % corpus.length];
+    bytes += raw.length;
+    writeFileSync(join(maildir, 'cur', `${1_700_000_000 + i}.M${i}P1.bench:2,S`), raw);
+  }
+  spawnSync('chown', ['-R', 'nobody:nogroup', join(root, 'mail', user)]);
+  return bytes;
+}
+
+function mbsync(port: number): { seconds: number; ok: boolean } {
+  const dir = mkdtempSync(join(tmpdir(), 'gannet-mbsync-'));
+  const config = join(dir, 'mbsyncrc');
+  writeFileSync(
+    config,
+    `IMAPAccount up\nHost 127.0.0.1\nPort ${port}\nUser ${BIG}\nPass "${PASSWORD}"\nSSLType None\nAuthMechs LOGIN\n\n` +
+      `IMAPStore up-remote\nAccount up\n\nMaildirStore local\nPath ${dir}/mail/\nInbox ${dir}/mail/INBOX\n\n` +
+      `Channel c\nFar :up-remote:\nNear :local:\nPatterns *\nCreate Near\nSync Pull\nSyncState *\n`,
+  );
+  mkdirSync(join(dir, 'mail'));
+  const started = performance.now();
+  const run = spawnSync('mbsync', ['-c', config, '-a'], { encoding: 'utf8' });
+  const seconds = (performance.now() - started) / 1000;
+  if (run.status !== 0) console.error(run.stderr);
+  rmSync(dir, { recursive: true, force: true });
+  return { seconds, ok: run.status === 0 };
+}
+
+const users: Record<string, string> = { [BIG]: PASSWORD };
+for (let i = 0; i < ACCOUNTS; i++) users[smallUser(i)] = PASSWORD;
+const dovecot = await startDovecot(users);
+if (!dovecot) {
+  console.log('skipped: dovecot is not installed');
+  process.exit(0);
+}
+const bytes = fillMaildir(dovecot.dir, BIG, MESSAGES);
+for (let i = 0; i < ACCOUNTS; i++) fillMaildir(dovecot.dir, smallUser(i), SMALL);
+// Dovecot builds its index on first access; do that once so neither side pays for it.
+const warm = await dovecot.client(BIG);
+await warm.mailboxOpen('INBOX');
+await warm.logout();
+
+console.log(`# initial sync of ${MESSAGES} messages (${(bytes / 1e6).toFixed(0)} MB) from Dovecot`);
+const hasMbsync = spawnSync('mbsync', ['-v'], { encoding: 'utf8' }).error === undefined;
+if (hasMbsync) {
+  const m = mbsync(dovecot.port);
+  console.log(`mbsync (default settings, FSync on): ${m.seconds.toFixed(1)} s, ${(MESSAGES / m.seconds).toFixed(0)} msg/s${m.ok ? '' : ' (FAILED)'}`);
+} else console.log('mbsync: not installed (apt-get install isync)');
+
+const server = (await startTestServer({ config: { mirrorPollSeconds: 3600 } }))!;
+const owner = await createUser(server, 'bench');
+const add = async (email: string, name: string) => {
+  const res = await server.api(`/api/v1/users/${owner.id}/remotes`, {
+    method: 'POST',
+    json: { email, name, password: PASSWORD, imap: { host: '127.0.0.1', port: dovecot.port, tls: 0 } },
+  });
+  return (await res.json()) as { id: string };
+};
+const started = performance.now();
+const big = await add(BIG, 'big');
+const done = await server.api(`/api/v1/users/${owner.id}/remotes/${big.id}/sync`, { method: 'POST' });
+const seconds = (performance.now() - started) / 1000;
+const view = (await done.json()) as { messages: number };
+console.log(`Gannet (${server.backend}, fsync on every commit): ${seconds.toFixed(1)} s, ${(view.messages / seconds).toFixed(0)} msg/s (${view.messages} stored)`);
+
+console.log(`\n# memory: ${ACCOUNTS} accounts of ${SMALL} messages each, syncing at once, then idle`);
+global.gc?.();
+const before = process.memoryUsage().rss;
+const t0 = performance.now();
+const ids = await Promise.all(Array.from({ length: ACCOUNTS }, (_, i) => add(smallUser(i), `small ${i}`)));
+await Promise.all(ids.map((r) => server.api(`/api/v1/users/${owner.id}/remotes/${r.id}/sync`, { method: 'POST' })));
+const allSynced = (performance.now() - t0) / 1000;
+await new Promise((r) => setTimeout(r, 2000));
+global.gc?.();
+const after = process.memoryUsage().rss;
+console.log(`all ${ACCOUNTS} synced in ${allSynced.toFixed(1)} s; workers: ${server.services.mirrors.active}`);
+console.log(`RSS ${(before / 1e6).toFixed(0)} MB -> ${(after / 1e6).toFixed(0)} MB: ${((after - before) / ACCOUNTS / 1024).toFixed(0)} KB per idle synced account`);
+
+await server.stop();
+await dovecot.stop();
