@@ -30,9 +30,9 @@ import { simpleMessage } from '../helpers/messages.ts';
  * | 8620 §5.7 Todo/set minimal patch (keywords/…: null)        | tested, read as Email                                             |
  * | 8620 §5.7 Todo/set create + update with "#k15"             | tested, read as Mailbox (parentId is the foreign key)             |
  * | 8620 §5.7 Todo/changes + Todo/queryChanges                 | tested, read as Email                                             |
- * | 8620 §5.7 Todo/copy with onSuccessDestroyOriginal          | pending: account pool                                             |
+ * | 8620 §5.7 Todo/copy with onSuccessDestroyOriginal          | tested (as Email/copy between two pool accounts)                  |
  * | 8620 §6.1/§6.2 upload and download (no printed example)    | tested as a flow                                                  |
- * | 8620 §6.3 Blob/copy (no printed example)                   | pending: account pool                                             |
+ * | 8620 §6.3 Blob/copy (no printed example)                   | tested from the method description                               |
  * | 8620 §7.1.1 StateChange                                    | tested over §7.3 (one account: a second needs the account pool)   |
  * | 8620 §7.2.3 PushSubscription/get, /set create, PushVerification, verify, extend | tested                                       |
  * | 8620 §7.3 event source (no printed example)                | tested with §7.1.1 and 8621 §1.5.1                                |
@@ -52,13 +52,13 @@ import { simpleMessage } from '../helpers/messages.ts';
  * | 8621 §4.10 Email/changes + Email/queryChanges (collapseThreads, upToId) | tested                                               |
  * | 8621 §4.10 Email/set create plain draft (bodyStructure)    | tested                                                            |
  * | 8621 §4.10 Email/set create HTML draft + destroy old one   | tested                                                            |
- * | 8621 §4.10 Email/copy with onSuccessDestroyOriginal        | pending: account pool                                             |
+ * | 8621 §4.10 Email/copy with onSuccessDestroyOriginal        | tested                                                            |
  * | 8621 §4.8 Email/import, §4.9 Email/parse (no printed examples) | tested from the method descriptions                           |
  * | 8621 §5.2 SearchSnippet/get                                | tested (whole words: Gannet does not stem, so "foo" ≠ "Foosball") |
  * | 8621 §6.4 Identity/get                                     | tested                                                            |
  * | 8621 §7.5.1 EmailSubmission/set + onSuccessUpdateEmail     | pending: EmailSubmission (issue 6)                                |
  * | 8621 §7.5.1 forbiddenToSend, localised                     | pending: EmailSubmission (issue 6)                                |
- * | 8621 §8 VacationResponse (no printed example)              | pending: VacationResponse                                         |
+ * | 8621 §8 VacationResponse (no printed example)              | tested in vacation.test.ts from the method description           |
  */
 
 let f: JmapFixture;
@@ -874,4 +874,48 @@ test('RFC 8621 §4.9 Email/parse of an attached message by its blobId (no exampl
   assert.deepEqual(res.parsed[blobId], { id: null, mailboxIds: null, keywords: null, receivedAt: null, subject: 'the attached one', from: [{ name: 'Dora', email: 'dora@remote.test' }] });
   assert.deepEqual(res.notFound, ['Bmissing']);
   assert.equal(res.notParsable, null, 'null when every blob parsed');
+});
+
+// ------------------------------------------------------------ /copy between two accounts of the pool
+
+/** A second account in the user's pool (a team account, as RFC 8620 §5.7 puts it). */
+async function teamAccount(): Promise<{ id: string; inbox: string }> {
+  const team = await f.server.services.directory.addAccount(f.userId, { name: 'Team' });
+  const mailboxes = await f.server.services.mailboxes.list(team.id);
+  return { id: team.id, inbox: mailboxes.find((m) => m.role === 'inbox')!.id };
+}
+
+test('RFC 8621 §4.10 / RFC 8620 §5.7 examples: Email/copy with onSuccessDestroyOriginal answers twice under one call id', async () => {
+  const team = await teamAccount();
+  const draft = await importEmail(raw(['From: joe@example.com', 'Subject: Moving accounts', 'Message-ID: <move@example.com>', '', 'A draft to move.']), drafts, { $draft: true });
+  const responses = await jmap([
+    ['Email/copy', { fromAccountId: acc, accountId: team.id, create: { k45: { id: draft.id, mailboxIds: { [team.inbox]: true } } }, onSuccessDestroyOriginal: true }, '0'],
+  ]);
+  assert.deepEqual(responses.map((r) => [r[0], r[2]]), [['Email/copy', '0'], ['Email/set', '0']]);
+  const [[, copy], [, set]] = responses;
+  assert.equal(copy.fromAccountId, acc);
+  assert.equal(copy.accountId, team.id);
+  assert.equal(typeof copy.oldState, 'string');
+  assert.notEqual(copy.newState, copy.oldState);
+  assert.deepEqual(Object.keys(copy.created.k45).sort(), ['blobId', 'id', 'size', 'threadId']);
+  assert.notEqual(copy.created.k45.id, draft.id, 'the copy has an id of its own');
+  assert.equal(copy.notCreated, null);
+  assert.equal(set.accountId, acc);
+  assert.deepEqual(set.destroyed, [draft.id]);
+  const [[, got]] = await jmap([['Email/get', { accountId: team.id, ids: [copy.created.k45.id], properties: ['subject', 'keywords', 'mailboxIds'] }, 'g']]);
+  assert.deepEqual(got.list[0].keywords, { $draft: true });
+  assert.deepEqual(got.list[0].mailboxIds, { [team.inbox]: true });
+});
+
+test('RFC 8620 §6.3 Blob/copy: a blob uploaded to one account becomes usable in another', async () => {
+  const team = await teamAccount();
+  const { blobId } = await f.blob(Buffer.from('shared bytes'));
+  const [[name, res]] = await jmap([['Blob/copy', { fromAccountId: acc, accountId: team.id, blobIds: [blobId, 'Bnope'] }, 'b']]);
+  assert.equal(name, 'Blob/copy');
+  assert.equal(res.fromAccountId, acc);
+  assert.equal(res.accountId, team.id);
+  assert.equal(typeof res.copied[blobId], 'string');
+  assert.equal(res.notCopied.Bnope.type, 'notFound');
+  const dl = await fetch(`${f.server.baseUrl}/raw/${team.id}/${res.copied[blobId]}/x.bin`, { headers: { authorization: f.auth } });
+  assert.equal(await dl.text(), 'shared bytes');
 });
