@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import type { Config } from './config/schema.ts';
 import { Metrics } from './observability/metrics.ts';
+import { startImap2Api } from './protocols/http/compat/imap2api/listener.ts';
 import { startHttp } from './protocols/http/server.ts';
 import { startMgmt } from './protocols/http/mgmt/server.ts';
 import { startLmtp } from './protocols/lmtp/server.ts';
@@ -14,7 +15,7 @@ export interface RunningServer {
   store: Store;
   services: Services;
   logger: Logger;
-  listeners: Record<'http' | 'mgmt' | 'smtp' | 'lmtp', Listener>;
+  listeners: Record<'http' | 'mgmt' | 'smtp' | 'lmtp', Listener> & { imap2api?: Listener };
   /** The admin token generated at first start, if this start generated one. */
   generatedAdminToken: string | null;
   close(): Promise<void>;
@@ -42,6 +43,8 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     started.push(smtp);
     const lmtp = await startLmtp(ctx);
     started.push(lmtp);
+    const imap2api = config.imap2apiPort >= 0 ? await startImap2Api(ctx) : undefined;
+    if (imap2api) started.push(imap2api);
     services.queue.start();
     services.mirrors.start();
     services.webhooks.start();
@@ -60,7 +63,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
       store,
       services,
       logger,
-      listeners: { http, mgmt, smtp, lmtp },
+      listeners: { http, mgmt, smtp, lmtp, imap2api },
       generatedAdminToken,
       async close() {
         clearInterval(housekeeping);

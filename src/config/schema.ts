@@ -56,6 +56,19 @@ export const ConfigSchema = Type.Object(
     }),
     webhookTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 300, default: 10, description: 'How long a webhook receiver has to answer before the attempt counts as failed' }),
     webhookLogRetentionDays: Type.Integer({ minimum: 1, default: 30, description: 'How long finished webhook deliveries stay in the delivery log' }),
+    imap2apiPort: Type.Integer({
+      minimum: -1,
+      maximum: 65535,
+      default: -1,
+      description: 'Port of a listener serving the IMAP2API compatibility API at its root (it is always also under /compat/imap2api on httpPort); -1: no such listener, 0 picks a free port',
+    }),
+    imap2apiUserRateLimit: Type.Integer({ minimum: 0, default: 1000, description: 'IMAP2API requests per hour per authenticated user; 0: unlimited' }),
+    imap2apiAnonRateLimit: Type.Integer({ minimum: 0, default: 100, description: 'IMAP2API requests per hour per client address without a valid token; 0: unlimited' }),
+    imap2apiCorsOrigins: Type.String({
+      default: '',
+      pattern: '^$|^\\*$|^https?://[^\\s,/]+(,\\s*https?://[^\\s,/]+)*$',
+      description: 'Origins whose browser scripts may call the IMAP2API API: comma-separated (https://app.example.com), or *; empty: none',
+    }),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info', description: 'Log level (pino)' },

@@ -10,6 +10,7 @@ import { IdentityService } from './identities/index.ts';
 import { EmailWriter } from './mail/email-writer.ts';
 import { MailboxService } from './mail/mailboxes.ts';
 import { MessageService } from './mail/messages.ts';
+import { PoolMailService } from './mail/pool-mail.ts';
 import { ChangeFeed } from './mail/changes.ts';
 import { PdpaService } from './pdpa/index.ts';
 import { OutboundQueue } from './outbound/queue.ts';
@@ -30,6 +31,8 @@ export interface Services {
   directory: DirectoryService;
   mailboxes: MailboxService;
   messages: MessageService;
+  /** The mail of several accounts of a pool read as one collection (IMAP2API's email list). */
+  poolMail: PoolMailService;
   ingest: IngestService;
   delivery: DeliveryService;
   tokens: TokenService;
@@ -88,6 +91,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     directory,
     mailboxes,
     messages,
+    poolMail: new PoolMailService(store, messages),
     ingest,
     delivery,
     tokens: new TokenService(store, directory, config.adminToken, config.sessionTokenTtl),

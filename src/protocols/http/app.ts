@@ -8,6 +8,7 @@ import type { ListenerContext } from '../shared/listener.ts';
 import { HttpAuth } from './auth.ts';
 import { problemFor, sendProblem } from './problem.ts';
 import { pdpaRoutes } from './pdpa/routes.ts';
+import { registerImap2Api } from './compat/imap2api/index.ts';
 import { registerJmap } from './jmap/index.ts';
 import { registerRest } from './rest/index.ts';
 import { SHARED_SCHEMAS } from './rest/schemas.ts';
@@ -21,12 +22,12 @@ export interface RouteDeps extends ListenerContext {
 
 const JSON_BODY_LIMIT = 1024 * 1024;
 
-/** The HTTP API on the main port: REST now, JMAP and the compat surfaces later. */
-export async function buildHttpApp(ctx: ListenerContext): Promise<App> {
+/** A Fastify app with what every HTTP listener shares: logging, body limit, validation, request metrics. */
+export function httpApp(ctx: ListenerContext, listener: string): App {
   const app = Fastify({
     // Fastify's own info lines ("Server listening at …" per interface) duplicate ours: at the
     // info level keep only its warnings and errors; debug and trace still show everything.
-    loggerInstance: ctx.logger.child({ listener: 'http' }, { level: ctx.logger.level === 'info' ? 'warn' : ctx.logger.level }) as FastifyBaseLogger,
+    loggerInstance: ctx.logger.child({ listener }, { level: ctx.logger.level === 'info' ? 'warn' : ctx.logger.level }) as FastifyBaseLogger,
     // Per-request lines would drown the mail logs; metrics carry request counts and latency.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: JSON_BODY_LIMIT,
@@ -34,6 +35,17 @@ export async function buildHttpApp(ctx: ListenerContext): Promise<App> {
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    ctx.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    ctx.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+  });
+  return app;
+}
+
+/** The HTTP API on the main port: REST, JMAP, PDPA and the seed compatibility surfaces. */
+export async function buildHttpApp(ctx: ListenerContext): Promise<App> {
+  const app = httpApp(ctx, 'http');
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
   // Raw messages are uploaded as bytes and must reach ingest untouched.
@@ -59,12 +71,6 @@ export async function buildHttpApp(ctx: ListenerContext): Promise<App> {
   });
   app.setNotFoundHandler((req, reply) => sendProblem(reply, problemFor('notFound', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
-  app.addHook('onResponse', async (req, reply) => {
-    const route = req.routeOptions.url ?? 'unmatched';
-    ctx.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
-    ctx.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
-  });
-
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -86,5 +92,6 @@ export async function buildHttpApp(ctx: ListenerContext): Promise<App> {
   await app.register(async (api) => registerRest(api as unknown as App, deps), { prefix: '/api/v1' });
   await app.register(async (j) => registerJmap(j as unknown as App, deps));
   await app.register(async (p) => pdpaRoutes(p as unknown as App, deps));
+  await app.register(async (c) => registerImap2Api(c as unknown as App, deps), { prefix: '/compat/imap2api' });
   return app;
 }

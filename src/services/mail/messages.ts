@@ -5,7 +5,7 @@ import { findPart } from '../../mime/structure.ts';
 import type { Attachment, MimePart } from '../../mime/types.ts';
 import type { EmailRow } from '../../store/db/schema.ts';
 import { mailRepo as repo, type EmailCondition, type EmailFilter, type EmailLeaf, type EmailSortColumn, type ListCursor } from '../../store/repos/mail.ts';
-import type { TextQuery } from '../../store/search/types.ts';
+import type { AccountScope, TextQuery } from '../../store/search/types.ts';
 import type { WriteContext } from '../../store/changes.ts';
 import { remoteRepo } from '../../store/repos/remote.ts';
 import type { Store } from '../../store/store.ts';
@@ -65,7 +65,7 @@ export type EmailRecord = EmailRow & { mailboxIds: string[] };
 const isCursor = (v: unknown): v is ListCursor =>
   typeof v === 'object' && v !== null && typeof (v as ListCursor).receivedAt === 'number' && typeof (v as ListCursor).id === 'string';
 
-/** Reading and changing the messages of one account. Every method is scoped by account id. */
+/** Reading and changing the messages of one account. Every method is scoped by account id (queries may span several). */
 export class MessageService {
   private gate: UpstreamGate | null = null;
 
@@ -183,8 +183,8 @@ export class MessageService {
   }
 
   /** Stored emails with their memberships, for faces that render their own views (JMAP). Missing ids are left out. */
-  async records(accountId: string, ids: string[]): Promise<EmailRecord[]> {
-    const rows = await repo.emailsByIds(this.store.db, accountId, ids);
+  async records(scope: AccountScope, ids: string[]): Promise<EmailRecord[]> {
+    const rows = await repo.emailsByIds(this.store.db, scope, ids);
     const boxes = await this.summaries(rows);
     return rows.map((row) => ({ ...row, mailboxIds: boxes.get(row.id) ?? [] }));
   }
@@ -194,16 +194,16 @@ export class MessageService {
     return this.store.blobs.get(blobId);
   }
 
-  private async compile(accountId: string, query: EmailQuery): Promise<EmailFilter> {
+  private async compile(accounts: AccountScope, query: EmailQuery): Promise<EmailFilter> {
     const { tree, ...flat } = query;
-    const top = await this.compileLeaf(accountId, flat, {});
-    return { ...top, accountId, condition: tree ? await this.compileTree(accountId, tree, top) : undefined };
+    const top = await this.compileLeaf(accounts, flat, {});
+    return { ...top, accountId: accounts, condition: tree ? await this.compileTree(accounts, tree, top) : undefined };
   }
 
-  private async compileTree(accountId: string, t: EmailQueryTree, scope: EmailLeaf): Promise<EmailCondition> {
-    if (!('operator' in t)) return this.compileLeaf(accountId, t, scope);
+  private async compileTree(accounts: AccountScope, t: EmailQueryTree, scope: EmailLeaf): Promise<EmailCondition> {
+    if (!('operator' in t)) return this.compileLeaf(accounts, t, scope);
     const conditions: EmailCondition[] = [];
-    for (const c of t.conditions) conditions.push(await this.compileTree(accountId, c, scope));
+    for (const c of t.conditions) conditions.push(await this.compileTree(accounts, c, scope));
     return { operator: t.operator, conditions };
   }
 
@@ -212,20 +212,20 @@ export class MessageService {
    * with them becomes the exact list of emails that satisfy it among those `scope` (the
    * top-level conditions, which every result must meet anyway) admits.
    */
-  private async compileLeaf(accountId: string, q: EmailQueryLeaf, scope: EmailLeaf): Promise<EmailLeaf> {
+  private async compileLeaf(accounts: AccountScope, q: EmailQueryLeaf, scope: EmailLeaf): Promise<EmailLeaf> {
     const leaf: Record<string, unknown> = { ...q };
     for (const k of TEXT_KEYS) delete leaf[k];
     const rest = leaf as EmailLeaf;
-    const textMatch = this.store.search.matching(accountId, q);
+    const textMatch = this.store.search.matching(accounts, q);
     const valued = (q.headers ?? []).filter((h) => h.value);
     if (valued.length === 0 || !textMatch) return { ...rest, textMatch };
-    const nums = await matchHeaders(this.store, { accountId, textMatch, condition: { operator: 'AND', conditions: [scope, rest] } }, valued);
+    const nums = await matchHeaders(this.store, { accountId: accounts, textMatch, condition: { operator: 'AND', conditions: [scope, rest] } }, valued);
     return { ...rest, textMatch: this.store.search.listed(nums) };
   }
 
-  /** One window of ids in sort order plus the total (JMAP Email/query). */
-  async queryIds(accountId: string, query: EmailQuery, w: QueryWindow): Promise<{ ids: string[]; total: number }> {
-    const filter = await this.compile(accountId, query);
+  /** One window of ids in sort order plus the total (JMAP Email/query; several accounts for a pool read as one). */
+  async queryIds(accounts: AccountScope, query: EmailQuery, w: QueryWindow): Promise<{ ids: string[]; total: number }> {
+    const filter = await this.compile(accounts, query);
     const [ids, total] = await Promise.all([
       repo.queryEmailIds(this.store.db, filter, { sort: w.sort, offset: w.position, limit: w.limit, collapseThreads: w.collapseThreads }),
       repo.countEmails(this.store.db, filter, w.collapseThreads),

@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { EmailMailboxRow, EmailRow, MailboxRow } from '../db/schema.ts';
 import type { Trx } from '../changes.ts';
+import type { AccountScope } from '../search/types.ts';
 import { escapeLike } from './like.ts';
 
 type Q = Db | Trx;
@@ -12,7 +13,7 @@ export interface ListCursor {
 }
 
 export interface EmailFilter {
-  accountId: string;
+  accountId: AccountScope;
   mailboxId?: string;
   textMatch?: RawBuilder<unknown> | null;
   after?: number;
@@ -53,6 +54,8 @@ export type EmailSortColumn = 'received_at' | 'sent_at' | 'size' | 'subject_norm
 export const mailRepo = {
   mailboxes: (db: Q, accountId: string) =>
     db.selectFrom('mailboxes').selectAll().where('account_id', '=', accountId).orderBy('sort_order').orderBy('name').execute(),
+  mailboxesOf: (db: Q, accountIds: readonly string[]) =>
+    accountIds.length === 0 ? Promise.resolve([] as MailboxRow[]) : db.selectFrom('mailboxes').selectAll().where('account_id', 'in', accountIds).execute(),
   mailbox: (db: Q, accountId: string, id: string) =>
     db.selectFrom('mailboxes').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
   mailboxByRole: (db: Q, accountId: string, role: string) =>
@@ -176,7 +179,7 @@ export const mailRepo = {
     const [time, id] = walkingMailbox ? (['em.received_at', 'em.email_id'] as const) : (['emails.received_at', 'emails.id'] as const);
     let q = walkingMailbox
       ? db.selectFrom('email_mailboxes as em').innerJoin('emails', 'emails.id', 'em.email_id').selectAll('emails').where('em.mailbox_id', '=', filter.mailboxId!)
-      : db.selectFrom('emails').selectAll('emails').where('emails.account_id', '=', filter.accountId);
+      : db.selectFrom('emails').selectAll('emails').where(inScope(sql.ref('emails.account_id'), filter.accountId));
     q = q.orderBy(time, opts.order).orderBy(id, opts.order).limit(opts.limit);
     if (opts.cursor) {
       const c = opts.cursor;
@@ -191,7 +194,7 @@ export const mailRepo = {
     const walkingMailbox = filter.mailboxId !== undefined;
     let q = walkingMailbox
       ? db.selectFrom('email_mailboxes as em').innerJoin('emails', 'emails.id', 'em.email_id').select('emails.id').where('em.mailbox_id', '=', filter.mailboxId!)
-      : db.selectFrom('emails').select('emails.id').where('emails.account_id', '=', filter.accountId);
+      : db.selectFrom('emails').select('emails.id').where(inScope(sql.ref('emails.account_id'), filter.accountId));
     // In a mailbox walk, receivedAt sorts by the membership copy so the mailbox index serves it.
     const keys = [
       ...opts.sort.map((s) => ({ col: walkingMailbox && s.column === 'received_at' ? 'em.received_at' : `emails.${s.column}`, asc: s.asc })),
@@ -214,14 +217,21 @@ export const mailRepo = {
   },
 
   /** By the unique id index; the no-op concatenation stops SQLite from walking the whole account instead (9 ms at 20k). */
-  emailsByIds: (db: Q, accountId: string, ids: string[]) =>
+  emailsByIds: (db: Q, scope: AccountScope, ids: string[]) =>
     ids.length === 0
       ? Promise.resolve([] as EmailRow[])
-      : db.selectFrom('emails').selectAll().where('id', 'in', ids).where(sql<boolean>`(emails.account_id || '') = ${accountId}`).execute(),
+      : db.selectFrom('emails').selectAll().where('id', 'in', ids).where(inScope(sql`(emails.account_id || '')`, scope)).execute(),
+  emailByNum: (db: Q, scope: AccountScope, num: number) =>
+    db.selectFrom('emails').selectAll().where('num', '=', num).where(inScope(sql`(emails.account_id || '')`, scope)).executeTakeFirst(),
   threadEmailIds: (db: Q, accountId: string, threadIds: string[]) =>
     threadIds.length === 0
       ? Promise.resolve([] as { id: string; thread_id: string }[])
       : db.selectFrom('emails').select(['id', 'thread_id']).where('thread_id', 'in', threadIds).where(sql<boolean>`(emails.account_id || '') = ${accountId}`).orderBy('received_at').orderBy('id').execute(),
+  /** How many emails each thread has, by the (thread_id, received_at) index. */
+  threadSizes: (db: Q, threadIds: string[]) =>
+    threadIds.length === 0
+      ? Promise.resolve([] as { thread_id: string; n: number }[])
+      : db.selectFrom('emails').select(['thread_id', sql<number>`count(*)`.as('n')]).where('thread_id', 'in', threadIds).groupBy('thread_id').execute(),
   /** Distinct threads and unread threads per mailbox (JMAP Mailbox totalThreads/unreadThreads). */
   threadCounts: (db: Q, accountId: string) =>
     db
@@ -269,9 +279,15 @@ function matches(db: Q, filter: EmailFilter) {
   } else if (filter.mailboxId) {
     base = db.selectFrom('email_mailboxes as em').innerJoin('emails', 'emails.id', 'em.email_id').where('em.mailbox_id', '=', filter.mailboxId);
   } else {
-    base = db.selectFrom('emails').where('emails.account_id', '=', filter.accountId);
+    base = db.selectFrom('emails').where(inScope(sql.ref('emails.account_id'), filter.accountId));
   }
   return applyEmailFilter(base, { ...filter, textMatch: null });
+}
+
+/** `expr` is one of the scope's accounts; the empty scope matches nothing. */
+function inScope(expr: RawBuilder<unknown>, scope: AccountScope): RawBuilder<boolean> {
+  if (typeof scope === 'string') return sql<boolean>`${expr} = ${scope}`;
+  return scope.length ? sql<boolean>`${expr} IN (${sql.join(scope)})` : sql<boolean>`1 = 0`;
 }
 
 const inMailbox = (mailboxId: string) => sql<boolean>`EXISTS (SELECT 1 FROM email_mailboxes y WHERE y.email_id = emails.id AND y.mailbox_id = ${mailboxId})`;

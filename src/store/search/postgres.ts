@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../changes.ts';
 import { headerIndexTerms, headerQueryTerms } from './header-terms.ts';
-import { MAX_INDEXED_CHARS, tokens, words, type FieldsDocument, type HeaderCondition, type SearchDocument, type SearchIndex, type TextQuery } from './types.ts';
+import { MAX_INDEXED_CHARS, tokens, words, type FieldsDocument, type HeaderCondition, type SearchDocument, type AccountScope, type SearchIndex, type TextQuery } from './types.ts';
 
 type WeightedKey = 'text' | 'subject' | 'from' | 'recipients' | 'body' | 'to' | 'cc' | 'bcc';
 
@@ -84,7 +84,7 @@ export class TsvectorIndex implements SearchIndex {
     await sql`DELETE FROM email_search WHERE num = ${num}`.execute(trx);
   }
 
-  matching(accountId: string, query: TextQuery) {
+  matching(scope: AccountScope, query: TextQuery) {
     const conditions: RawBuilder<unknown>[] = [];
     const text = tsquery(query, TSV_WEIGHTS);
     if (text) conditions.push(sql`tsv @@ to_tsquery('simple', ${text})`);
@@ -92,7 +92,8 @@ export class TsvectorIndex implements SearchIndex {
     if (fields) conditions.push(sql`fields @@ to_tsquery('simple', ${fields})`);
     for (const h of query.headers ?? []) conditions.push(headerMatch(h));
     if (conditions.length === 0) return null;
-    return sql`SELECT num FROM email_search WHERE account_id = ${accountId} AND ${sql.join(conditions, sql` AND `)}`;
+    const accounts = typeof scope === 'string' ? sql`account_id = ${scope}` : sql`account_id IN (${sql.join(scope)})`;
+    return sql`SELECT num FROM email_search WHERE ${accounts} AND ${sql.join(conditions, sql` AND `)}`;
   }
 
   listed(nums: number[]) {

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../changes.ts';
 import { headerIndexTerms, headerQueryTerms } from './header-terms.ts';
-import { MAX_INDEXED_CHARS, words, type FieldsDocument, type HeaderCondition, type SearchDocument, type SearchIndex, type TextQuery } from './types.ts';
+import { MAX_INDEXED_CHARS, words, type FieldsDocument, type HeaderCondition, type SearchDocument, type AccountScope, type SearchIndex, type TextQuery } from './types.ts';
 
 type FieldKey = 'from' | 'recipients' | 'subject' | 'body' | 'to' | 'cc' | 'bcc';
 
@@ -56,11 +56,12 @@ export class Fts5Index implements SearchIndex {
     await sql`DELETE FROM email_fields_fts WHERE rowid = ${num}`.execute(trx);
   }
 
-  matching(accountId: string, query: TextQuery) {
+  matching(scope: AccountScope, query: TextQuery) {
     // Free text: every word anywhere; a field: its words as a phrase in that column.
     const text = [...words(query.text).map((w) => `{subject addrs_from addrs_to body} : ${phrase([w])}`), ...columnPhrases(query, TEXT_COLUMNS)];
     const fields = [...columnPhrases(query, FIELD_COLUMNS), ...(query.headers ?? []).map(headerMatch)];
-    const scoped = (parts: string[]) => `acct : ${phrase([accountId])} AND ${parts.map((p) => `(${p})`).join(' AND ')}`;
+    const accounts = typeof scope === 'string' ? phrase([scope]) : `(${scope.map((a) => phrase([a])).join(' OR ')})`;
+    const scoped = (parts: string[]) => `acct : ${accounts} AND ${parts.map((p) => `(${p})`).join(' AND ')}`;
     const selects: RawBuilder<unknown>[] = [];
     if (text.length > 0) selects.push(sql`SELECT rowid FROM email_fts WHERE email_fts MATCH ${scoped(text)}`);
     if (fields.length > 0) selects.push(sql`SELECT rowid FROM email_fields_fts WHERE email_fields_fts MATCH ${scoped(fields)}`);

@@ -39,6 +39,9 @@ export interface TextQuery {
   headers?: HeaderCondition[];
 }
 
+/** One account, or several read together (a pool's mail as one collection). */
+export type AccountScope = string | readonly string[];
+
 /** The full-text index of one backend (FTS5 or tsvector), written inside the email's transaction. */
 export interface SearchIndex {
   add(trx: Trx, doc: SearchDocument): Promise<void>;
@@ -46,10 +49,10 @@ export interface SearchIndex {
   addFields(trx: Trx, doc: FieldsDocument): Promise<void>;
   remove(trx: Trx, num: number): Promise<void>;
   /**
-   * A subquery yielding `emails.num` of the account's emails that match; null when the query has
+   * A subquery yielding `emails.num` of the scope's emails that match; null when the query has
    * no words. Exact except for header values, where it yields a superset to verify.
    */
-  matching(accountId: string, query: TextQuery): RawBuilder<unknown> | null;
+  matching(scope: AccountScope, query: TextQuery): RawBuilder<unknown> | null;
   /** A subquery yielding exactly these `emails.num` (header matches once verified), however many. */
   listed(nums: number[]): RawBuilder<unknown>;
 }
