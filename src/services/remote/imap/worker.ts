@@ -110,8 +110,8 @@ export class ImapWorker {
   /** IDLE on INBOX until it changes, a sync is wanted, the poll interval passes or the worker stops. */
   private async idle(client: ImapFlow): Promise<void> {
     await client.mailboxOpen('INBOX', { readOnly: true }).catch(() => undefined);
-    // stop() may have come while INBOX was opening: its wake-up and the close event are past.
-    if (this.stopped || !client.usable) return;
+    // stop() or syncNow() may have come while INBOX was opening, when there was no wake-up to call.
+    if (this.stopped || !client.usable || this.wanted.length) return;
     let woken!: () => void;
     const changed = new Promise<void>((resolve) => (woken = resolve));
     this.wake = woken;
