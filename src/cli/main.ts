@@ -59,7 +59,7 @@ async function main(argv: string[]): Promise<void> {
       if (action !== 'check') throw new UsageError('gannet config check');
       {
         const config = loadConfig({ path: values.config });
-        const shown = { ...config, adminToken: config.adminToken ? '(set)' : '' };
+        const shown = { ...config, adminToken: config.adminToken ? '(set)' : '', mgmtToken: config.mgmtToken ? '(set)' : '' };
         print(values, shown, () => `configuration is valid:\n${JSON.stringify(shown, null, 2)}`);
       }
       return;

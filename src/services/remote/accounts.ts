@@ -194,6 +194,11 @@ export class RemoteAccountService {
     return rows.map((r) => view(r, counts.get(r.account_id)));
   }
 
+  /** When each account last finished a pass; cheap enough for every metrics scrape, unlike list(). */
+  async lastSyncs(): Promise<Pick<RemoteAccountView, 'id' | 'externalId' | 'lastSyncAt'>[]> {
+    return (await remoteRepo.list(this.store.db)).map((r) => ({ id: r.account_id, externalId: r.external_id, lastSyncAt: r.last_sync_at === null ? null : Number(r.last_sync_at) }));
+  }
+
   async get(accountId: string): Promise<RemoteAccountView> {
     const row = (await remoteRepo.list(this.store.db)).find((r) => r.account_id === accountId);
     if (!row) throw notFound(`remote account ${accountId}`);

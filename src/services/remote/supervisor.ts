@@ -29,6 +29,7 @@ const PROGRESS_EVERY_MS = 1000;
 export class SyncSupervisor implements SyncRunner {
   private readonly owner = randomBytes(6).toString('hex');
   private readonly workers = new Map<string, ImapWorker>();
+  private readonly claims = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
   private ticking: Promise<void> = Promise.resolve();
@@ -111,7 +112,20 @@ export class SyncSupervisor implements SyncRunner {
     for (const id of await remoteRepo.unleased(this.store.db, now)) if (!this.stopped) await this.claim(id);
   }
 
-  private async claim(accountId: string): Promise<void> {
+  /**
+   * One claim per account at a time: a sync asked for right after the account was added would
+   * otherwise race the claim ensure() started, and the loser's worker would run unseen.
+   */
+  private claim(accountId: string): Promise<void> {
+    let pending = this.claims.get(accountId);
+    if (!pending) {
+      pending = this.take(accountId).finally(() => this.claims.delete(accountId));
+      this.claims.set(accountId, pending);
+    }
+    return pending;
+  }
+
+  private async take(accountId: string): Promise<void> {
     if (this.workers.has(accountId) || this.stopped) return;
     const now = Date.now();
     if (!(await remoteRepo.lease(this.store.db, accountId, this.owner, now, now + LEASE_MS))) return;

@@ -38,6 +38,8 @@ const Params = Type.Object({ user: UserParam, remote: IdParam('Remote account') 
 export function remoteRoutes(app: App, { services, auth }: RouteDeps): void {
   const tags = ['remotes'];
   const Ref = Type.Ref('RemoteAccount');
+  const List = Type.Object({ total: Type.Integer(), results: Type.Array(Ref), next: Type.Null() });
+  const listOf = (remotes: RemoteAccountView[]) => ({ total: remotes.length, results: remotes.map(render), next: null });
 
   /** The remote account, if it belongs to the user the caller may act for. */
   const owned = async (req: FastifyRequest, userRef: string, id: string) => {
@@ -48,13 +50,15 @@ export function remoteRoutes(app: App, { services, auth }: RouteDeps): void {
   };
 
   app.get(
+    '/remotes',
+    { preHandler: auth.requireAdmin.bind(auth), schema: { tags, summary: 'List every mirrored account of every user (admin)', response: { 200: List, ...errors(401, 403) } } },
+    async () => listOf(await services.remotes.list()),
+  );
+
+  app.get(
     '/users/:user/remotes',
-    { schema: { tags, summary: 'List the mirrored accounts of a user', params: Type.Object({ user: UserParam }), response: { 200: Type.Object({ total: Type.Integer(), results: Type.Array(Ref), next: Type.Null() }), ...errors(401, 404) } } },
-    async (req) => {
-      const principal = await auth.account(req, req.params.user);
-      const results = (await services.remotes.list(principal.id)).map(render);
-      return { total: results.length, results, next: null };
-    },
+    { schema: { tags, summary: 'List the mirrored accounts of a user', params: Type.Object({ user: UserParam }), response: { 200: List, ...errors(401, 404) } } },
+    async (req) => listOf(await services.remotes.list((await auth.account(req, req.params.user)).id)),
   );
 
   app.post(
