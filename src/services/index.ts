@@ -18,6 +18,7 @@ import { Router } from './outbound/routes.ts';
 import { PushService } from './push/index.ts';
 import { RemoteAccountService } from './remote/accounts.ts';
 import { Mirror } from './remote/imap/mirror.ts';
+import { JmapProxy } from './remote/jmap/proxy.ts';
 import { SyncSupervisor } from './remote/supervisor.ts';
 import { UpstreamGate } from './remote/upstream-gate.ts';
 import { SecretBox } from './secrets/box.ts';
@@ -50,6 +51,8 @@ export interface Services {
   vacation: VacationService;
   /** Mirrored (remote) accounts: settings and sync state. */
   remotes: RemoteAccountService;
+  /** Method calls, uploads and downloads of proxied JMAP accounts, sent to their upstream. */
+  jmapProxy: JmapProxy;
   /** The sync workers of mirrored accounts; they run only between start() and stop(). */
   mirrors: SyncSupervisor;
   /** Upstream connections for writes to mirrored accounts; closeAll() at shutdown. */
@@ -72,7 +75,8 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
   const messages = new MessageService(store, writer);
   const webhooks = new WebhookService(store, directory, messages, { schedule: parseSchedule(config.webhookRetrySchedule), timeoutMs: config.webhookTimeoutSeconds * 1000 }, log);
   const discovery = { autoconfigUrls: config.autoconfigUrls.split(',').map((u) => u.trim()).filter(Boolean), dnsServers: config.dnsServers };
-  const remotes = new RemoteAccountService(store, directory, mailboxes, new SecretBox(config.secretKey, config.dataDir), discovery, log);
+  const box = new SecretBox(config.secretKey, config.dataDir);
+  const remotes = new RemoteAccountService(store, directory, mailboxes, box, discovery, log);
   const gate = new UpstreamGate(store, remotes);
   for (const service of [ingest, messages, mailboxes]) service.useUpstream(gate);
   const mirrors = new SyncSupervisor(
@@ -103,6 +107,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     queue,
     vacation: new VacationService(store),
     remotes,
+    jmapProxy: new JmapProxy(store, box, log),
     mirrors,
     upstreams: gate,
     webhooks,

@@ -129,9 +129,10 @@ test('bad bodies: 400 invalid JSON, accountid required, and named field errors',
   assert.deepEqual(await mgmt('/api/accounts', { json: { ...imapAccount('zed', ALICE), colour: 'red' } }), { status: 400, body: { error: 'colour unknown field in body' } });
   // The password is also the new login's, so Gannet's password rules apply.
   assert.deepEqual(await mgmt('/api/accounts', { json: imapAccount('zed', ALICE, 'secret') }), { status: 400, body: { error: 'password: must be at least 8 characters' } });
-  const jmapType = await mgmt('/api/accounts', { json: { accountid: 'bob', email: 'bob@upstream.test', sessionUrl: 'https://jmap.upstream.test/session', password: PASSWORD } });
-  assert.equal(jmapType.status, 400);
-  assert.match(jmapType.body.error, /jmap/);
+  // A JMAP upstream that cannot be reached: the seed's 500 "backend error during setup".
+  const jmapType = await mgmt('/api/accounts', { json: { accountid: 'bob', email: 'bob@upstream.test', sessionUrl: 'http://127.0.0.1:9/session', password: PASSWORD } });
+  assert.equal(jmapType.status, 500);
+  assert.match(jmapType.body.error, /127\.0\.0\.1:9/);
   assert.equal((await mgmt('/api/accounts')).body.length, 1, 'nothing was made');
 });
 
@@ -233,5 +234,32 @@ test('with mgmtToken set the accounts API wants it; health and metrics stay open
     assert.equal((await fetch(`${guarded.mgmtUrl}/metrics`)).status, 200);
   } finally {
     await guarded.stop();
+  }
+});
+
+test('a JMAP passthrough account: 201 with the canonical accountid, and the new login reaches the upstream mail', async () => {
+  const upstream = (await startTestServer())!;
+  try {
+    const carol = await createUser(upstream, 'carol', 'upstream.test');
+    const raw = Buffer.from('From: x@upstream.test\r\nTo: carol@upstream.test\r\nSubject: Held upstream\r\n\r\nhi\r\n');
+    await upstream.api(`/api/v1/users/${carol.id}/mailboxes/inbox/messages`, { method: 'POST', body: raw, headers: { 'content-type': 'message/rfc822' } });
+    const created = await mgmt('/api/accounts', {
+      json: { accountid: 'carolproxy', email: carol.address, sessionUrl: `${upstream.baseUrl}/.well-known/jmap`, username: carol.address, password: carol.password, type: 'jmap' },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.type, 'jmap');
+    assert.equal(created.body.email, carol.address);
+    const session = await (await fetch(`${server.baseUrl}/session`, { headers: { authorization: basic('carolproxy', carol.password) } })).json();
+    assert.ok(session.accounts[created.body.accountid], 'the canonical accountid is the session account id');
+    const [[, query], [, got]] = await jmap(basic('carolproxy', carol.password), [
+      ['Email/query', { accountId: created.body.accountid }, 'q'],
+      ['Email/get', { accountId: created.body.accountid, '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' }, properties: ['subject'] }, 'g'],
+    ]);
+    assert.equal(query.ids.length, 1);
+    assert.equal(got.list[0].subject, 'Held upstream');
+    assert.deepEqual((await mgmt(`/api/accounts/${created.body.accountid}/sync`, { method: 'POST' })).status, 200);
+    assert.deepEqual((await mgmt(`/api/accounts/${created.body.accountid}`, { method: 'DELETE' })).body, { deleted: true });
+  } finally {
+    await upstream.stop();
   }
 });

@@ -13,6 +13,8 @@ import type { MailboxService } from '../mail/mailboxes.ts';
 import type { SecretBox } from '../secrets/box.ts';
 import { discover, type DiscoveryOptions } from './discovery.ts';
 import type { FolderProgress } from './imap/account-sync.ts';
+import { fetchSession, type Connection } from './jmap/session.ts';
+import { checkAuthType, checkSessionUrl, type JmapSettings } from './jmap/settings.ts';
 import {
   checkHost,
   checkPort,
@@ -24,29 +26,43 @@ import {
   type SyncSettings,
 } from './settings.ts';
 
-/** A mirrored account as every API shows it; the password never appears. */
-export interface RemoteAccountView {
+interface RemoteAccountCommon {
   id: string;
   num: number;
   externalId: string | null;
   userId: string;
-  protocol: 'imap';
   name: string;
   email: string;
   username: string;
-  imap: ServerSettings;
-  smtp: ServerSettings | null;
-  sync: SyncSettings;
   status: string;
   lastSyncAt: number | null;
   lastError: string | null;
   lastErrorAt: number | null;
+}
+
+/** A mirrored IMAP account: its mail is copied into the local store. */
+export interface ImapRemoteView extends RemoteAccountCommon {
+  protocol: 'imap';
+  imap: ServerSettings;
+  smtp: ServerSettings | null;
+  sync: SyncSettings;
   progress: FolderProgress[] | null;
   folders: number;
   messages: number;
 }
 
+/** A proxied JMAP account: nothing of its mail is stored here; every call goes upstream. */
+export interface JmapRemoteView extends RemoteAccountCommon {
+  protocol: 'jmap';
+  jmap: Pick<JmapSettings, 'sessionUrl' | 'authType' | 'apiUrl' | 'downloadUrl' | 'uploadUrl' | 'upstreamAccountId'>;
+}
+
+/** A remote account as every API shows it; the password never appears. */
+export type RemoteAccountView = ImapRemoteView | JmapRemoteView;
+
 export interface RemoteAccountInput {
+  /** 'imap' (the default) mirrors the account; 'jmap' proxies it. */
+  protocol?: unknown;
   email?: string;
   name?: string;
   username?: string;
@@ -54,6 +70,9 @@ export interface RemoteAccountInput {
   imap?: Partial<Record<keyof ServerSettings, unknown>>;
   smtp?: Partial<Record<keyof ServerSettings, unknown>> | null;
   sync?: Partial<Record<keyof SyncSettings, unknown>>;
+  /** JMAP only: the upstream Session URL (or its /.well-known/jmap) and how to authenticate. */
+  sessionUrl?: unknown;
+  authType?: unknown;
 }
 
 /** Who gets the account: an existing user's pool, or a new user whose primary account it is. */
@@ -83,33 +102,60 @@ function checkServer(v: Partial<Record<keyof ServerSettings, unknown>>, field: s
 }
 
 function view(row: RemoteAccountRow & { principal_id: string; name: string }, counts?: { folders: number; messages: number }): RemoteAccountView {
-  const s = JSON.parse(row.settings_json) as ImapSettings;
-  return {
+  const settings = JSON.parse(row.settings_json) as ImapSettings | JmapSettings;
+  const common: RemoteAccountCommon = {
     id: row.account_id,
     num: row.num,
     externalId: row.external_id,
     userId: row.principal_id,
-    protocol: 'imap',
     name: row.name,
     email: row.email,
-    username: s.username,
-    imap: s.imap,
-    smtp: s.smtp,
-    sync: s.sync,
+    username: settings.username,
     status: row.status,
     lastSyncAt: row.last_sync_at === null ? null : Number(row.last_sync_at),
     lastError: row.last_error,
     lastErrorAt: row.last_error_at === null ? null : Number(row.last_error_at),
+  };
+  if (row.protocol === 'jmap') {
+    const { sessionUrl, authType, apiUrl, downloadUrl, uploadUrl, upstreamAccountId } = settings as JmapSettings;
+    return { ...common, protocol: 'jmap', jmap: { sessionUrl, authType, apiUrl, downloadUrl, uploadUrl, upstreamAccountId } };
+  }
+  const s = settings as ImapSettings;
+  return {
+    ...common,
+    protocol: 'imap',
+    imap: s.imap,
+    smtp: s.smtp,
+    sync: s.sync,
     progress: row.progress_json ? (JSON.parse(row.progress_json) as FolderProgress[]) : null,
     folders: counts?.folders ?? 0,
     messages: counts?.messages ?? 0,
   };
 }
 
+function nextImap(current: ImapSettings, input: RemoteAccountInput): ImapSettings {
+  return {
+    imap: input.imap ? checkServer({ ...current.imap, ...input.imap }, 'imap', current.imap) : current.imap,
+    smtp: input.smtp === null ? null : input.smtp ? checkServer({ ...(current.smtp ?? {}), ...input.smtp }, 'smtp', current.smtp ?? { port: 587, tls: 3 }) : current.smtp,
+    username: input.username === undefined ? current.username : String(input.username),
+    sync: input.sync ? checkSync(input.sync, current.sync) : current.sync,
+  };
+}
+
+const IMAP_ONLY = ['imap', 'smtp', 'sync'] as const;
+const JMAP_ONLY = ['sessionUrl', 'authType'] as const;
+
+/** Settings of the other protocol are a mistake worth naming, not something to ignore. */
+function checkFieldsOf(protocol: 'imap' | 'jmap', input: RemoteAccountInput): void {
+  for (const field of protocol === 'jmap' ? IMAP_ONLY : JMAP_ONLY) {
+    if (input[field] !== undefined) throw invalid(field, `applies to ${protocol === 'jmap' ? 'IMAP' : 'JMAP'} accounts only`);
+  }
+}
+
 /**
- * Mirrored IMAP accounts (DESIGN.md §6): their settings (upstream password sealed with the
- * server key), their place in a user's pool, and their sync state. The sync itself runs in the
- * workers a SyncRunner keeps.
+ * Remote accounts (DESIGN.md §6): their settings (upstream password sealed with the server key),
+ * their place in a user's pool, and the sync state of mirrored IMAP accounts, whose sync runs
+ * in the workers a SyncRunner keeps. JMAP accounts are proxied (JmapProxy), so they have none.
  */
 export class RemoteAccountService {
   private runner: SyncRunner | null = null;
@@ -128,30 +174,39 @@ export class RemoteAccountService {
   }
 
   /**
-   * Adds an account and starts mirroring it. Without an IMAP host the servers are discovered
-   * from the address (RFC 6186 SRV records, then autoconfig).
+   * Adds an account. An IMAP account starts mirroring; without an IMAP host its servers are
+   * discovered from the address (RFC 6186 SRV records, then autoconfig). A JMAP account is
+   * checked against its upstream Session, which names the upstream account to proxy to.
    */
   async create(owner: RemoteOwner, input: RemoteAccountInput, externalId: string | null = null): Promise<RemoteAccountView> {
+    const protocol = input.protocol ?? 'imap';
+    if (protocol !== 'imap' && protocol !== 'jmap') throw invalid('protocol', 'must be "imap" or "jmap"');
+    checkFieldsOf(protocol, input);
     const email = checkEmail(input.email);
     const name = input.name === undefined ? email : checkDisplayName(input.name);
     if (!name) throw invalid('name', 'must not be empty');
     const username = input.username === undefined || input.username === '' ? email : String(input.username);
     if (typeof input.password !== 'string' || input.password.length === 0) throw invalid('password', 'is required');
-    const settings: ImapSettings = { ...(await this.servers(email, input)), username, sync: checkSync(input.sync ?? {}, DEFAULT_SYNC) };
+    const password = input.password;
+    const settings: ImapSettings | JmapSettings =
+      protocol === 'jmap'
+        ? await this.jmapSettings({ sessionUrl: checkSessionUrl(input.sessionUrl), authType: checkAuthType(input.authType), username }, password)
+        : { ...(await this.servers(email, input)), username, sync: checkSync(input.sync ?? {}, DEFAULT_SYNC) };
     if (externalId !== null && (await remoteRepo.byExternalId(this.store.db, externalId))) throw conflict(`account ${externalId} already exists`);
     const now = Date.now();
     const accountId = newId('a');
     const insert = async (w: WriteContext, principalId: string, primary: boolean) => {
-      await directoryRepo.insertAccount(w.trx, { id: accountId, principal_id: principalId, kind: 'imap', name, is_primary: primary ? 1 : 0, created_at: now });
+      await directoryRepo.insertAccount(w.trx, { id: accountId, principal_id: principalId, kind: protocol, name, is_primary: primary ? 1 : 0, created_at: now });
       await remoteRepo.insertAccount(w.trx, {
         account_id: accountId,
         num: await remoteRepo.nextNum(w.trx),
         external_id: externalId,
-        protocol: 'imap',
+        protocol,
         email,
         settings_json: JSON.stringify(settings),
-        secret: this.box.seal(input.password!),
-        status: 'new',
+        secret: this.box.seal(password),
+        // A proxied account has nothing to sync: it is ready as soon as its Session answered.
+        status: protocol === 'jmap' ? 'idle' : 'new',
         progress_json: null,
         last_sync_at: null,
         last_error: null,
@@ -172,8 +227,14 @@ export class RemoteAccountService {
       if (isUniqueViolation(err)) throw conflict(`account ${externalId ?? email} already exists`);
       throw err;
     }
-    this.runner?.ensure(accountId);
+    if (protocol === 'imap') this.runner?.ensure(accountId);
     return this.get(accountId);
+  }
+
+  private async jmapSettings(conn: Connection, secret: string): Promise<JmapSettings> {
+    const facts = await fetchSession(conn, secret);
+    this.log?.info({ sessionUrl: conn.sessionUrl, apiUrl: facts.apiUrl, upstreamAccountId: facts.upstreamAccountId }, 'upstream JMAP account found');
+    return { ...conn, ...facts };
   }
 
   private async servers(email: string, input: RemoteAccountInput): Promise<Pick<ImapSettings, 'imap' | 'smtp'>> {
@@ -211,29 +272,38 @@ export class RemoteAccountService {
     return this.get(row.account_id);
   }
 
-  /** Changes settings; a new server, login or folder choice reconnects the worker. */
+  /**
+   * Changes settings. A new server, login or folder choice reconnects an IMAP account's worker;
+   * a JMAP account's new login or Session URL is checked against the upstream first.
+   */
   async update(accountId: string, input: RemoteAccountInput): Promise<RemoteAccountView> {
     const row = await remoteRepo.account(this.store.db, accountId);
     if (!row) throw notFound(`remote account ${accountId}`);
-    const current = JSON.parse(row.settings_json) as ImapSettings;
-    const next: ImapSettings = {
-      imap: input.imap ? checkServer({ ...current.imap, ...input.imap }, 'imap', current.imap) : current.imap,
-      smtp: input.smtp === null ? null : input.smtp ? checkServer({ ...(current.smtp ?? {}), ...input.smtp }, 'smtp', current.smtp ?? { port: 587, tls: 3 }) : current.smtp,
-      username: input.username === undefined ? current.username : String(input.username),
-      sync: input.sync ? checkSync(input.sync, current.sync) : current.sync,
-    };
-    const patch: Partial<RemoteAccountRow> = { settings_json: JSON.stringify(next), updated_at: Date.now() };
-    if (input.password !== undefined) {
-      if (typeof input.password !== 'string' || !input.password) throw invalid('password', 'must not be empty');
-      patch.secret = this.box.seal(input.password);
-    }
+    checkFieldsOf(row.protocol, input);
+    if (input.password !== undefined && (typeof input.password !== 'string' || !input.password)) throw invalid('password', 'must not be empty');
+    const settings =
+      row.protocol === 'jmap'
+        ? await this.nextJmap(JSON.parse(row.settings_json) as JmapSettings, input, input.password ?? (row.secret ? this.box.open(row.secret) : ''))
+        : nextImap(JSON.parse(row.settings_json) as ImapSettings, input);
+    const patch: Partial<RemoteAccountRow> = { settings_json: JSON.stringify(settings), updated_at: Date.now() };
+    if (input.password !== undefined) patch.secret = this.box.seal(input.password);
     if (input.email !== undefined) patch.email = checkEmail(input.email);
     await this.store.write(async (w) => {
       await remoteRepo.update(w.trx, accountId, patch);
       if (input.name !== undefined) await w.trx.updateTable('accounts').set({ name: checkDisplayName(input.name) }).where('id', '=', accountId).execute();
     });
-    await this.runner?.restart(accountId);
+    if (row.protocol === 'imap') await this.runner?.restart(accountId);
     return this.get(accountId);
+  }
+
+  private async nextJmap(current: JmapSettings, input: RemoteAccountInput, secret: string): Promise<JmapSettings> {
+    const conn: Connection = {
+      sessionUrl: input.sessionUrl === undefined ? current.sessionUrl : checkSessionUrl(input.sessionUrl),
+      authType: input.authType === undefined ? current.authType : checkAuthType(input.authType),
+      username: input.username === undefined ? current.username : String(input.username),
+    };
+    const same = input.password === undefined && conn.sessionUrl === current.sessionUrl && conn.authType === current.authType && conn.username === current.username;
+    return same ? current : this.jmapSettings(conn, secret);
   }
 
   /** Stops mirroring and deletes the local copy; the upstream mailbox is not touched. */
@@ -250,9 +320,11 @@ export class RemoteAccountService {
     });
   }
 
-  /** Runs a pass now and resolves when it is done; rejects with the upstream's error. */
+  /** Runs a pass now and resolves when it is done; rejects with the upstream's error. A proxied account has nothing to sync. */
   async sync(accountId: string): Promise<void> {
-    if (!(await remoteRepo.account(this.store.db, accountId))) throw notFound(`remote account ${accountId}`);
+    const row = await remoteRepo.account(this.store.db, accountId);
+    if (!row) throw notFound(`remote account ${accountId}`);
+    if (row.protocol === 'jmap') return;
     if (!this.runner) throw new ServiceError('unavailable', 'mirroring is not running on this node');
     try {
       await this.runner.syncNow(accountId);
@@ -261,10 +333,10 @@ export class RemoteAccountService {
     }
   }
 
-  /** Settings and password for a worker; null once the account is gone. */
+  /** Settings and password for an IMAP worker; null once the account is gone (or for a proxied one). */
   async credentials(accountId: string): Promise<{ settings: ImapSettings; password: string } | null> {
     const row = await remoteRepo.account(this.store.db, accountId);
-    if (!row || !row.secret) return null;
+    if (!row || !row.secret || row.protocol !== 'imap') return null;
     return { settings: JSON.parse(row.settings_json) as ImapSettings, password: this.box.open(row.secret) };
   }
 }

@@ -77,3 +77,18 @@ test('capabilitiesOf and dataTypesOf read the registry; only types with /changes
   const withBlob = createRegistry((r) => r.set('Blob/get', { capability: 'urn:ietf:params:jmap:blob', handler: noop }));
   assert.deepEqual(dataTypesOf(withBlob), []);
 });
+
+test('a proxied account has the capabilities of its upstream account that this server knows', () => {
+  const pool = { ...principal, accounts: [...principal.accounts, { id: 'r1', name: 'upstream', kind: 'jmap' as const, isPersonal: true, isReadOnly: false, isPrimary: false }] };
+  const upstreamMail = { maxMailboxDepth: 10, emailQuerySortOptions: ['receivedAt'] };
+  const proxied = new Map([['r1', { accountCapabilities: { [MAIL]: upstreamMail, 'urn:example:calendars': {} } }]]);
+  const s = buildSession(pool, withMail(), env, 'http://x', proxied);
+  assert.deepEqual(s.accounts.r1.accountCapabilities, { [MAIL]: upstreamMail });
+  assert.equal(s.accounts.a1.accountCapabilities[MAIL].maxMailboxDepth, 32);
+  assert.deepEqual(s.primaryAccounts, { [MAIL]: 'a1' });
+  assert.equal(s.state, sessionState(pool, withMail(), env, proxied));
+  assert.notEqual(s.state, sessionState(pool, withMail(), env, new Map([['r1', { accountCapabilities: {} }]])));
+  // A pool whose primary is proxied names it only for what its upstream has.
+  const proxiedPrimary = { ...pool, accountId: 'r1' };
+  assert.deepEqual(buildSession(proxiedPrimary, withMail(), env, 'http://x', new Map([['r1', { accountCapabilities: {} }]])).primaryAccounts, {});
+});

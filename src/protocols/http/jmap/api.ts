@@ -1,5 +1,6 @@
 import type { FastifyError } from 'fastify';
 import type { CapabilityEnv } from '../../jmap/core/capabilities.ts';
+import { upstreamOf } from '../../jmap/core/forward.ts';
 import { processRequest } from '../../jmap/core/process.ts';
 import { limitProblem, requestProblem } from '../../jmap/core/problems.ts';
 import { sessionState } from '../../jmap/core/session.ts';
@@ -37,9 +38,11 @@ export async function apiRoutes(app: App, { auth, services }: RouteDeps, registr
     }
     try {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const upstream = await upstreamOf(principal, services);
       const result = await processRequest(body, { principal, services, accountIds: new Set(poolIds(principal)) }, registry, limits, {
-        sessionState: () => sessionState(principal, registry, env),
+        sessionState: () => sessionState(principal, registry, env, upstream?.accounts),
         log: req.log,
+        upstream,
       });
       if (!result.ok) return sendJmapProblem(reply, result.body);
       return reply.type('application/json').send(result.body);

@@ -1,4 +1,5 @@
 import type { CapabilityEnv } from '../../jmap/core/capabilities.ts';
+import { upstreamOf } from '../../jmap/core/forward.ts';
 import { buildSession } from '../../jmap/core/session.ts';
 import type { MethodRegistry } from '../../jmap/types.ts';
 import type { App, RouteDeps } from '../app.ts';
@@ -6,7 +7,7 @@ import { baseUrl } from './base-url.ts';
 import { principalOf, requireUser } from './principal.ts';
 import { WEBSOCKET, websocketCapability } from './websocket.ts';
 
-export function sessionRoutes(app: App, { auth, config }: RouteDeps, registry: MethodRegistry, env: CapabilityEnv): void {
+export function sessionRoutes(app: App, { auth, config, services }: RouteDeps, registry: MethodRegistry, env: CapabilityEnv): void {
   // RFC 8620 §2.2: autodiscovery lands here; the redirect carries no account data, so it needs no credentials.
   app.get('/.well-known/jmap', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/session', 301));
 
@@ -14,7 +15,8 @@ export function sessionRoutes(app: App, { auth, config }: RouteDeps, registry: M
     // The client refetches when sessionState changes; an HTTP cache in between would hide that (§2).
     reply.header('cache-control', 'no-cache, no-store, must-revalidate');
     const base = baseUrl(req, config.hostname);
-    const session = buildSession(principalOf(req), registry, env, base);
+    const principal = principalOf(req);
+    const session = buildSession(principal, registry, env, base, (await upstreamOf(principal, services))?.accounts);
     session.capabilities[WEBSOCKET] = websocketCapability(base);
     return session;
   });

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { ServiceError } from '../../../services/errors.ts';
 import type { CapabilityEnv } from '../../jmap/core/capabilities.ts';
+import { upstreamOf } from '../../jmap/core/forward.ts';
 import { processRequest } from '../../jmap/core/process.ts';
 import { sessionState } from '../../jmap/core/session.ts';
 import { dataTypesOf } from '../../jmap/core/registry.ts';
@@ -77,9 +78,11 @@ export async function websocketRoutes(app: App, deps: RouteDeps, registry: Metho
       switch (msg['@type']) {
         case 'Request': {
           const { '@type': _type, id: _id, ...request } = msg;
+          const upstream = await upstreamOf(principal, services);
           const result = await processRequest(request, { principal, services, accountIds: new Set(poolIds(principal)) }, registry, env.limits, {
-            sessionState: () => sessionState(principal, registry, env),
+            sessionState: () => sessionState(principal, registry, env, upstream?.accounts),
             log: req.log,
+            upstream,
           });
           if (result.ok) send({ '@type': 'Response', ...(requestId ? { requestId } : {}), ...(result.body as object) });
           else send({ '@type': 'RequestError', ...(requestId ? { requestId } : {}), ...(result.body as object) });

@@ -26,6 +26,11 @@ const Sync = Type.Object(
 );
 
 
+const Jmap = {
+  sessionUrl: Type.Optional(Type.String({ format: 'uri', maxLength: 2048, description: 'JMAP: the upstream Session URL, or its /.well-known/jmap' })),
+  authType: Type.Optional(Type.Union([Type.Literal('basic'), Type.Literal('bearer')], { description: 'JMAP: how the password authenticates upstream; default basic' })),
+};
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const render = (v: RemoteAccountView) => {
   const { num: _num, externalId: _external, ...rest } = v;
@@ -34,7 +39,7 @@ const render = (v: RemoteAccountView) => {
 
 const Params = Type.Object({ user: UserParam, remote: IdParam('Remote account') });
 
-/** Mirrored accounts in a user's pool (DESIGN.md §6). */
+/** Remote accounts in a user's pool, mirrored or proxied (DESIGN.md §6). */
 export function remoteRoutes(app: App, { services, auth }: RouteDeps): void {
   const tags = ['remotes'];
   const Ref = Type.Ref('RemoteAccount');
@@ -57,7 +62,7 @@ export function remoteRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.get(
     '/users/:user/remotes',
-    { schema: { tags, summary: 'List the mirrored accounts of a user', params: Type.Object({ user: UserParam }), response: { 200: List, ...errors(401, 404) } } },
+    { schema: { tags, summary: 'List the remote (mirrored and proxied) accounts of a user', params: Type.Object({ user: UserParam }), response: { 200: List, ...errors(401, 404) } } },
     async (req) => listOf(await services.remotes.list((await auth.account(req, req.params.user)).id)),
   );
 
@@ -66,21 +71,23 @@ export function remoteRoutes(app: App, { services, auth }: RouteDeps): void {
     {
       schema: {
         tags,
-        summary: 'Add a mirrored IMAP account to a user (its servers are discovered when imap is omitted)',
+        summary: 'Add a remote account to a user: mirrored IMAP (servers discovered when imap is omitted) or proxied JMAP (checked against its upstream Session)',
         params: Type.Object({ user: UserParam }),
         body: Type.Object(
           {
+            protocol: Type.Optional(Type.Union([Type.Literal('imap'), Type.Literal('jmap')], { description: 'imap (default): mirror the account; jmap: proxy it' })),
             email: Type.String({ minLength: 3, maxLength: 320 }),
             name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
             username: Type.Optional(Type.String({ maxLength: 320, description: 'Upstream login; defaults to email' })),
-            password: Type.String({ minLength: 1, maxLength: 4096 }),
+            password: Type.String({ minLength: 1, maxLength: 4096, description: 'Upstream password, or the bearer token with authType bearer' }),
             imap: Type.Optional(Server(993, 2)),
             smtp: Type.Optional(Nullable(Server(587, 3))),
             sync: Type.Optional(Sync),
+            ...Jmap,
           },
           { additionalProperties: false },
         ),
-        response: { 201: Ref, ...errors(400, 401, 404, 409) },
+        response: { 201: Ref, ...errors(400, 401, 404, 409, 502, 503) },
       },
     },
     async (req, reply) => {
@@ -89,7 +96,7 @@ export function remoteRoutes(app: App, { services, auth }: RouteDeps): void {
     },
   );
 
-  app.get('/users/:user/remotes/:remote', { schema: { tags, summary: 'Get a mirrored account with its sync state', params: Params, response: { 200: Ref, ...errors(401, 404) } } }, async (req) =>
+  app.get('/users/:user/remotes/:remote', { schema: { tags, summary: 'Get a remote account, with its sync state when mirrored', params: Params, response: { 200: Ref, ...errors(401, 404) } } }, async (req) =>
     render(await owned(req, req.params.user, req.params.remote)),
   );
 
@@ -98,7 +105,7 @@ export function remoteRoutes(app: App, { services, auth }: RouteDeps): void {
     {
       schema: {
         tags,
-        summary: 'Change a mirrored account (a new server, login or folder choice reconnects it)',
+        summary: 'Change a remote account (a new server, login or folder choice reconnects a mirror; a JMAP account is checked upstream again)',
         params: Params,
         body: Type.Object(
           {
@@ -109,10 +116,11 @@ export function remoteRoutes(app: App, { services, auth }: RouteDeps): void {
             imap: Type.Optional(Type.Partial(Server(993, 2))),
             smtp: Type.Optional(Nullable(Type.Partial(Server(587, 3)))),
             sync: Type.Optional(Sync),
+            ...Jmap,
           },
           { additionalProperties: false },
         ),
-        response: { 200: Ref, ...errors(400, 401, 404) },
+        response: { 200: Ref, ...errors(400, 401, 404, 502, 503) },
       },
     },
     async (req) => {
@@ -123,7 +131,7 @@ export function remoteRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.delete(
     '/users/:user/remotes/:remote',
-    { schema: { tags, summary: 'Stop mirroring and delete the local copy (the upstream mailbox is not touched)', params: Params, response: { 204: Type.Null(), ...errors(401, 404) } } },
+    { schema: { tags, summary: 'Remove a remote account and any local copy (the upstream mailbox is not touched)', params: Params, response: { 204: Type.Null(), ...errors(401, 404) } } },
     async (req, reply) => {
       const remote = await owned(req, req.params.user, req.params.remote);
       await services.remotes.remove(remote.id);
@@ -133,7 +141,7 @@ export function remoteRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.post(
     '/users/:user/remotes/:remote/sync',
-    { schema: { tags, summary: 'Sync now; answers when the pass is done', params: Params, response: { 200: Ref, ...errors(401, 404, 502) } } },
+    { schema: { tags, summary: 'Sync now; answers when the pass is done (a proxied JMAP account has nothing to sync)', params: Params, response: { 200: Ref, ...errors(401, 404, 502) } } },
     async (req) => {
       const remote = await owned(req, req.params.user, req.params.remote);
       await services.remotes.sync(remote.id);

@@ -183,26 +183,50 @@ export const WebhookDeliverySchema = Type.Object(
   { $id: 'WebhookDelivery' },
 );
 
-export const RemoteSchema = Type.Object(
-  {
-    id: Type.String(),
-    userId: Type.String(),
-    protocol: Type.Literal('imap'),
-    name: Type.String(),
-    email: Type.String(),
-    username: Type.String(),
-    imap: Type.Object({ host: Type.String(), port: Type.Integer(), tls: Type.Integer() }),
-    smtp: Nullable(Type.Object({ host: Type.String(), port: Type.Integer(), tls: Type.Integer() })),
-    sync: Type.Object({ limitType: Type.String(), limitValue: Nullable(Type.Integer()), folders: Nullable(Type.Array(Type.String())), excludeTrash: Type.Boolean() }),
-    status: Type.String({ description: 'new, syncing, idle or error' }),
-    lastSyncAt: Nullable(Type.String({ format: 'date-time' })),
-    lastError: Nullable(Type.String()),
-    lastErrorAt: Nullable(Type.String({ format: 'date-time' })),
-    progress: Nullable(Type.Array(Type.Object({ path: Type.String(), done: Type.Integer(), total: Type.Integer() }), { description: 'Per folder while a sync runs' })),
-    folders: Type.Integer(),
-    messages: Type.Integer(),
-  },
-  { $id: 'RemoteAccount', description: 'A mirrored account; its password is never returned' },
+const remoteCommon = {
+  id: Type.String({ description: 'The account id: the one JMAP, REST and every other face use' }),
+  userId: Type.String(),
+  name: Type.String(),
+  email: Type.String(),
+  username: Type.String(),
+  status: Type.String({ description: 'new, syncing, idle or error' }),
+  lastSyncAt: Nullable(Type.String({ format: 'date-time' })),
+  lastError: Nullable(Type.String()),
+  lastErrorAt: Nullable(Type.String({ format: 'date-time' })),
+};
+
+export const RemoteSchema = Type.Union(
+  [
+    Type.Object(
+      {
+        ...remoteCommon,
+        protocol: Type.Literal('imap'),
+        imap: Type.Object({ host: Type.String(), port: Type.Integer(), tls: Type.Integer() }),
+        smtp: Nullable(Type.Object({ host: Type.String(), port: Type.Integer(), tls: Type.Integer() })),
+        sync: Type.Object({ limitType: Type.String(), limitValue: Nullable(Type.Integer()), folders: Nullable(Type.Array(Type.String())), excludeTrash: Type.Boolean() }),
+        progress: Nullable(Type.Array(Type.Object({ path: Type.String(), done: Type.Integer(), total: Type.Integer() }), { description: 'Per folder while a sync runs' })),
+        folders: Type.Integer(),
+        messages: Type.Integer(),
+      },
+      { description: 'A mirrored IMAP account: its mail is copied into this server' },
+    ),
+    Type.Object(
+      {
+        ...remoteCommon,
+        protocol: Type.Literal('jmap'),
+        jmap: Type.Object({
+          sessionUrl: Type.String(),
+          authType: Type.String({ description: 'basic or bearer' }),
+          apiUrl: Type.String(),
+          downloadUrl: Type.String(),
+          uploadUrl: Type.String(),
+          upstreamAccountId: Type.String({ description: "The upstream server's id of the account, which JMAP calls are rewritten to" }),
+        }),
+      },
+      { description: 'A proxied JMAP account: nothing is stored here; JMAP calls go to the upstream server' },
+    ),
+  ],
+  { $id: 'RemoteAccount', description: 'A remote account; its password is never returned' },
 );
 
 export const SHARED_SCHEMAS = [

@@ -20,6 +20,8 @@ export function methodErrorFor(err: unknown): MethodError | null {
     if (err.code === 'invalid') return new MethodError('invalidArguments', err.message);
     if (err.code === 'forbidden') return new MethodError('forbidden', err.message);
     if (err.code === 'unavailable') return new MethodError('serverUnavailable', err.message);
+    // The upstream of a proxied account refused: its own words say why, and nothing is hidden.
+    if (err.code === 'upstream') return new MethodError('serverFail', err.message);
   }
   return null;
 }

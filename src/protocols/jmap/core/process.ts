@@ -1,5 +1,6 @@
 import { MethodError, type Args, type MethodContext, type MethodRegistry } from '../types.ts';
 import { errorObject, methodErrorFor } from './errors.ts';
+import { Forwarder, type Upstream } from './forward.ts';
 import type { JmapLimits } from './limits.ts';
 import { limitProblem, requestProblem, type RequestProblem } from './problems.ts';
 import { resolveReferences } from './references.ts';
@@ -24,6 +25,8 @@ export interface ProcessOptions {
   /** Read after the last method ran, so it reflects what the methods did. */
   sessionState: () => string | Promise<string>;
   log: RequestLogger;
+  /** The pool's proxied JMAP accounts, whose calls are forwarded to their servers. */
+  upstream?: Upstream;
 }
 
 const problem = (p: RequestProblem): ProcessResult => ({ ok: false, status: p.status, body: p });
@@ -66,9 +69,16 @@ export async function processRequest(
     createdIds: new Map(Object.entries(request.createdIds ?? {})),
   };
   const responses: Invocation[] = [];
-  for (const [name, args, callId] of request.methodCalls) {
+  const forwarder = opts.upstream && new Forwarder(opts.upstream, ctx, request.using, responses, opts.log);
+  for (const call of request.methodCalls) {
+    if (forwarder) {
+      if (await forwarder.take(call)) continue;
+      await forwarder.flush();
+    }
+    const [name, args, callId] = call;
     for (const [resName, resArgs] of await invoke(name, args, callId, responses, ctx, registry, opts.log)) responses.push([resName, resArgs, callId]);
   }
+  await forwarder?.flush();
   return {
     ok: true,
     status: 200,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Principal } from '../../../services/directory/directory.ts';
+import type { UpstreamAccount } from '../../../services/remote/jmap/proxy.ts';
 import type { Args, MethodRegistry } from '../types.ts';
 import { advertisedCapabilities, type CapabilityEnv } from './capabilities.ts';
 
@@ -25,13 +26,23 @@ export interface Session {
 
 type SessionContent = Pick<Session, 'capabilities' | 'accounts' | 'primaryAccounts' | 'username'>;
 
-function content(principal: Principal, registry: MethodRegistry, env: CapabilityEnv): SessionContent {
+/** The pool's proxied accounts, as their upstream Sessions describe them. */
+export type ProxiedAccounts = ReadonlyMap<string, Pick<UpstreamAccount, 'accountCapabilities'>>;
+
+function content(principal: Principal, registry: MethodRegistry, env: CapabilityEnv, proxied?: ProxiedAccounts): SessionContent {
   const { capabilities, accountCapabilities } = advertisedCapabilities(registry, env);
+  // A proxied account has what its upstream account has, as far as this server can carry it:
+  // a capability this server does not know cannot be in a request's `using`.
+  const capabilitiesOf = (accountId: string): Record<string, Args> => {
+    const upstream = proxied?.get(accountId)?.accountCapabilities;
+    return upstream ? Object.fromEntries(Object.entries(upstream).filter(([urn]) => urn in accountCapabilities)) : accountCapabilities;
+  };
+  const primary = capabilitiesOf(principal.accountId);
   return {
     capabilities,
-    // Every account of the pool; the primary is the one primaryAccounts names for each capability.
-    accounts: Object.fromEntries(principal.accounts.map((a) => [a.id, { name: a.name, isPersonal: a.isPersonal, isReadOnly: a.isReadOnly, accountCapabilities }])),
-    primaryAccounts: Object.fromEntries(Object.keys(accountCapabilities).map((urn) => [urn, principal.accountId])),
+    // Every account of the pool; the primary is the one primaryAccounts names for each capability it has.
+    accounts: Object.fromEntries(principal.accounts.map((a) => [a.id, { name: a.name, isPersonal: a.isPersonal, isReadOnly: a.isReadOnly, accountCapabilities: capabilitiesOf(a.id) }])),
+    primaryAccounts: Object.fromEntries(Object.keys(primary).map((urn) => [urn, principal.accountId])),
     username: principal.username,
   };
 }
@@ -44,13 +55,13 @@ function stateOf(c: SessionContent): string {
   return createHash('sha256').update(JSON.stringify(c)).digest('base64url').slice(0, 16);
 }
 
-export function sessionState(principal: Principal, registry: MethodRegistry, env: CapabilityEnv): string {
-  return stateOf(content(principal, registry, env));
+export function sessionState(principal: Principal, registry: MethodRegistry, env: CapabilityEnv, proxied?: ProxiedAccounts): string {
+  return stateOf(content(principal, registry, env, proxied));
 }
 
 /** `baseUrl` is scheme://host[:port] as the client reached us, without a trailing slash. */
-export function buildSession(principal: Principal, registry: MethodRegistry, env: CapabilityEnv, baseUrl: string): Session {
-  const c = content(principal, registry, env);
+export function buildSession(principal: Principal, registry: MethodRegistry, env: CapabilityEnv, baseUrl: string, proxied?: ProxiedAccounts): Session {
+  const c = content(principal, registry, env, proxied);
   return {
     ...c,
     apiUrl: `${baseUrl}/jmap`,

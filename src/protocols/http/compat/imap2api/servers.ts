@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { ServiceError } from '../../../../services/errors.ts';
-import type { RemoteAccountInput, RemoteAccountView } from '../../../../services/remote/accounts.ts';
+import type { ImapRemoteView, RemoteAccountInput, RemoteAccountView } from '../../../../services/remote/accounts.ts';
 import type { SyncLimitType } from '../../../../services/remote/settings.ts';
 import type { ListenerContext } from '../../../shared/listener.ts';
 import type { App } from '../../app.ts';
@@ -10,7 +10,7 @@ import { detail, fromService, NOT_FOUND } from './errors.ts';
 import { pageWindow, paginated, type PageQuery } from './pages.ts';
 
 /** An IMAP server as IMAP2API shows it: a mirrored account, by its integer number. */
-export function serverView(v: RemoteAccountView) {
+export function serverView(v: ImapRemoteView) {
   return {
     id: v.num,
     name: v.name,
@@ -62,7 +62,7 @@ const folderList = (v: string | null) => {
  * plain IMAP, as IMAP2API connects; asking for what an account already has changes nothing, so a
  * STARTTLS account keeps STARTTLS through a PUT of its own view.
  */
-function toInput(f: ServerFields, current?: RemoteAccountView): RemoteAccountInput {
+function toInput(f: ServerFields, current?: ImapRemoteView): RemoteAccountInput {
   const input: RemoteAccountInput = {};
   const host = f.host ?? current?.imap.host ?? '';
   if (f.name !== undefined) input.name = f.name;
@@ -86,13 +86,20 @@ function toInput(f: ServerFields, current?: RemoteAccountView): RemoteAccountInp
   return input;
 }
 
+/** IMAP2API knows IMAP servers only: proxied JMAP accounts are not among them. */
+const imapOnly = (all: RemoteAccountView[]) => all.filter((r): r is ImapRemoteView => r.protocol === 'imap');
+const asImap = (v: RemoteAccountView): ImapRemoteView => {
+  if (v.protocol !== 'imap') throw detail(404, NOT_FOUND);
+  return v;
+};
+
 const named = (err: unknown) => (err instanceof ServiceError ? fromService(err, FIELD_NAMES) : err);
 
 /** `/imap-servers/`: the user's mirrored IMAP accounts. */
 export function serverRoutes(app: App, { services, config }: ListenerContext): void {
   const owned = async (req: FastifyRequest, id: string) => {
     const principal = requireUser(req);
-    const server = /^\d{1,15}$/.test(id) ? (await services.remotes.list(principal.id)).find((r) => r.num === Number(id)) : undefined;
+    const server = /^\d{1,15}$/.test(id) ? imapOnly(await services.remotes.list(principal.id)).find((r) => r.num === Number(id)) : undefined;
     if (!server) throw detail(404, NOT_FOUND);
     return server;
   };
@@ -100,21 +107,21 @@ export function serverRoutes(app: App, { services, config }: ListenerContext): v
   app.get('/imap-servers/', async (req) => {
     const principal = requireUser(req);
     const w = pageWindow(req.query as PageQuery);
-    const all = await services.remotes.list(principal.id);
+    const all = imapOnly(await services.remotes.list(principal.id));
     return paginated(req, config.hostname, w, all.length, all.slice(w.offset, w.offset + w.size).map(serverView));
   });
 
   app.post('/imap-servers/', { schema: { body: ServerBody } }, async (req, reply) => {
     const principal = requireUser(req);
     const created = await services.remotes.create({ userRef: principal.id }, toInput(req.body)).catch((err) => Promise.reject(named(err)));
-    return reply.code(201).send(serverView(created));
+    return reply.code(201).send(serverView(asImap(created)));
   });
 
   app.get('/imap-servers/:id/', { schema: { params: Params } }, async (req) => serverView(await owned(req, req.params.id)));
 
   const update = async (req: FastifyRequest<{ Params: Static<typeof Params>; Body: ServerFields }>) => {
     const server = await owned(req, req.params.id);
-    return serverView(await services.remotes.update(server.id, toInput(req.body, server)).catch((err) => Promise.reject(named(err))));
+    return serverView(asImap(await services.remotes.update(server.id, toInput(req.body, server)).catch((err) => Promise.reject(named(err)))));
   };
   // PUT is partial too: the seed's own example sends three fields.
   app.put('/imap-servers/:id/', { schema: { params: Params, body: Type.Partial(ServerBody) } }, update);

@@ -52,6 +52,7 @@ const INPUTS: Partial<Record<AccountType, (b: CreateBody) => RemoteAccountInput>
     imap: b.imapHost ? { host: b.imapHost, port: b.imapPort, tls: b.imapSSL } : undefined,
     smtp: b.smtpHost ? { host: b.smtpHost, port: b.smtpPort, tls: b.smtpSSL } : undefined,
   }),
+  jmap: (b) => ({ protocol: 'jmap', email: b.email, username: b.username, password: b.password, sessionUrl: b.sessionUrl, authType: b.authType }),
 };
 
 const Params = Type.Object({ accountid: Type.String({ minLength: 1, maxLength: 320 }) });
@@ -63,10 +64,8 @@ const render = (v: RemoteAccountView) => ({
   accountid: accountidOf(v),
   email: v.email,
   type: v.protocol,
-  imapHost: v.imap.host,
-  imapPort: v.imap.port,
-  folders: v.folders,
-  messages: v.messages,
+  // A proxied JMAP account has no server of its own and stores nothing here.
+  ...(v.protocol === 'imap' ? { imapHost: v.imap.host, imapPort: v.imap.port, folders: v.folders, messages: v.messages } : { folders: 0, messages: 0 }),
 });
 
 // The seed answers every error as {"error": "..."}; its statuses are 400, 404 and 500, so an
@@ -144,6 +143,8 @@ export function proxyAccountRoutes(app: App, { services, config, logger }: Liste
       () => null,
       (err: Error) => err.message,
     );
+    // For a JMAP account the canonical id is the one its (proxied) account has in the session.
+    if (created.protocol === 'jmap') return reply.code(201).send({ accountid: created.id, type, email: created.email });
     return reply.code(201).send({ accountid: accountidOf(created), type, ...(failure === null ? {} : { warning: `setup failed: ${failure}` }) });
   });
 
