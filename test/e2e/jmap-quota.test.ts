@@ -137,3 +137,25 @@ test('Quota/query filters and sorts; Quota/queryChanges', async () => {
   const [[, cannot]] = await jmap([['Quota/queryChanges', { accountId, sinceQueryState: 'x' }, 'qc']]);
   assert.equal(cannot.type, 'cannotCalculateChanges');
 });
+
+test('a delivery changes usage, so an event source watching Quota gets a StateChange for it', async () => {
+  const res = await fetch(`${server.baseUrl}/eventsource?types=Quota&closeafter=state&ping=0`, { headers: { authorization: basic(alice), accept: 'text/event-stream' } });
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  // The stream is open once its first bytes (the initial state or a comment) could be read; deliver then.
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok((await deliver(simpleMessage({ subject: 'usage grows' }))).status < 300);
+  let text = '';
+  const decoder = new TextDecoder();
+  const until = Date.now() + 5000;
+  while (!/event: state/.test(text) && Date.now() < until) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value);
+  }
+  const data = JSON.parse(/data: (.*)/.exec(text.slice(text.indexOf('event: state')))![1]);
+  assert.deepEqual(Object.keys(data.changed[accountId]), ['Quota']);
+  const [[, changes]] = await jmap([['Quota/changes', { accountId, sinceState: String(Number(data.changed[accountId].Quota) - 1) }, 'c']]);
+  assert.deepEqual(changes.updated, [quotaId]);
+  await reader.cancel();
+});

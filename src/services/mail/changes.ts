@@ -4,11 +4,13 @@ import type { Store } from '../../store/store.ts';
 
 /**
  * The JMAP type names a committed change touches, for push. RFC 8621 §1.5 adds EmailDelivery,
- * which changes only when an email is added, so a client can be woken for new mail alone.
+ * which changes only when an email is added, so a client can be woken for new mail alone; and
+ * an email added or destroyed changes the account's usage, its Quota (RFC 9425).
  */
 export function pushTypes(changes: readonly ChangedObject[]): string[] {
   const types = new Set(changes.map((c) => c.type));
   if (changes.some((c) => c.type === 'Email' && c.op === 'c')) types.add('EmailDelivery');
+  if (changes.some((c) => c.type === 'Email' && c.op !== 'u')) types.add('Quota');
   return [...types];
 }
 
