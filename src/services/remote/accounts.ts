@@ -261,7 +261,7 @@ export class RemoteAccountService {
   }
 
   async get(accountId: string): Promise<RemoteAccountView> {
-    const row = (await remoteRepo.list(this.store.db)).find((r) => r.account_id === accountId);
+    const row = await remoteRepo.withOwner(this.store.db, accountId);
     if (!row) throw notFound(`remote account ${accountId}`);
     return view(row, (await remoteRepo.counts(this.store.db, [accountId])).get(accountId));
   }
@@ -308,7 +308,7 @@ export class RemoteAccountService {
 
   /** Stops mirroring and deletes the local copy; the upstream mailbox is not touched. */
   async remove(accountId: string): Promise<void> {
-    const row = (await remoteRepo.list(this.store.db)).find((r) => r.account_id === accountId);
+    const row = await remoteRepo.withOwner(this.store.db, accountId);
     if (!row) throw notFound(`remote account ${accountId}`);
     await this.runner?.forget(accountId);
     const pool = await directoryRepo.poolOf(this.store.db, row.principal_id);

@@ -17,6 +17,9 @@ export const remoteRepo = {
     if (principalId) q = q.where('a.principal_id', '=', principalId);
     return q.orderBy('r.num').execute();
   },
+  /** One remote account with its owner and name. */
+  withOwner: (db: Q, accountId: string) =>
+    db.selectFrom('remote_accounts as r').innerJoin('accounts as a', 'a.id', 'r.account_id').selectAll('r').select(['a.principal_id', 'a.name']).where('r.account_id', '=', accountId).executeTakeFirst(),
   update: (db: Q, accountId: string, patch: Partial<RemoteAccountRow>) => db.updateTable('remote_accounts').set(patch).where('account_id', '=', accountId).execute(),
 
   /** Takes or renews the account's sync lease; false when another node holds it. */
