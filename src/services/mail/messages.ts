@@ -4,7 +4,7 @@ import { parseMessage } from '../../mime/parse.ts';
 import { findPart } from '../../mime/structure.ts';
 import type { Attachment, MimePart } from '../../mime/types.ts';
 import type { EmailRow } from '../../store/db/schema.ts';
-import { mailRepo as repo, type EmailCondition, type EmailFilter, type EmailLeaf, type EmailSortColumn, type ListCursor } from '../../store/repos/mail.ts';
+import { mailRepo as repo, type EmailCondition, type EmailFilter, type EmailLeaf, type EmailSort, type ListCursor } from '../../store/repos/mail.ts';
 import type { AccountScope, TextQuery } from '../../store/search/types.ts';
 import type { WriteContext } from '../../store/changes.ts';
 import { remoteRepo } from '../../store/repos/remote.ts';
@@ -52,7 +52,7 @@ export type EmailQueryTree = { operator: 'AND' | 'OR' | 'NOT'; conditions: Email
 export type EmailQuery = Omit<EmailFilter, 'accountId' | 'textMatch' | 'condition'> & TextQuery & { tree?: EmailQueryTree };
 
 export interface QueryWindow {
-  sort: { column: EmailSortColumn; asc: boolean }[];
+  sort: EmailSort[];
   position: number;
   limit: number;
   collapseThreads?: boolean;

@@ -1,5 +1,5 @@
 import { parseMessage } from '../../mime/parse.ts';
-import { mailRepo as repo, type EmailSortColumn } from '../../store/repos/mail.ts';
+import { mailRepo as repo, type EmailSort } from '../../store/repos/mail.ts';
 import type { Store } from '../../store/store.ts';
 import { notFound } from '../errors.ts';
 import type { EmailQuery, EmailRecord, MessageService } from './messages.ts';
@@ -33,7 +33,7 @@ export interface PoolFilter {
 }
 
 export interface PoolWindow {
-  sort: { column: EmailSortColumn; asc: boolean }[];
+  sort: EmailSort[];
   offset: number;
   limit: number;
   /** One email per thread: the first of each in sort order. */

@@ -41,7 +41,7 @@ export type EmailLeaf = Omit<EmailFilter, 'accountId' | 'condition'>;
 export type EmailCondition = { operator: 'AND' | 'OR' | 'NOT'; conditions: EmailCondition[] } | EmailLeaf;
 
 export interface QueryOptions {
-  sort: { column: EmailSortColumn; asc: boolean }[];
+  sort: EmailSort[];
   offset: number;
   limit: number;
   /** One email per thread: the first of each thread in sort order (JMAP collapseThreads). */
@@ -49,6 +49,27 @@ export interface QueryOptions {
 }
 
 export type EmailSortColumn = 'received_at' | 'sent_at' | 'size' | 'subject_norm' | 'from_json' | 'to_json';
+
+/**
+ * One sort key: a column, or whether a keyword is set on the email, on some email of its thread
+ * or on all of them (RFC 8621 §4.4.2 hasKeyword, someInThreadHaveKeyword, allInThreadHaveKeyword).
+ */
+export type EmailSort = { column: EmailSortColumn; asc: boolean } | { keyword: string; inThread: 'email' | 'some' | 'all'; asc: boolean };
+
+/** 1 when the email behind `alias` has the keyword; $seen and $flagged have columns of their own. */
+function hasKeyword(alias: string, keyword: string): RawBuilder<number> {
+  if (keyword === '$seen' || keyword === '$flagged') return sql<number>`${sql.ref(`${alias}.${keyword.slice(1)}`)}`;
+  return sql<number>`CASE WHEN ${sql.ref(`${alias}.keywords`)} LIKE ${keywordLike(keyword)} ESCAPE '\\' THEN 1 ELSE 0 END`;
+}
+
+function sortExpression(s: EmailSort, walkingMailbox: boolean): RawBuilder<unknown> {
+  if ('column' in s) return sql.ref(walkingMailbox && s.column === 'received_at' ? 'em.received_at' : `emails.${s.column}`);
+  if (s.inThread === 'email') return hasKeyword('emails', s.keyword);
+  const member = hasKeyword('t', s.keyword);
+  return s.inThread === 'some'
+    ? sql`CASE WHEN EXISTS (SELECT 1 FROM emails t WHERE t.thread_id = emails.thread_id AND ${member} = 1) THEN 1 ELSE 0 END`
+    : sql`CASE WHEN EXISTS (SELECT 1 FROM emails t WHERE t.thread_id = emails.thread_id AND ${member} = 0) THEN 0 ELSE 1 END`;
+}
 
 /** Queries for mailboxes, emails and their memberships. Rules live in services/mail. */
 export const mailRepo = {
@@ -197,12 +218,12 @@ export const mailRepo = {
       : db.selectFrom('emails').select('emails.id').where(inScope(sql.ref('emails.account_id'), filter.accountId));
     // In a mailbox walk, receivedAt sorts by the membership copy so the mailbox index serves it.
     const keys = [
-      ...opts.sort.map((s) => ({ col: walkingMailbox && s.column === 'received_at' ? 'em.received_at' : `emails.${s.column}`, asc: s.asc })),
+      ...opts.sort.map((s) => ({ expr: sortExpression(s, walkingMailbox), asc: s.asc })),
       // The tie-break must be the walked index's own column, or SQLite sorts the whole mailbox.
-      { col: walkingMailbox ? 'em.email_id' : 'emails.id', asc: opts.sort[0]?.asc ?? false },
+      { expr: sql.ref(walkingMailbox ? 'em.email_id' : 'emails.id'), asc: opts.sort[0]?.asc ?? false },
     ];
     if (opts.collapseThreads) {
-      const order = sql.join(keys.map((k) => sql`${sql.ref(k.col)} ${sql.raw(k.asc ? 'ASC' : 'DESC')}`));
+      const order = sql.join(keys.map((k) => sql`${k.expr} ${sql.raw(k.asc ? 'ASC' : 'DESC')}`));
       const inner = applyEmailFilter(
         q.select([sql<number>`ROW_NUMBER() OVER (PARTITION BY emails.thread_id ORDER BY ${order})`.as('rn'), sql<number>`ROW_NUMBER() OVER (ORDER BY ${order})`.as('pos')]),
         filter,
@@ -211,7 +232,7 @@ export const mailRepo = {
       const rows = await sql<{ id: string }>`SELECT c.id FROM (${inner}) c WHERE c.rn = 1 ORDER BY c.pos LIMIT ${opts.limit} OFFSET ${opts.offset}`.execute(db);
       return rows.rows.map((r) => r.id);
     }
-    for (const k of keys) q = q.orderBy(sql.ref(k.col), k.asc ? 'asc' : 'desc');
+    for (const k of keys) q = q.orderBy(k.expr, k.asc ? 'asc' : 'desc');
     q = q.offset(opts.offset).limit(opts.limit);
     return (await applyEmailFilter(q, filter, walkingMailbox).execute()).map((r) => r.id);
   },

@@ -52,7 +52,7 @@ test('a capability with registered methods appears in capabilities, the account 
     maxMailboxDepth: 32,
     maxSizeMailboxName: 255,
     maxSizeAttachmentsPerEmail: 1234,
-    emailQuerySortOptions: ['receivedAt', 'sentAt', 'size', 'from', 'to', 'subject'],
+    emailQuerySortOptions: ['receivedAt', 'sentAt', 'size', 'from', 'to', 'subject', 'hasKeyword', 'someInThreadHaveKeyword', 'allInThreadHaveKeyword'],
     mayCreateTopLevelMailbox: true,
   });
   assert.equal(CORE in s.accounts.a1.accountCapabilities, false);

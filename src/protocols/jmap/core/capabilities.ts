@@ -38,7 +38,7 @@ const DESCRIPTORS: Record<string, CapabilityDescriptor> = {
       maxMailboxDepth: 32,
       maxSizeMailboxName: 255,
       maxSizeAttachmentsPerEmail: maxMessageSize,
-      emailQuerySortOptions: ['receivedAt', 'sentAt', 'size', 'from', 'to', 'subject'],
+      emailQuerySortOptions: ['receivedAt', 'sentAt', 'size', 'from', 'to', 'subject', 'hasKeyword', 'someInThreadHaveKeyword', 'allInThreadHaveKeyword'],
       mayCreateTopLevelMailbox: true,
     }),
   },

@@ -1,4 +1,5 @@
-import type { EmailSortColumn } from '../../../store/repos/mail.ts';
+import type { EmailSort, EmailSortColumn } from '../../../store/repos/mail.ts';
+import { normalizeKeyword } from '../../../services/mail/keywords.ts';
 import { readBoolean, readOptionalId, readOptionalInt, requireAccount } from '../core/index.ts';
 import { MethodError, type Args, type MethodContext } from '../types.ts';
 import { checkCollation, stateOf } from './common.ts';
@@ -13,14 +14,28 @@ const SORTS: Record<string, EmailSortColumn> = {
   to: 'to_json',
 };
 
-export function readSort(args: Args): { column: EmailSortColumn; asc: boolean }[] {
+const KEYWORD_SORTS: Record<string, 'email' | 'some' | 'all'> = { hasKeyword: 'email', someInThreadHaveKeyword: 'some', allInThreadHaveKeyword: 'all' };
+
+export function readSort(args: Args): EmailSort[] {
   const sortArg = args.sort ?? [{ property: 'receivedAt', isAscending: false }];
   if (!Array.isArray(sortArg)) throw new MethodError('invalidArguments', 'sort must be an array');
-  return sortArg.map((s: { property?: unknown; isAscending?: unknown; collation?: unknown }) => {
+  return sortArg.map((s: { property?: unknown; isAscending?: unknown; collation?: unknown; keyword?: unknown }): EmailSort => {
     checkCollation(s);
+    const asc = s.isAscending !== false;
+    const inThread = typeof s?.property === 'string' ? KEYWORD_SORTS[s.property] : undefined;
+    if (inThread) {
+      if (typeof s.keyword !== 'string') throw new MethodError('invalidArguments', `sorting by ${String(s.property)} needs a keyword`);
+      let keyword: string;
+      try {
+        keyword = normalizeKeyword(s.keyword);
+      } catch {
+        throw new MethodError('invalidArguments', `${s.keyword} is not a keyword`);
+      }
+      return { keyword, inThread, asc };
+    }
     const column = typeof s?.property === 'string' ? SORTS[s.property] : undefined;
     if (!column) throw new MethodError('unsupportedSort', `cannot sort by ${String(s?.property)}`);
-    return { column, asc: s.isAscending !== false };
+    return { column, asc };
   });
 }
 
