@@ -290,3 +290,17 @@ test('with keys, every push is encrypted for the user agent (RFC 8291) and decry
   assert.ok(!('keys' in got.list[0]), 'keys are never returned');
   await jmap([['PushSubscription/set', { destroy: [id] }, 'd']]);
 });
+
+test('a subscription covers every account of the pool, including one added after it was verified', async () => {
+  const { id, code } = await subscribe('/pool');
+  await jmap([['PushSubscription/set', { update: { [id]: { verificationCode: code } } }, 'v']]);
+  const team = await server.services.directory.addAccount(alice.id, { name: 'Team' });
+  await server.services.ingest.ingest({ accountId: team.id, raw: Buffer.from('Subject: to the team\r\n\r\nhello\r\n') });
+  const end = Date.now() + 3000;
+  const emailChange = () => pushesTo('/pool').find((p) => p.body?.['@type'] === 'StateChange' && p.body.changed[team.id]?.Email);
+  while (!emailChange() && Date.now() < end) await sleep(20);
+  const change = emailChange();
+  assert.ok(change, 'a StateChange for the new account\'s mail arrives');
+  assert.deepEqual(Object.keys(change.body.changed), [team.id]);
+  await jmap([['PushSubscription/set', { destroy: [id] }, 'd']]);
+});

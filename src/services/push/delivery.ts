@@ -31,11 +31,16 @@ interface Pending {
 }
 
 /**
- * Sends StateChange pushes: listens on the bus of each account that has a verified subscription,
- * coalesces, and POSTs to every verified, unexpired subscription of that account.
+ * Sends StateChange pushes: listens to every committed change, keeps those of accounts whose owner
+ * has a verified subscription (a subscription covers the owner's whole pool, accounts added later
+ * included), coalesces, and POSTs to each such subscription.
  */
 export class PushDelivery {
-  private readonly listening = new Map<string, () => void>();
+  private unsubscribe: (() => void) | null = null;
+  /** Principals with a verified subscription. */
+  private readonly watching = new Set<string>();
+  /** account → owner, learnt once per account: accounts never change owner. */
+  private readonly owners = new Map<string, Promise<string | null>>();
   private readonly pending = new Map<string, Pending>();
   private readonly failures = new Map<string, number>();
   private readonly pausedUntil = new Map<string, number>();
@@ -48,21 +53,28 @@ export class PushDelivery {
     private readonly log: PushLog,
   ) {}
 
-  /** Resumes listening for subscriptions verified before a restart. */
+  /** Resumes pushing for subscriptions verified before a restart. */
   async start(): Promise<void> {
-    for (const accountId of await pushRepo.activeAccounts(this.store.db, Date.now())) this.watch(accountId);
+    for (const principalId of await pushRepo.activePrincipals(this.store.db, Date.now())) this.watch(principalId);
   }
 
-  watch(accountId: string): void {
-    if (this.stopped || this.listening.has(accountId)) return;
-    this.listening.set(accountId, this.store.bus.subscribe(accountId, (ev) => this.note(ev)));
+  watch(principalId: string): void {
+    if (this.stopped) return;
+    this.watching.add(principalId);
+    this.unsubscribe ??= this.store.bus.subscribeAll((ev) => void this.route(ev));
   }
 
-  /** Stops listening to an account once nothing there wants pushes. */
-  async release(accountId: string): Promise<void> {
-    if ((await pushRepo.activeFor(this.store.db, accountId, Date.now())).length > 0) return;
-    this.listening.get(accountId)?.();
-    this.listening.delete(accountId);
+  /** Stops pushing for a principal once none of its subscriptions is verified. */
+  async release(principalId: string): Promise<void> {
+    if ((await pushRepo.activePrincipals(this.store.db, Date.now())).includes(principalId)) return;
+    this.watching.delete(principalId);
+  }
+
+  private async route(ev: ChangeEvent): Promise<void> {
+    let owner = this.owners.get(ev.accountId);
+    if (!owner) this.owners.set(ev.accountId, (owner = pushRepo.ownerOf(this.store.db, ev.accountId).catch(() => null)));
+    const principalId = await owner;
+    if (principalId && this.watching.has(principalId)) this.note(ev);
   }
 
   /** A changed verification or lifetime gives a failing endpoint a fresh start. */
@@ -78,12 +90,13 @@ export class PushDelivery {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const unsubscribe of this.listening.values()) unsubscribe();
-    this.listening.clear();
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
     await Promise.allSettled([...this.inflight]);
   }
+
 
   private note(ev: ChangeEvent): void {
     if (this.stopped) return;

@@ -18,7 +18,7 @@ export interface PushView {
   types: string[] | null;
 }
 
-/** Who owns subscriptions: the principal that authenticated, watching its own account. */
+/** Who owns subscriptions: the principal that authenticated; a subscription watches its whole pool. */
 export interface PushOwner {
   id: string;
   accountId: string;
@@ -112,7 +112,7 @@ export class PushService {
     await pushRepo.update(this.store.db, owner.id, id, patch);
     this.delivery.reset(id);
     const next = { ...row, ...patch };
-    if (next.verified === 1) this.delivery.watch(next.account_id);
+    if (next.verified === 1) this.delivery.watch(next.principal_id);
     return view(next);
   }
 
@@ -122,7 +122,7 @@ export class PushService {
     const res = await pushRepo.remove(this.store.db, owner.id, id);
     if (!row || Number(res.numDeletedRows) === 0) throw notFound(`push subscription ${id}`);
     this.delivery.reset(id);
-    await this.delivery.release(row.account_id);
+    await this.delivery.release(row.principal_id);
   }
 
   async stop(): Promise<void> {

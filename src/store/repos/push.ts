@@ -10,11 +10,20 @@ export const pushRepo = {
     db.selectFrom('push_subscriptions').selectAll().where('principal_id', '=', principalId).where('expires', '>', now).orderBy('created_at').orderBy('id').execute(),
   get: (db: Q, principalId: string, id: string, now: number) =>
     db.selectFrom('push_subscriptions').selectAll().where('principal_id', '=', principalId).where('id', '=', id).where('expires', '>', now).executeTakeFirst(),
-  /** Verified, unexpired subscriptions that watch an account: the ones a change is pushed to. */
+  /** Verified, unexpired subscriptions that watch an account: its owner's, which cover the whole pool. */
   activeFor: (db: Q, accountId: string, now: number) =>
-    db.selectFrom('push_subscriptions').selectAll().where('account_id', '=', accountId).where('verified', '=', 1).where('expires', '>', now).execute(),
-  activeAccounts: async (db: Q, now: number) =>
-    (await db.selectFrom('push_subscriptions').select('account_id').distinct().where('verified', '=', 1).where('expires', '>', now).execute()).map((r) => r.account_id),
+    db
+      .selectFrom('push_subscriptions as s')
+      .innerJoin('accounts as a', 'a.principal_id', 's.principal_id')
+      .selectAll('s')
+      .where('a.id', '=', accountId)
+      .where('s.verified', '=', 1)
+      .where('s.expires', '>', now)
+      .execute(),
+  /** Principals with at least one verified, unexpired subscription. */
+  activePrincipals: async (db: Q, now: number) =>
+    (await db.selectFrom('push_subscriptions').select('principal_id').distinct().where('verified', '=', 1).where('expires', '>', now).execute()).map((r) => r.principal_id),
+  ownerOf: async (db: Q, accountId: string) => (await db.selectFrom('accounts').select('principal_id').where('id', '=', accountId).executeTakeFirst())?.principal_id ?? null,
   countForPrincipal: async (db: Q, principalId: string) =>
     Number((await db.selectFrom('push_subscriptions').select((eb) => eb.fn.countAll().as('n')).where('principal_id', '=', principalId).executeTakeFirstOrThrow()).n),
   insert: (db: Q, row: PushSubscriptionRow) => db.insertInto('push_subscriptions').values(row).execute(),
