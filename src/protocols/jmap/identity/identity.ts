@@ -1,7 +1,7 @@
 import { readIdentityInput } from '../../../services/identities/index.ts';
 import { ServiceError } from '../../../services/errors.ts';
-import { checkIds, readOptionalStringArray, requireAccount, resolveCreationId, runSet, SUBMISSION } from '../core/index.ts';
-import { checkIfInState, MAX_IDS, pick, standardChanges, stateOf } from '../mail/common.ts';
+import { checkIds, readOptionalStringArray, requireAccount, runSet, SUBMISSION } from '../core/index.ts';
+import { checkIfInState, MAX_IDS, standardChanges, stateOf, selectForGet } from '../mail/common.ts';
 import { setError } from '../mail/set-errors.ts';
 import { MethodError, type Args, type MethodContext, type MethodRegistry } from '../types.ts';
 
@@ -17,16 +17,7 @@ export async function identityGet(args: Args, ctx: MethodContext): Promise<Args>
   // The list may create the default identity, so the state is read after it.
   const all = await ctx.services.identities.list(owner(ctx, accountId));
   const state = await stateOf(ctx, accountId);
-  const byId = new Map(all.map((i) => [i.id, i]));
-  const wanted = ids ? ids.map((id) => resolveCreationId(id, ctx)) : [...byId.keys()];
-  const list: Record<string, unknown>[] = [];
-  const notFound: string[] = [];
-  for (const id of wanted) {
-    const found = byId.get(id);
-    if (found) list.push(pick({ ...found }, properties));
-    else notFound.push(id);
-  }
-  return { accountId, state, list, notFound };
+  return { accountId, state, ...selectForGet(all, ids, properties, ctx) };
 }
 
 export const identityChanges = (args: Args, ctx: MethodContext) => standardChanges('Identity', args, ctx);

@@ -1,5 +1,5 @@
 import { COLLATION_ALGORITHMS, MAX_OBJECTS_IN_GET } from '../core/limits.ts';
-import { parseState, readOptionalInt, readOptionalString, requireAccount, stateString } from '../core/index.ts';
+import { parseState, readOptionalInt, readOptionalString, requireAccount, resolveCreationId, stateString } from '../core/index.ts';
 import { MethodError, type Args, type MethodContext } from '../types.ts';
 
 /** What every mail method shares: the account state, /changes, property selection and ifInState. */
@@ -46,6 +46,28 @@ export function pick(obj: Record<string, unknown>, properties: string[] | null):
   const out: Record<string, unknown> = { id: obj.id };
   for (const p of properties) if (p in obj) out[p] = obj[p];
   return out;
+}
+
+/**
+ * The list and notFound of a /get over records already loaded (RFC 8620 §5.1): the ids asked for
+ * (creation ids resolved) or every record, each shown as `render` makes it, cut to `properties`.
+ */
+export function selectForGet<T extends { id: string }>(
+  all: T[],
+  ids: string[] | null,
+  properties: string[] | null,
+  ctx: MethodContext,
+  render: (record: T) => Record<string, unknown> = (r) => ({ ...r }),
+): { list: Record<string, unknown>[]; notFound: string[] } {
+  const byId = new Map(all.map((r) => [r.id, r]));
+  const list: Record<string, unknown>[] = [];
+  const notFound: string[] = [];
+  for (const id of ids ? ids.map((i) => resolveCreationId(i, ctx)) : all.map((r) => r.id)) {
+    const found = byId.get(id);
+    if (found) list.push(pick(render(found), properties));
+    else notFound.push(id);
+  }
+  return { list, notFound };
 }
 
 /** RFC 8620 §5.5: a Comparator naming a collation the server does not know is unsupportedSort. */

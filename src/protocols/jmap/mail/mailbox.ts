@@ -3,7 +3,7 @@ import type { MailboxView } from '../../../services/mail/views.ts';
 import { MethodError, type Args, type MethodContext } from '../types.ts';
 import { setError } from './set-errors.ts';
 import { checkIds, listWindow, readBoolean, readOptionalObject, readOptionalStringArray, requireAccount, resolveCreationId, runSet } from '../core/index.ts';
-import { checkCollation, checkIfInState, MAX_IDS, pick, standardChanges, stateOf } from './common.ts';
+import { checkCollation, checkIfInState, MAX_IDS, standardChanges, stateOf, selectForGet } from './common.ts';
 
 const PROPERTIES = ['id', 'name', 'parentId', 'role', 'sortOrder', 'totalEmails', 'unreadEmails', 'totalThreads', 'unreadThreads', 'myRights', 'isSubscribed'];
 
@@ -45,16 +45,7 @@ export async function mailboxGet(args: Args, ctx: MethodContext): Promise<Args> 
     properties && !properties.some((p) => p.endsWith('Threads')) ? Promise.resolve(new Map()) : ctx.services.mailboxes.threadCounts(accountId),
     stateOf(ctx, accountId),
   ]);
-  const byId = new Map(all.map((m) => [m.id, m]));
-  const wanted = ids ? ids.map((id) => resolveCreationId(id, ctx)) : all.map((m) => m.id);
-  const list: Record<string, unknown>[] = [];
-  const notFound: string[] = [];
-  for (const id of wanted) {
-    const m = byId.get(id);
-    if (m) list.push(pick(toJmap(m, threads.get(id)), properties));
-    else notFound.push(id);
-  }
-  return { accountId, state, list, notFound };
+  return { accountId, state, ...selectForGet(all, ids, properties, ctx, (m) => toJmap(m, threads.get(m.id))) };
 }
 
 export const mailboxChanges = (args: Args, ctx: MethodContext) =>

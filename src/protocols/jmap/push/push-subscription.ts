@@ -1,6 +1,6 @@
 import { readPushInput, type PushOwner } from '../../../services/push/index.ts';
-import { checkIds, readOptionalStringArray, resolveCreationId, runSet } from '../core/index.ts';
-import { MAX_IDS, pick } from '../mail/common.ts';
+import { checkIds, readOptionalStringArray, runSet } from '../core/index.ts';
+import { MAX_IDS, selectForGet } from '../mail/common.ts';
 import { setError } from '../mail/set-errors.ts';
 import { CORE, MethodError, type Args, type MethodContext, type MethodRegistry } from '../types.ts';
 
@@ -25,16 +25,7 @@ export async function pushSubscriptionGet(args: Args, ctx: MethodContext): Promi
     if (!PROPERTIES.includes(p)) throw new MethodError('invalidArguments', `unknown property ${p}`);
   }
   const all = await ctx.services.push.list(owner(ctx));
-  const byId = new Map(all.map((s) => [s.id, s]));
-  const wanted = ids ? ids.map((id) => resolveCreationId(id, ctx)) : [...byId.keys()];
-  const list: Record<string, unknown>[] = [];
-  const notFound: string[] = [];
-  for (const id of wanted) {
-    const found = byId.get(id);
-    if (found) list.push(pick({ ...found }, properties));
-    else notFound.push(id);
-  }
-  return { list, notFound };
+  return selectForGet(all, ids, properties, ctx);
 }
 
 export async function pushSubscriptionSet(args: Args, ctx: MethodContext): Promise<Args> {
