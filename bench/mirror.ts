@@ -22,13 +22,17 @@ const smallUser = (i: number) => `u${i}@bench.test`;
 
 const corpus = corpusFiles().map((f) => readFileSync(f));
 
-/** Fills a user's INBOX straight in Maildir form (Dovecot indexes it on first access): far faster than APPEND. */
+/**
+ * Fills a user's INBOX straight in Maildir form (Dovecot indexes it on first access): far faster
+ * than APPEND. Each message gets a header of its own, as in a real mailbox: repeating the same
+ * few hundred corpus files would measure deduplication, not sync.
+ */
 function fillMaildir(root: string, user: string, count: number): number {
   const maildir = join(root, 'mail', user, 'Maildir');
   for (const d of ['cur', 'new', 'tmp']) mkdirSync(join(maildir, d), { recursive: true });
   let bytes = 0;
   for (let i = 0; i < count; i++) {
-    const raw = corpus[i % corpus.length];
+    const raw = Buffer.concat([Buffer.from(`X-Bench-Seq: ${user} ${i}\r\n`), corpus[i % corpus.length]]);
     bytes += raw.length;
     writeFileSync(join(maildir, 'cur', `${1_700_000_000 + i}.M${i}P1.bench:2,S`), raw);
   }

@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Tables } from './db/schema.ts';
 import type { ChangeEvent, ChangeOp } from './bus.ts';
+import type { SearchDocument } from './search/types.ts';
 
 export type Trx = Transaction<Tables>;
 
@@ -12,7 +13,7 @@ export type Trx = Transaction<Tables>;
 export class WriteContext {
   private readonly modseqs = new Map<string, number>();
   private readonly events = new Map<string, ChangeEvent>();
-  private readonly deferred: ((trx: Trx) => Promise<void>)[] = [];
+  private readonly indexed: SearchDocument[] = [];
 
   constructor(readonly trx: Trx) {}
 
@@ -45,17 +46,17 @@ export class WriteContext {
   }
 
   /**
-   * Work to run after this write succeeded, outside its savepoint, just before commit. Full-text
-   * inserts go here: FTS5 flushes its pending terms at every savepoint release, so indexing
-   * inside per-write savepoints made one tiny index segment per message.
+   * An email for the full-text index, added when the write commits: outside its savepoint,
+   * because FTS5 flushes its pending terms at every savepoint release (one tiny index segment
+   * per message), and together with the other emails of the commit.
    */
-  defer(fn: (trx: Trx) => Promise<void>): void {
-    this.deferred.push(fn);
+  index(doc: SearchDocument): void {
+    this.indexed.push(doc);
   }
 
-  /** Runs the deferred work on the enclosing transaction (the savepoint is gone by then). */
-  async runDeferred(trx: Trx): Promise<void> {
-    for (const fn of this.deferred.splice(0)) await fn(trx);
+  /** The documents recorded by index(), handed over once. */
+  takeIndexed(): SearchDocument[] {
+    return this.indexed.splice(0);
   }
 
   /** Writes the change rows; called once just before commit. */

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { Bus, type ChangeEvent } from './bus.ts';
-import { WriteContext } from './changes.ts';
+import { WriteContext, type Trx } from './changes.ts';
 import { openDatabase, type Database, type Db } from './db/connect.ts';
 import type { Dialect } from './db/dialect.ts';
 import { FsBlobStore } from './blobs/fs.ts';
 import { searchIndexFor } from './search/backends.ts';
-import type { SearchIndex } from './search/types.ts';
+import type { SearchDocument, SearchIndex } from './search/types.ts';
 
 export type WriteFn<T> = (w: WriteContext) => Promise<T>;
 
@@ -42,7 +42,7 @@ export class Store {
     const { value, events } = await this.db.transaction().execute(async (trx) => {
       const ctx = new WriteContext(trx);
       const value = await fn(ctx);
-      await ctx.runDeferred(trx);
+      await this.index(trx, ctx.takeIndexed());
       return { value, events: await ctx.flush() };
     });
     this.publish(events);
@@ -82,7 +82,7 @@ export class Store {
           results.push({ status: 'rejected', reason });
         }
       }
-      for (const ctx of succeeded) await ctx.runDeferred(trx);
+      await this.index(trx, succeeded.flatMap((ctx) => ctx.takeIndexed()));
       await trx.commit().execute();
     } catch (err) {
       await trx.rollback().execute().catch(() => undefined);
@@ -90,6 +90,10 @@ export class Store {
     }
     this.publish(events);
     return results;
+  }
+
+  private async index(trx: Trx, docs: SearchDocument[]): Promise<void> {
+    if (docs.length > 0) await this.search.add(trx, docs);
   }
 
   private publish(events: ChangeEvent[]): void {

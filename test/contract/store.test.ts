@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { resolveRecipient } from '../../src/services/directory/resolve.ts';
@@ -78,9 +78,11 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
     it('identical content shares one blob; the file goes only with its last reference', async (s) => {
       const raw = simpleMessage({ subject: 'dedupe', messageId: 'dedupe@contract.test' });
       const one = await s.services.ingest.ingest({ accountId, raw });
+      const path = s.store.blobs.pathOf(one.blobId);
+      const inode = statSync(path).ino;
       const two = await s.services.ingest.ingest({ accountId: otherAccountId, raw });
       assert.equal(one.blobId, two.blobId);
-      const path = s.store.blobs.pathOf(one.blobId);
+      assert.equal(statSync(path).ino, inode, 'the second copy is not written again');
       await s.services.messages.delete(accountId, one.id);
       assert.ok(existsSync(path), 'still referenced by the other account');
       await s.services.messages.delete(otherAccountId, two.id);

@@ -94,7 +94,7 @@ export class EmailWriter {
       await repo.insertMembership(w.trx, { email_id: id, mailbox_id: mailboxId, account_id: e.accountId, uid, modseq, received_at: e.receivedAt });
       await w.record(e.accountId, 'Mailbox', mailboxId, 'u');
     }
-    w.defer((trx) => this.store.search.add(trx, {
+    w.index({
       num,
       accountId: e.accountId,
       subject: text(p.subject ?? ''),
@@ -104,7 +104,7 @@ export class EmailWriter {
       bcc: addressText(p.bcc),
       body: text(p.searchText),
       headers: headerTexts(e.raw, p.structure),
-    }));
+    });
     return { ...row, num };
   }
 

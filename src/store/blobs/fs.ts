@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -12,6 +12,16 @@ export interface BlobRef {
 
 // Reads in flight at once: enough to keep the thread pool busy, few enough to leave it to others.
 const HEAD_READERS = 8;
+
+/** Makes the entries of a folder (a just-renamed file) durable. */
+async function syncDir(dir: string): Promise<void> {
+  const dh = await open(dir, 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
+}
 
 /**
  * Content-addressed files under <dataDir>/blobs/ab/cd/<sha256>. A blob is durable before put()
@@ -40,6 +50,12 @@ export class FsBlobStore {
       await mkdir(dir, { recursive: true });
       this.knownDirs.add(dir);
     }
+    // Same bytes already stored (a message in two folders, or delivered twice): the file is there.
+    // Its folder is still fsynced, since the put that created it may not have done so yet.
+    if (existsSync(path)) {
+      await syncDir(dir);
+      return { id, size: data.length };
+    }
     const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     const fh = await open(tmp, 'w');
     try {
@@ -49,12 +65,7 @@ export class FsBlobStore {
       await fh.close();
     }
     await rename(tmp, path);
-    const dh = await open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
+    await syncDir(dir);
     return { id, size: data.length };
   }
 

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../changes.ts';
 import { headerIndexTerms, headerQueryTerms } from './header-terms.ts';
-import { MAX_INDEXED_CHARS, tokens, words, type FieldsDocument, type HeaderCondition, type SearchDocument, type AccountScope, type SearchIndex, type TextQuery } from './types.ts';
+import { INDEX_ROWS_PER_STATEMENT, MAX_INDEXED_CHARS, tokens, words, type FieldsDocument, type HeaderCondition, type SearchDocument, type AccountScope, type SearchIndex, type TextQuery } from './types.ts';
 
 type WeightedKey = 'text' | 'subject' | 'from' | 'recipients' | 'body' | 'to' | 'cc' | 'bcc';
 
@@ -68,11 +68,15 @@ function fieldColumns(doc: FieldsDocument) {
 
 /** PostgreSQL: a row per email of tsvectors with fields as weights, GIN-indexed, 'simple' configuration. */
 export class TsvectorIndex implements SearchIndex {
-  async add(trx: Trx, doc: SearchDocument): Promise<void> {
-    const tsv = weighted([[doc.subject, 'A'], [doc.from, 'B'], [[doc.to, doc.cc, doc.bcc].join(' '), 'C'], [doc.body.slice(0, MAX_INDEXED_CHARS), 'D']]);
-    const f = fieldColumns(doc);
-    await sql`INSERT INTO email_search (num, account_id, tsv, fields, header_names, header_values)
-      VALUES (${doc.num}, ${doc.accountId}, ${tsv}, ${f.fields}, ${f.names}, ${f.values})`.execute(trx);
+  async add(trx: Trx, docs: SearchDocument[]): Promise<void> {
+    for (let i = 0; i < docs.length; i += INDEX_ROWS_PER_STATEMENT) {
+      const rows = docs.slice(i, i + INDEX_ROWS_PER_STATEMENT).map((doc) => {
+        const tsv = weighted([[doc.subject, 'A'], [doc.from, 'B'], [[doc.to, doc.cc, doc.bcc].join(' '), 'C'], [doc.body.slice(0, MAX_INDEXED_CHARS), 'D']]);
+        const f = fieldColumns(doc);
+        return sql`(${doc.num}, ${doc.accountId}, ${tsv}, ${f.fields}, ${f.names}, ${f.values})`;
+      });
+      await sql`INSERT INTO email_search (num, account_id, tsv, fields, header_names, header_values) VALUES ${sql.join(rows)}`.execute(trx);
+    }
   }
 
   async addFields(trx: Trx, doc: FieldsDocument): Promise<void> {

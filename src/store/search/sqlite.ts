@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../changes.ts';
 import { headerIndexTerms, headerQueryTerms } from './header-terms.ts';
-import { MAX_INDEXED_CHARS, words, type FieldsDocument, type HeaderCondition, type SearchDocument, type AccountScope, type SearchIndex, type TextQuery } from './types.ts';
+import { INDEX_ROWS_PER_STATEMENT, MAX_INDEXED_CHARS, words, type FieldsDocument, type HeaderCondition, type SearchDocument, type AccountScope, type SearchIndex, type TextQuery } from './types.ts';
 
 type FieldKey = 'from' | 'recipients' | 'subject' | 'body' | 'to' | 'cc' | 'bcc';
 
@@ -39,16 +39,26 @@ function headerMatch(c: HeaderCondition): string {
 
 /** SQLite FTS5: contentless tables keyed by emails.num, the account id indexed as a token. */
 export class Fts5Index implements SearchIndex {
-  async add(trx: Trx, doc: SearchDocument): Promise<void> {
-    const recipients = [doc.to, doc.cc, doc.bcc].join(' ');
-    await sql`INSERT INTO email_fts(rowid, acct, subject, addrs_from, addrs_to, body) VALUES (${doc.num}, ${doc.accountId}, ${doc.subject}, ${doc.from}, ${recipients}, ${doc.body.slice(0, MAX_INDEXED_CHARS)})`.execute(trx);
-    await this.addFields(trx, doc);
+  async add(trx: Trx, docs: SearchDocument[]): Promise<void> {
+    for (let i = 0; i < docs.length; i += INDEX_ROWS_PER_STATEMENT) {
+      const chunk = docs.slice(i, i + INDEX_ROWS_PER_STATEMENT);
+      const rows = chunk.map((d) => sql`(${d.num}, ${d.accountId}, ${d.subject}, ${d.from}, ${[d.to, d.cc, d.bcc].join(' ')}, ${d.body.slice(0, MAX_INDEXED_CHARS)})`);
+      await sql`INSERT INTO email_fts(rowid, acct, subject, addrs_from, addrs_to, body) VALUES ${sql.join(rows)}`.execute(trx);
+      await this.insertFields(trx, chunk);
+    }
   }
 
   async addFields(trx: Trx, doc: FieldsDocument): Promise<void> {
-    const h = headerIndexTerms(doc.headers);
-    const names = [...h.names.map(nameToken), ...(h.overflow ? [OVERFLOW] : [])].join(' ');
-    await sql`INSERT INTO email_fields_fts(rowid, acct, addrs_to, addrs_cc, addrs_bcc, header_names, header_values) VALUES (${doc.num}, ${doc.accountId}, ${doc.to}, ${doc.cc}, ${doc.bcc}, ${names}, ${h.values.join(' ')})`.execute(trx);
+    await this.insertFields(trx, [doc]);
+  }
+
+  private async insertFields(trx: Trx, docs: FieldsDocument[]): Promise<void> {
+    const rows = docs.map((d) => {
+      const h = headerIndexTerms(d.headers);
+      const names = [...h.names.map(nameToken), ...(h.overflow ? [OVERFLOW] : [])].join(' ');
+      return sql`(${d.num}, ${d.accountId}, ${d.to}, ${d.cc}, ${d.bcc}, ${names}, ${h.values.join(' ')})`;
+    });
+    await sql`INSERT INTO email_fields_fts(rowid, acct, addrs_to, addrs_cc, addrs_bcc, header_names, header_values) VALUES ${sql.join(rows)}`.execute(trx);
   }
 
   async remove(trx: Trx, num: number): Promise<void> {

@@ -44,7 +44,8 @@ export type AccountScope = string | readonly string[];
 
 /** The full-text index of one backend (FTS5 or tsvector), written inside the email's transaction. */
 export interface SearchIndex {
-  add(trx: Trx, doc: SearchDocument): Promise<void>;
+  /** Indexes the emails of one transaction together (a statement per few hundred, not per email). */
+  add(trx: Trx, docs: SearchDocument[]): Promise<void>;
   /** Indexes the header fields of an email whose text is already indexed (migration 007 backfill). */
   addFields(trx: Trx, doc: FieldsDocument): Promise<void>;
   remove(trx: Trx, num: number): Promise<void>;
@@ -56,6 +57,9 @@ export interface SearchIndex {
   /** A subquery yielding exactly these `emails.num` (header matches once verified), however many. */
   listed(nums: number[]): RawBuilder<unknown>;
 }
+
+// Rows per multi-row INSERT: far below either backend's bound on bound parameters.
+export const INDEX_ROWS_PER_STATEMENT = 200;
 
 /** Case folding for every comparison of searched text: lower case, then NFKC. */
 export function fold(text: string): string {
