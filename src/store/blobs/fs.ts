@@ -23,13 +23,24 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** mkdir -p, durably: a new folder is an entry of its parent, lost in a crash until that is fsynced. */
+async function createDir(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let d = dir; ; d = dirname(d)) {
+    await syncDir(dirname(d));
+    if (d === first) return;
+  }
+}
+
 /**
  * Content-addressed files under <dataDir>/blobs/ab/cd/<sha256>. A blob is durable before put()
  * resolves: written to a temporary file, fsynced, renamed into place, and its folder fsynced.
  * Writing is idempotent, so two deliveries of the same bytes can race safely.
  */
 export class FsBlobStore {
-  private readonly knownDirs = new Set<string>();
+  // Folders known to exist durably, or being made so: concurrent puts wait for the same mkdir.
+  private readonly dirs = new Map<string, Promise<void>>();
 
   constructor(private readonly root: string) {}
 
@@ -46,10 +57,7 @@ export class FsBlobStore {
     const id = FsBlobStore.hash(data);
     const path = this.pathOf(id);
     const dir = dirname(path);
-    if (!this.knownDirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      this.knownDirs.add(dir);
-    }
+    await this.ensureDir(dir);
     // Same bytes already stored (a message in two folders, or delivered twice): the file is there.
     // Its folder is still fsynced, since the put that created it may not have done so yet.
     if (existsSync(path)) {
@@ -67,6 +75,16 @@ export class FsBlobStore {
     await rename(tmp, path);
     await syncDir(dir);
     return { id, size: data.length };
+  }
+
+  private ensureDir(dir: string): Promise<void> {
+    let ready = this.dirs.get(dir);
+    if (!ready) {
+      ready = createDir(dir);
+      this.dirs.set(dir, ready);
+      ready.catch(() => this.dirs.delete(dir));
+    }
+    return ready;
   }
 
   async get(id: string): Promise<Buffer> {
