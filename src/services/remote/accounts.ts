@@ -213,6 +213,8 @@ export class RemoteAccountService {
         last_error_at: null,
         lease_owner: null,
         lease_until: 0,
+        write_owner: null,
+        write_until: 0,
         created_at: now,
         updated_at: now,
       });

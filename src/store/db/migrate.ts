@@ -12,6 +12,7 @@ import * as accountNames from './migrations/008_account_names.ts';
 import * as pushKeys from './migrations/009_push_keys.ts';
 import * as remoteAccounts from './migrations/010_remote_accounts.ts';
 import * as webhooks from './migrations/011_webhooks.ts';
+import * as remoteWriteLock from './migrations/012_remote_write_lock.ts';
 
 /**
  * Migrations are listed here in order; each receives the dialect for the few backend-specific
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect, blobs: 
   '009_push_keys': pushKeys,
   '010_remote_accounts': remoteAccounts,
   '011_webhooks': webhooks,
+  '012_remote_write_lock': remoteWriteLock,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -271,6 +271,9 @@ export interface RemoteAccountRow {
   /** The node syncing the account holds it until then (one syncer per account across nodes). */
   lease_owner: string | null;
   lease_until: number;
+  /** The node writing to the account (upstream first) or running a folder pass holds it until then. */
+  write_owner: string | null;
+  write_until: number;
   created_at: number;
   updated_at: number;
 }

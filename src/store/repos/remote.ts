@@ -5,6 +5,28 @@ import type { RemoteAccountRow, RemoteFolderRow } from '../db/schema.ts';
 
 type Q = Db | Trx;
 
+/** A lease held on a remote account row: one node at a time, until it runs out unless renewed. */
+interface LeaseColumns {
+  owner: 'lease_owner' | 'write_owner';
+  until: 'lease_until' | 'write_until';
+}
+const SYNC_LEASE: LeaseColumns = { owner: 'lease_owner', until: 'lease_until' };
+const WRITE_LOCK: LeaseColumns = { owner: 'write_owner', until: 'write_until' };
+
+async function takeLease(db: Q, c: LeaseColumns, accountId: string, owner: string, now: number, until: number): Promise<boolean> {
+  const res = await db
+    .updateTable('remote_accounts')
+    .set({ [c.owner]: owner, [c.until]: until })
+    .where('account_id', '=', accountId)
+    .where((eb) => eb.or([eb(c.owner, '=', owner), eb(c.until, '<', now)]))
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
+function dropLease(db: Q, c: LeaseColumns, accountId: string, owner: string) {
+  return db.updateTable('remote_accounts').set({ [c.owner]: null, [c.until]: 0 }).where('account_id', '=', accountId).where(c.owner, '=', owner).execute();
+}
+
 /** Queries of mirrored accounts: settings, folders and the upstream UID of each local email. */
 export const remoteRepo = {
   insertAccount: (db: Q, row: RemoteAccountRow) => db.insertInto('remote_accounts').values(row).execute(),
@@ -23,17 +45,11 @@ export const remoteRepo = {
   update: (db: Q, accountId: string, patch: Partial<RemoteAccountRow>) => db.updateTable('remote_accounts').set(patch).where('account_id', '=', accountId).execute(),
 
   /** Takes or renews the account's sync lease; false when another node holds it. */
-  async lease(db: Q, accountId: string, owner: string, now: number, until: number): Promise<boolean> {
-    const res = await db
-      .updateTable('remote_accounts')
-      .set({ lease_owner: owner, lease_until: until })
-      .where('account_id', '=', accountId)
-      .where((eb) => eb.or([eb('lease_owner', '=', owner), eb('lease_until', '<', now)]))
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows) > 0;
-  },
-  release: (db: Q, accountId: string, owner: string) =>
-    db.updateTable('remote_accounts').set({ lease_owner: null, lease_until: 0 }).where('account_id', '=', accountId).where('lease_owner', '=', owner).execute(),
+  lease: (db: Q, accountId: string, owner: string, now: number, until: number) => takeLease(db, SYNC_LEASE, accountId, owner, now, until),
+  release: (db: Q, accountId: string, owner: string) => dropLease(db, SYNC_LEASE, accountId, owner),
+  /** Takes or renews the account's write lock; false when another node holds it. */
+  lockWrites: (db: Q, accountId: string, owner: string, now: number, until: number) => takeLease(db, WRITE_LOCK, accountId, owner, now, until),
+  unlockWrites: (db: Q, accountId: string, owner: string) => dropLease(db, WRITE_LOCK, accountId, owner),
   /** Accounts nobody is syncing now: candidates for this node to take. */
   unleased: async (db: Q, now: number) =>
     (await db.selectFrom('remote_accounts').select('account_id').where('protocol', '=', 'imap').where('lease_until', '<', now).execute()).map((r) => r.account_id),
