@@ -19,3 +19,14 @@ const WORD = table((c) => printable(c) && !'(){"\\'.includes(String.fromCharCode
 export const isAtomChar = (c: number): boolean => ATOM[c] === 1;
 export const isTagChar = (c: number): boolean => TAG[c] === 1;
 export const isWordChar = (c: number): boolean => WORD[c] === 1;
+
+const LIST_MAILBOX = table((c) => ASTRING[c] === 1 || c === 0x25 || c === 0x2a);
+
+function all(text: string, t: Uint8Array): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) if (t[text.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
+/** `1*list-char`: an astring that may go unquoted, or a LIST pattern (% and * too). */
+export const isListMailboxAtom = (text: string): boolean => all(text, LIST_MAILBOX);
