@@ -30,3 +30,6 @@ function all(text: string, t: Uint8Array): boolean {
 
 /** `1*list-char`: an astring that may go unquoted, or a LIST pattern (% and * too). */
 export const isListMailboxAtom = (text: string): boolean => all(text, LIST_MAILBOX);
+
+/** `atom`: a keyword, or a flag after its backslash. */
+export const isAtom = (text: string): boolean => all(text, ATOM);
