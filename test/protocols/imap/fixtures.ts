@@ -3,6 +3,8 @@ import { ImapSyntaxError } from '../../../src/protocols/imap/errors.ts';
 import { CommandReader, type Command, type ReaderEvent, type ReaderLimits, type Token } from '../../../src/protocols/imap/reader.ts';
 
 export const LIMITS: ReaderLimits = { maxLineBytes: 200, maxLiteralBytes: 100, maxDepth: 5 };
+// For tests of what the arguments mean, not of the limits.
+const ROOMY: ReaderLimits = { maxLineBytes: 1 << 20, maxLiteralBytes: 1 << 20, maxDepth: 20 };
 
 /** Every event of a byte stream fed in the given chunks. */
 export function events(chunks: (string | Buffer)[], limits = LIMITS): ReaderEvent[] {
@@ -12,7 +14,7 @@ export function events(chunks: (string | Buffer)[], limits = LIMITS): ReaderEven
 
 /** The one command a complete line (literals included, as non-synchronizing) makes. */
 export function command(text: string): Command {
-  const out = events([`${text}\r\n`]);
+  const out = events([`${text}\r\n`], ROOMY);
   assert.equal(out.length, 1, JSON.stringify(out));
   const [event] = out;
   assert.equal(event.kind, 'command', JSON.stringify(event));
