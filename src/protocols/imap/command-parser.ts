@@ -67,10 +67,15 @@ export class CommandParser {
     this.push({ type: 'literal', value, binary });
   }
 
+  /** The command as far as it has come: the arguments complete so far. */
+  soFar(): Command {
+    return { tag: this.tag ?? '', name: this.name, args: [...this.frames[0].items] };
+  }
+
   /** The command, once its last line is in. */
   end(): Command {
     if (this.frames.length > 1) throw new ImapSyntaxError(`missing "${String.fromCharCode(this.top().close)}"`);
-    return { tag: this.tag ?? '', name: this.name, args: this.frames[0].items };
+    return this.soFar();
   }
 
   private header(line: Buffer): number {

@@ -15,8 +15,12 @@ export interface ReaderLimits {
 
 export type ReaderEvent =
   | { kind: 'command'; command: Command }
-  /** A synchronizing literal within the limits was announced: the client now waits for "+ ...". */
-  | { kind: 'continue' }
+  /**
+   * A synchronizing literal within the limits was announced: the client now waits for "+ ...".
+   * `command` is the command so far (its arguments before the literal) and `size` the literal's,
+   * so the session may answer at once instead, and call refuseLiteral().
+   */
+  | { kind: 'continue'; command: Command; size: number }
   /** After expectRawLine(): the next whole line, line end stripped. */
   | { kind: 'raw'; line: string }
   /** BAD with the tag when known; fatal when the stream cannot be resynchronised. */
@@ -99,6 +103,8 @@ export class CommandReader {
   /** The current command was rejected: the rest of it is skipped, then this is reported. */
   private failure: Failure | null = null;
   private rawNext = false;
+  /** The last event was 'continue' and no byte has come since: refuseLiteral() may drop the command. */
+  private invited = false;
   private closed = false;
 
   constructor(private readonly limits: ReaderLimits) {
@@ -112,6 +118,7 @@ export class CommandReader {
     const events: ReaderEvent[] = [];
     let at = 0;
     while (at < chunk.length && !this.closed) {
+      this.invited = false;
       at = this.literal ? this.readLiteral(this.literal, chunk, at) : this.readLine(chunk, at, events);
     }
     return events;
@@ -123,6 +130,18 @@ export class CommandReader {
    */
   expectRawLine(): void {
     this.rawNext = true;
+  }
+
+  /**
+   * After a 'continue' event, when the session answered the command (BAD for an unknown command,
+   * NO [TRYCREATE] for an APPEND to no mailbox, …) rather than inviting the literal: the client
+   * will not send it, so the command is dropped and the next line starts a new one.
+   */
+  refuseLiteral(): void {
+    if (!this.invited) return;
+    this.invited = false;
+    this.literal = null;
+    this.reset();
   }
 
   private readLine(chunk: Buffer, at: number, events: ReaderEvent[]): number {
@@ -179,8 +198,9 @@ export class CommandReader {
       this.closed = true;
       return;
     }
-    if (marker.sync) events.push({ kind: 'continue' });
+    if (marker.sync) events.push({ kind: 'continue', command: this.parser.soFar(), size: marker.size });
     this.startLiteral(marker);
+    this.invited = marker.sync;
   }
 
   private parse(line: Buffer, literalNext: boolean): void {
@@ -234,6 +254,10 @@ export class CommandReader {
       }
     }
     events.push(event);
+    this.reset();
+  }
+
+  private reset(): void {
     this.parser = new CommandParser(this.limits.maxDepth);
     this.fresh = true;
     this.failure = null;

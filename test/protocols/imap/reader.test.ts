@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CommandReader, type ReaderEvent } from '../../../src/protocols/imap/reader.ts';
+import { CommandReader, type ReaderEvent, type Token } from '../../../src/protocols/imap/reader.ts';
 import { args, atom, command, events, LIMITS, list, lit, str } from './fixtures.ts';
 
 const bad = (tag: string | null, message: RegExp | string, fatal = false) => ({ tag, message, fatal });
@@ -14,6 +14,7 @@ function assertError(event: ReaderEvent | undefined, expected: { tag: string | n
   else assert.match(event.message, expected.message);
 }
 
+const invite = (tag: string, name: string, args: Token[], size: number): ReaderEvent => ({ kind: 'continue', command: { tag, name, args }, size });
 const names = (out: ReaderEvent[]) => out.map((e) => (e.kind === 'command' ? `${e.command.tag} ${e.command.name}` : e.kind));
 
 test('tag, upper-cased name and no arguments', () => {
@@ -90,8 +91,8 @@ test('syntax errors answer BAD with the tag when it is known', () => {
 
 test('the RFC 9051 §7.6 literal example: a continuation per synchronizing literal', () => {
   const reader = new CommandReader(LIMITS);
-  assert.deepEqual(reader.push(Buffer.from('A001 LOGIN {11}\r\n')), [{ kind: 'continue' }]);
-  assert.deepEqual(reader.push(Buffer.from('FRED FOOBAR {7}\r\n')), [{ kind: 'continue' }]);
+  assert.deepEqual(reader.push(Buffer.from('A001 LOGIN {11}\r\n')), [invite('A001', 'LOGIN', [], 11)]);
+  assert.deepEqual(reader.push(Buffer.from('FRED FOOBAR {7}\r\n')), [invite('A001', 'LOGIN', [lit('FRED FOOBAR')], 7)]);
   assert.deepEqual(reader.push(Buffer.from('fat man\r\n')), [{ kind: 'command', command: { tag: 'A001', name: 'LOGIN', args: [lit('FRED FOOBAR'), lit('fat man')] } }]);
 });
 
@@ -101,7 +102,7 @@ test('non-synchronizing literals (RFC 7888 example) and literal8', () => {
   ]);
   const data = Buffer.from([0, 1, 2, 0x0d, 0x0a, 0]);
   const out = events(['A APPEND INBOX ~{6}\r\n', data, '\r\n']);
-  assert.deepEqual(out, [{ kind: 'continue' }, { kind: 'command', command: { tag: 'A', name: 'APPEND', args: [atom('INBOX'), lit(data, true)] } }]);
+  assert.deepEqual(out, [invite('A', 'APPEND', [atom('INBOX')], 6), { kind: 'command', command: { tag: 'A', name: 'APPEND', args: [atom('INBOX'), lit(data, true)] } }]);
   assert.deepEqual(events(['A X ~{1+}\r\n\0 {0}\r\n\r\n']).map((e) => e.kind), ['continue', 'command']);
 });
 
@@ -119,7 +120,7 @@ test('APPEND examples of RFC 9051 §6.3.12, with {n} and {n+}', () => {
   const limits = { ...LIMITS, maxLiteralBytes: 1000 };
   const sync = events([`A003 APPEND saved-messages (\\Seen) {${size}}\r\n`, message, '\r\n'], limits);
   const expected = { tag: 'A003', name: 'APPEND', args: [atom('saved-messages'), list(atom('\\Seen')), lit(message)] };
-  assert.deepEqual(sync, [{ kind: 'continue' }, { kind: 'command', command: expected }]);
+  assert.deepEqual(sync, [invite('A003', 'APPEND', [atom('saved-messages'), list(atom('\\Seen'))], size), { kind: 'command', command: expected }]);
   assert.deepEqual(events([`A003 APPEND saved-messages (\\Seen) {${size}+}\r\n${message}\r\n`], limits), [{ kind: 'command', command: expected }]);
 });
 
@@ -243,4 +244,23 @@ test('raw lines for AUTHENTICATE and IDLE', () => {
   const tooLong = reader.push(Buffer.from(`${'x'.repeat(300)}\r\nA3 NOOP\r\n`));
   assertError(tooLong[0], bad(null, /too long/));
   assert.deepEqual(names(tooLong), ['error', 'A3 NOOP']);
+});
+
+test('the session may answer a command instead of inviting its literal (RFC 9051 §7.6: A044 BLURDYBLOOP)', () => {
+  const limits = { ...LIMITS, maxLiteralBytes: 200000 };
+  const reader = new CommandReader(limits);
+  assert.deepEqual(reader.push(Buffer.from('A044 BLURDYBLOOP {102856}\r\n')), [invite('A044', 'BLURDYBLOOP', [], 102856)]);
+  reader.refuseLiteral();
+  assert.deepEqual(names(reader.push(Buffer.from('A045 NOOP\r\n'))), ['A045 NOOP']);
+  // {0} too: the client waits for "+" before the rest of the line.
+  const empty = new CommandReader(limits);
+  assert.equal(empty.push(Buffer.from('A1 APPEND Nowhere {0}\r\n'))[0].kind, 'continue');
+  empty.refuseLiteral();
+  assert.deepEqual(names(empty.push(Buffer.from('A2 NOOP\r\n'))), ['A2 NOOP']);
+  // Once bytes have come after the invitation, the command stands.
+  const late = new CommandReader(limits);
+  late.push(Buffer.from('A1 LOGIN {3}\r\n'));
+  late.push(Buffer.from('a'));
+  late.refuseLiteral();
+  assert.deepEqual(names(late.push(Buffer.from('bc b\r\n'))), ['A1 LOGIN']);
 });
