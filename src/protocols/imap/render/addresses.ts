@@ -172,15 +172,12 @@ function angleAddr(lx: Lexer, d: Draft): boolean {
   return lx.skipCfws();
 }
 
-/** name-addr, or null when the input is not one (then nothing was consumed that matters). */
+/** name-addr, or null when the input is not one (the caller rereads it as an addr-spec). */
 function nameAddr(lx: Lexer, d: Draft): Outcome | null {
   const p = phrase(lx);
   if (p.outcome !== 'more' || lx.peek() !== LT) return null;
   d.name = p.text.length > 0 ? p.text : null;
-  if (!angleAddr(lx, d)) {
-    d.host = SYNTAX_ERROR;
-    d.invalid = true;
-  }
+  if (!angleAddr(lx, d)) d.host = SYNTAX_ERROR;
   return lx.more() ? 'more' : 'end';
 }
 
