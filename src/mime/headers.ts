@@ -101,6 +101,24 @@ function fieldFollows(raw: Buffer, pos: number, end: number, tmp: Line): boolean
 }
 
 /**
+ * True when a whitespace-only line is obs-FWS inside a field (RFC 5322 §4.2) rather than a
+ * separator some generators "fold" between header and body: the header visibly goes on after
+ * it, with a continuation line or another field (past any further whitespace-only lines).
+ */
+function headerGoesOn(raw: Buffer, pos: number, end: number, tmp: Line): boolean {
+  for (let n = 0; n < JUNK_LOOKAHEAD && pos < end; n++) {
+    readLine(raw, pos, end, tmp);
+    if (tmp.contentEnd === tmp.start) return false;
+    if (!isBlank(raw, tmp.start, tmp.contentEnd)) {
+      const c = raw[tmp.start];
+      return c === SP || c === HT || fieldColon(raw, tmp.start, tmp.contentEnd) >= 0;
+    }
+    pos = tmp.next;
+  }
+  return false;
+}
+
+/**
  * Splits the header block that starts at `start`. Tolerates junk before the first field (mbox
  * "From " lines, BOMs, stray text followed by real fields), a whitespace-only separator line,
  * and a missing separator (the body then starts at the first line that is not a field).
@@ -121,8 +139,7 @@ export function scanHeaders(raw: Buffer, start: number, end: number): HeaderBloc
     const c0 = raw[ls];
     if (c0 === SP || c0 === HT) {
       if (last) {
-        // Some generators "fold" an empty line to separate header and body.
-        if (isBlank(raw, ls, ce)) return { fields, headerEnd: next, error: null };
+        if (isBlank(raw, ls, ce) && !headerGoesOn(raw, next, end, peek)) return { fields, headerEnd: next, error: null };
         last.valueEnd = ce;
         pos = next;
         continue;

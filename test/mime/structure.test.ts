@@ -216,6 +216,17 @@ test('missing blank line between header and body', () => {
   assert.match(m.parseError ?? '', /blank line/);
 });
 
+test('a line of blanks inside a field is obs-FWS when the header goes on, the separator when it does not', () => {
+  // RFC 5322 §4.2: obs-FWS allows whitespace-only lines within a folded field
+  const folded = eml('Subject: Re: TEST\n \n\t=?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?=\nTo: a@example.com\n \nContent-Type: text/html\n\n<p>body</p>\n');
+  const m = parseMessage(folded);
+  assert.equal(m.structure.type, 'text/html');
+  assert.equal(m.html, '<p>body</p>\r\n');
+  // generators that "fold" an empty line to end the header: the next line is no field
+  const separator = eml('Subject: s\nDate: Wed, 11 Feb 98 11:51 CST\n \nThis is the body.\n');
+  assert.equal(parseMessage(separator).structure.headerEnd, separator.indexOf('This is'));
+});
+
 test('header only, no body: valid and empty', () => {
   const raw = eml('From: a@example.com\nSubject: only headers');
   const m = parseMessage(raw);

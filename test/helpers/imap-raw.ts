@@ -1,0 +1,98 @@
+import { connect, type Socket } from 'node:net';
+
+/** A tagged command's whole answer: every line up to and including the tagged status line. */
+export interface RawResponse {
+  /** Untagged and continuation lines, each with its literals inline and without the final CRLF. */
+  lines: Buffer[];
+  /** The tagged status line, tag stripped ("OK …", "NO …", "BAD …"). */
+  status: string;
+}
+
+const CRLF = Buffer.from('\r\n');
+
+/**
+ * Where the response line that starts at `from` ends (index of its final CRLF), counting a
+ * `{n}` literal announced at a line end as part of the line; -1 while more bytes are needed.
+ */
+function lineEnd(buf: Buffer, from: number): number {
+  let pos = from;
+  for (;;) {
+    const crlf = buf.indexOf(CRLF, pos);
+    if (crlf < 0) return -1;
+    const literal = /\{(\d+)\+?\}$/.exec(buf.toString('latin1', Math.max(pos, crlf - 24), crlf));
+    if (!literal) return crlf;
+    pos = crlf + 2 + Number(literal[1]);
+    if (pos > buf.length) return -1;
+  }
+}
+
+/**
+ * An IMAP client that hands back the server's bytes untouched, for comparing them with ours
+ * (imapflow parses responses into objects and loses the difference between NIL and "", literals…).
+ */
+export class RawImap {
+  private buf = Buffer.alloc(0);
+  private tag = 0;
+  private waiter: (() => void) | null = null;
+  private closed: Error | null = null;
+
+  private constructor(private readonly sock: Socket) {
+    sock.on('data', (chunk: Buffer) => {
+      this.buf = Buffer.concat([this.buf, chunk]);
+      this.waiter?.();
+    });
+    sock.on('close', () => {
+      this.closed = new Error('IMAP connection closed');
+      this.waiter?.();
+    });
+    sock.on('error', (err) => {
+      this.closed = err;
+      this.waiter?.();
+    });
+  }
+
+  static async connect(port: number, host = '127.0.0.1'): Promise<RawImap> {
+    const sock = await new Promise<Socket>((resolve, reject) => {
+      const s = connect(port, host, () => resolve(s));
+      s.once('error', reject);
+    });
+    const client = new RawImap(sock);
+    await client.readLine();
+    return client;
+  }
+
+  private async readLine(): Promise<Buffer> {
+    for (;;) {
+      const end = lineEnd(this.buf, 0);
+      if (end >= 0) {
+        const line = this.buf.subarray(0, end);
+        this.buf = this.buf.subarray(end + 2);
+        return line;
+      }
+      if (this.closed) throw this.closed;
+      await new Promise<void>((resolve) => (this.waiter = resolve));
+      this.waiter = null;
+    }
+  }
+
+  /** Sends one command (without tag and CRLF) and collects its answer; a NO or BAD throws. */
+  async command(text: string): Promise<RawResponse> {
+    const tag = `R${++this.tag}`;
+    this.sock.write(`${tag} ${text}\r\n`);
+    const lines: Buffer[] = [];
+    for (;;) {
+      const line = await this.readLine();
+      if (line.toString('latin1', 0, tag.length + 1) !== tag + ' ') {
+        lines.push(line);
+        continue;
+      }
+      const status = line.toString('latin1', tag.length + 1);
+      if (!status.startsWith('OK')) throw new Error(`${text.split(' ')[0]}: ${status}`);
+      return { lines, status };
+    }
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
