@@ -6,16 +6,18 @@ import { startHttp } from './protocols/http/server.ts';
 import { startMgmt } from './protocols/http/mgmt/server.ts';
 import { startLmtp } from './protocols/lmtp/server.ts';
 import type { Listener, ListenerContext } from './protocols/shared/listener.ts';
+import { startImap } from './protocols/imap/server.ts';
 import { startSmtp } from './protocols/smtp/server.ts';
 import { createServices, type Services } from './services/index.ts';
 import { Store } from './store/store.ts';
+import { loadTls } from './tls.ts';
 
 export interface RunningServer {
   config: Config;
   store: Store;
   services: Services;
   logger: Logger;
-  listeners: Record<'http' | 'mgmt' | 'smtp' | 'lmtp', Listener> & { imap2api?: Listener };
+  listeners: Record<'http' | 'mgmt' | 'smtp' | 'lmtp' | 'imap' | 'imaps', Listener> & { imap2api?: Listener };
   /** The admin token generated at first start, if this start generated one. */
   generatedAdminToken: string | null;
   close(): Promise<void>;
@@ -43,6 +45,8 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     started.push(smtp);
     const lmtp = await startLmtp(ctx);
     started.push(lmtp);
+    const [imap, imaps] = await startImap(ctx, await loadTls(config));
+    started.push(imap, imaps);
     const imap2api = config.imap2apiPort >= 0 ? await startImap2Api(ctx) : undefined;
     if (imap2api) started.push(imap2api);
     services.queue.start();
@@ -63,7 +67,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
       store,
       services,
       logger,
-      listeners: { http, mgmt, smtp, lmtp, imap2api },
+      listeners: { http, mgmt, smtp, lmtp, imap, imaps, imap2api },
       generatedAdminToken,
       async close() {
         clearInterval(housekeeping);

@@ -1,12 +1,15 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { Store } from '../store/store.ts';
+import { LoginService } from './auth/logins.ts';
 import { TokenService } from './auth/tokens.ts';
 import { BlobService } from './blobs/blobs.ts';
 import { DeliveryService } from './delivery/delivery.ts';
 import { IngestService, type IngestMetrics } from './delivery/ingest.ts';
 import { DirectoryService } from './directory/directory.ts';
 import { IdentityService } from './identities/index.ts';
+import { ImapFolders } from './imap/folders.ts';
+import { ImapMail } from './imap/mail.ts';
 import { EmailWriter } from './mail/email-writer.ts';
 import { MailboxService } from './mail/mailboxes.ts';
 import { MessageService } from './mail/messages.ts';
@@ -59,6 +62,10 @@ export interface Services {
   upstreams: UpstreamGate;
   /** Outgoing webhooks; dispatches and sends only between start() and stop(). */
   webhooks: WebhookService;
+  /** Password logins of the mail protocols, with failed attempts limited. */
+  logins: LoginService;
+  /** Mailboxes by IMAP name and mail in IMAP's terms, for IMAP sessions. */
+  imap: { folders: ImapFolders; mail: ImapMail };
 }
 
 const DAY_MS = 86_400_000;
@@ -78,7 +85,9 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
   const box = new SecretBox(config.secretKey, config.dataDir);
   const remotes = new RemoteAccountService(store, directory, mailboxes, box, discovery, log);
   const gate = new UpstreamGate(store, remotes);
-  for (const service of [ingest, messages, mailboxes]) service.useUpstream(gate);
+  const folders = new ImapFolders(store, mailboxes);
+  const imapMail = new ImapMail(store, messages, ingest, writer, folders);
+  for (const service of [ingest, messages, mailboxes, imapMail]) service.useUpstream(gate);
   const mirrors = new SyncSupervisor(
     store,
     remotes,
@@ -111,5 +120,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     mirrors,
     upstreams: gate,
     webhooks,
+    logins: new LoginService(directory, { perAddress: config.loginFailuresPerAddress, perLogin: config.loginFailuresPerUser, windowMs: 15 * 60_000 }),
+    imap: { folders, mail: imapMail },
   };
 }

@@ -2,27 +2,12 @@ import { astring, atom, list, number, number64 } from './args.ts';
 import { parseImapDate } from './dates.ts';
 import { ImapSyntaxError } from './errors.ts';
 import { keyword } from './flags.ts';
-import { parseSequenceSet, type SequenceSet } from './sequence.ts';
+import { parseSequenceSet } from './sequence.ts';
 import type { Token } from './tokens.ts';
+import type { Criteria } from '../../services/imap/criteria.ts';
 
-export type SearchKey =
-  | { op: 'all' }
-  | { op: 'and'; keys: SearchKey[] }
-  | { op: 'or'; a: SearchKey; b: SearchKey }
-  | { op: 'not'; key: SearchKey }
-  | { op: 'seq'; set: SequenceSet }
-  | { op: 'uid'; set: SequenceSet }
-  /** System flags in their canonical case (\Answered), keywords as sent; RECENT, NEW and OLD use \Recent. */
-  | { op: 'flag'; flag: string; set: boolean }
-  /** `date` is 'YYYY-MM-DD'. */
-  | { op: 'date'; field: 'internal' | 'sent'; cmp: 'before' | 'on' | 'since'; date: string }
-  | { op: 'size'; cmp: 'larger' | 'smaller'; size: number }
-  | { op: 'text'; field: 'text' | 'body' | 'subject' | 'from' | 'to' | 'cc' | 'bcc'; value: string }
-  | { op: 'header'; name: string; value: string }
-  | { op: 'modseq'; modseq: number }
-  | { op: 'emailid'; id: string }
-  | { op: 'threadid'; id: string }
-  | { op: 'older' | 'younger'; seconds: number };
+/** The criteria tree the IMAP service evaluates: the grammar parses into its shape. */
+export type SearchKey = Criteria;
 
 export type ReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE';
 

@@ -8,18 +8,20 @@ export interface WriteOptions {
 // Longer strings go as literals: clients handle those without scanning for a closing quote.
 const MAX_QUOTED = 1024;
 
-/** Whether bytes can travel as a quoted string: no NUL, CR or LF, and 8-bit only as UTF-8 when allowed. */
+/** Whether bytes can travel as a quoted string: no CR or LF, and 8-bit only as UTF-8 when allowed. */
 function quotable(bytes: Buffer, utf8: boolean): boolean {
   if (bytes.length > MAX_QUOTED) return false;
   let eightBit = false;
   for (const b of bytes) {
-    if (b === 0 || b === 0x0a || b === 0x0d) return false;
+    if (b === 0x0a || b === 0x0d) return false;
     if (b >= 0x80) eightBit = true;
   }
   return !eightBit || (utf8 && Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes));
 }
 
 function stringBytes(bytes: Buffer, opts: WriteOptions, out: Buffer[]): void {
+  // Neither quoted strings nor literals may carry NUL (RFC 9051 §4.3): callers send such bytes as Binary.
+  if (bytes.includes(0)) throw new Error('NUL in an IMAP string; send it as a literal8');
   if (quotable(bytes, opts.utf8)) {
     out.push(Buffer.from('"'), Buffer.from(bytes.toString('latin1').replace(/["\\]/g, '\\$&'), 'latin1'), Buffer.from('"'));
   } else {
@@ -40,6 +42,7 @@ function write(value: ImapData, opts: WriteOptions, out: Buffer[]): void {
     });
     out.push(Buffer.from(')'));
   } else if (isAtom(value)) out.push(Buffer.from(value.atom, 'utf8'));
+  else out.push(Buffer.from(`~{${value.binary.length}}\r\n`), value.binary);
 }
 
 /** One value as it goes on the wire. */

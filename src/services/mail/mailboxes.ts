@@ -66,6 +66,7 @@ export class MailboxService {
       size: 0,
       created_at: Date.now(),
       updated_modseq: modseq,
+      expunge_modseq: 0,
     };
     await repo.insertMailbox(w.trx, row);
     return row;

@@ -97,6 +97,8 @@ export interface MailboxRow {
   size: number;
   created_at: number;
   updated_modseq: number;
+  /** The modseq of the last message that left this mailbox (QRESYNC). */
+  expunge_modseq: number;
 }
 
 export interface ThreadRow {

@@ -113,6 +113,7 @@ export const mailRepo = {
         unseen_count: sql`unseen_count + ${delta.unseen}`,
         size: sql`size + ${delta.size}`,
         updated_modseq: modseq,
+        ...(delta.count < 0 ? { expunge_modseq: modseq } : {}),
       })
       .where('id', '=', mailboxId)
       .execute(),

@@ -10,10 +10,10 @@ test('NIL, numbers, atoms and nested lists', () => {
   assert.equal(encodeItems([atom('UID'), 7, atom('FLAGS'), [atom('\\Seen')]], ascii).toString(), 'UID 7 FLAGS (\\Seen)');
 });
 
-test('strings are quoted with quotes and backslashes escaped; CR, LF, NUL or long ones become literals', () => {
+test('strings are quoted with quotes and backslashes escaped; CR, LF or long ones become literals, NUL is refused', () => {
   assert.equal(encode('say "hi" \\o/', ascii).toString(), '"say \\"hi\\" \\\\o/"');
   assert.equal(encode('two\r\nlines', ascii).toString(), '{10}\r\ntwo\r\nlines');
-  assert.equal(encode(Buffer.from('a\0b'), ascii).toString('latin1'), '{3}\r\na\0b');
+  assert.throws(() => encode(Buffer.from('a\0b'), ascii), /NUL/, 'NUL may only travel in a literal8');
   assert.ok(encode('x'.repeat(2000), ascii).toString().startsWith('{2000}\r\n'));
 });
 
@@ -21,4 +21,8 @@ test('8-bit text is a literal unless UTF-8 is enabled and the bytes are valid UT
   assert.equal(encode('Grüße', ascii).toString(), '{7}\r\nGrüße');
   assert.equal(encode('Grüße', { utf8: true }).toString(), '"Grüße"');
   assert.equal(encode(Buffer.from([0x47, 0xfc]), { utf8: true }).toString('latin1'), '{2}\r\nG\xfc');
+});
+
+test('binary data goes as a literal8', () => {
+  assert.equal(encode({ binary: Buffer.from('a\0b') }, ascii).toString('latin1'), '~{3}\r\na\0b');
 });

@@ -1,0 +1,163 @@
+import { ServiceError } from '../../../services/errors.ts';
+import type { FetchRow } from '../../../services/imap/mail.ts';
+import { decodePartBody } from '../../../mime/decode.ts';
+import { findPart } from '../../../mime/parts.ts';
+import type { MimePart } from '../../../mime/types.ts';
+import { parseKeywords } from '../../../services/mail/keywords.ts';
+import { atom, type ImapData } from '../data.ts';
+import { parseFetchArgs, type FetchItem } from '../fetch-args.ts';
+import { flagAtoms } from '../keywords.ts';
+import { uidRanges, uidsOf } from '../message-sets.ts';
+import type { Command } from '../reader.ts';
+import { bodyStructure } from '../render/bodystructure.ts';
+import { envelope } from '../render/envelope.ts';
+import { ImapError } from '../responses.ts';
+import { sectionBytes } from '../sections.ts';
+import { formatSet } from '../sequence.ts';
+import type { CommandSpec, ImapSession } from '../session.ts';
+
+// Messages read per round: bounds memory for FETCH 1:* on a big mailbox.
+const CHUNK = 100;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** date-time of RFC 9051 §9, in UTC: "17-Jul-1996 09:44:25 +0000". */
+export function internalDate(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(d.getUTCDate())}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}
+
+const needsRaw = (i: FetchItem) => ['envelope', 'bodystructure', 'body', 'binary', 'binary.size', 'rfc822', 'rfc822.header', 'rfc822.text'].includes(i.kind);
+// Reading these sets \Seen (RFC 9051 §6.4.5); .PEEK and RFC822.HEADER do not.
+const setsSeen = (i: FetchItem) => ((i.kind === 'body' || i.kind === 'binary') && !i.peek) || i.kind === 'rfc822' || i.kind === 'rfc822.text';
+
+function partial(bytes: Buffer, p: { start: number; length: number } | undefined): Buffer {
+  return p ? bytes.subarray(p.start, p.start + p.length) : bytes;
+}
+
+/**
+ * Message text outside BINARY[] may not carry NUL (RFC 9051 §4.3): each becomes 0x80, as Dovecot
+ * does. The stored bytes are unchanged, and BINARY.PEEK[] returns them exactly.
+ */
+function textual(bytes: Buffer): Buffer {
+  if (!bytes.includes(0)) return bytes;
+  const copy = Buffer.from(bytes);
+  for (let i = copy.indexOf(0); i >= 0; i = copy.indexOf(0, i + 1)) copy[i] = 0x80;
+  return copy;
+}
+
+/** BINARY[part]: the content with its transfer encoding removed; the whole message as stored. */
+function binaryContent(raw: Buffer, root: MimePart, part: number[]): Buffer {
+  if (part.length === 0) return raw;
+  const p = findPart(root, part.join('.'));
+  if (!p) throw new ImapError('NO', `there is no part ${part.join('.')}`, 'NONEXISTENT');
+  if (!['7bit', '8bit', 'binary', 'base64', 'quoted-printable'].includes(p.encoding)) throw new ImapError('NO', `cannot decode ${p.encoding}`, 'UNKNOWN-CTE');
+  return decodePartBody(raw, p);
+}
+
+function render(items: FetchItem[], row: FetchRow, raw: Buffer | null): ImapData[] {
+  const out: ImapData[] = [];
+  const root = raw ? (JSON.parse(row.structure) as MimePart) : null;
+  for (const item of items) {
+    switch (item.kind) {
+      case 'uid':
+        out.push(atom('UID'), row.uid);
+        break;
+      case 'flags':
+        out.push(atom('FLAGS'), flagAtoms(parseKeywords(row.keywords)));
+        break;
+      case 'internaldate':
+        out.push(atom('INTERNALDATE'), internalDate(row.received_at));
+        break;
+      case 'rfc822.size':
+        out.push(atom('RFC822.SIZE'), row.size);
+        break;
+      case 'envelope':
+        out.push(atom('ENVELOPE'), envelope(raw!, root!.headerStart, root!.headerEnd));
+        break;
+      case 'bodystructure':
+        out.push(atom(item.extended ? 'BODYSTRUCTURE' : 'BODY'), bodyStructure(raw!, root!, item.extended));
+        break;
+      case 'body': {
+        const bytes = sectionBytes(raw!, root!, item.section);
+        out.push(atom(item.name), bytes === null ? null : textual(partial(bytes, item.partial)));
+        break;
+      }
+      case 'binary': {
+        const bytes = partial(binaryContent(raw!, root!, item.part), item.partial);
+        out.push(atom(item.name), bytes.includes(0) ? { binary: bytes } : bytes);
+        break;
+      }
+      case 'binary.size':
+        out.push(atom(item.name), binaryContent(raw!, root!, item.part).length);
+        break;
+      case 'rfc822':
+        out.push(atom('RFC822'), textual(raw!));
+        break;
+      case 'rfc822.header':
+        out.push(atom('RFC822.HEADER'), textual(raw!.subarray(root!.headerStart, root!.headerEnd)));
+        break;
+      case 'rfc822.text':
+        out.push(atom('RFC822.TEXT'), textual(raw!.subarray(root!.bodyStart, root!.bodyEnd)));
+        break;
+      case 'modseq':
+        out.push(atom('MODSEQ'), [row.member_modseq]);
+        break;
+      case 'emailid':
+        out.push(atom('EMAILID'), [row.id]);
+        break;
+      case 'threadid':
+        out.push(atom('THREADID'), [row.thread_id]);
+        break;
+    }
+  }
+  return out;
+}
+
+async function fetch(s: ImapSession, cmd: Command, byUid: boolean): Promise<void> {
+  const sel = s.selected!;
+  const uids = uidsOf(s, cmd.args[0], byUid);
+  const args = parseFetchArgs(cmd.args.slice(1));
+  const items = [...args.items];
+  const has = (kind: FetchItem['kind']) => items.some((i) => i.kind === kind);
+  if (byUid && !has('uid')) items.unshift({ kind: 'uid' });
+  if (has('modseq') || args.changedSince !== undefined) s.enabled.add('CONDSTORE');
+  if (args.changedSince !== undefined && !has('modseq')) items.push({ kind: 'modseq' });
+  if (args.vanished) {
+    // RFC 7162 §3.2.6: UID FETCH only, QRESYNC enabled; the expunged UIDs come before any FETCH.
+    if (!byUid || !s.qresync) throw new ImapError('BAD', 'VANISHED needs UID FETCH and ENABLE QRESYNC');
+    const gone = await s.services.imap.mail.vanished(sel, args.changedSince!, uidRanges(s, cmd.args[0]));
+    if (gone.length) s.untagged(atom('VANISHED'), [atom('EARLIER')], atom(formatSet(gone)));
+  }
+  const markSeen = !sel.readOnly && items.some(setsSeen);
+  const raw = items.some(needsRaw);
+  for (let i = 0; i < uids.length; i += CHUNK) {
+    let rows = await s.services.imap.mail.rows(sel, uids.slice(i, i + CHUNK));
+    if (args.changedSince !== undefined) rows = rows.filter((r) => r.member_modseq > args.changedSince!);
+    const unseen = markSeen ? rows.filter((r) => !parseKeywords(r.keywords).includes('$seen')).map((r) => r.uid) : [];
+    if (unseen.length) {
+      const { changed } = await s.services.imap.mail.setFlags(sel, unseen, { mode: 'add', keywords: ['$seen'] });
+      const now = new Map(changed.map((c) => [c.uid, c]));
+      rows = rows.map((r) => (now.has(r.uid) ? { ...r, keywords: JSON.stringify(now.get(r.uid)!.keywords), member_modseq: now.get(r.uid)!.modseq } : r));
+    }
+    const changedFlags = new Set(unseen);
+    for (const row of rows) {
+      const seq = sel.seqOf(row.uid);
+      if (seq === 0) continue;
+      let bytes: Buffer | null = null;
+      if (raw) {
+        bytes = await s.services.imap.mail.raw(row.blob_id).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') throw new ServiceError('unavailable', `message ${row.uid} cannot be read`);
+          throw err;
+        });
+      }
+      const forItems = changedFlags.has(row.uid) && !has('flags') ? [...items, { kind: 'flags' } as FetchItem] : items;
+      s.untagged(seq, atom('FETCH'), render(forItems, row, bytes));
+    }
+  }
+}
+
+export const fetchCommands: Record<string, CommandSpec> = {
+  FETCH: { states: ['selected'], expungeAfter: false, run: (s, cmd) => fetch(s, cmd, false) },
+  'UID FETCH': { states: ['selected'], expungeAfter: true, run: (s, cmd) => fetch(s, cmd, true) },
+};

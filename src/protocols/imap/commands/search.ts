@@ -1,0 +1,49 @@
+import { atom, type ImapData } from '../data.ts';
+import type { Command } from '../reader.ts';
+import { BadCharsetError, parseSearchArgs } from '../search-args.ts';
+import { formatSet } from '../sequence.ts';
+import type { CommandSpec, ImapSession } from '../session.ts';
+
+const usesModseq = (key: unknown): boolean => JSON.stringify(key).includes('"op":"modseq"');
+
+async function search(s: ImapSession, cmd: Command, byUid: boolean): Promise<void> {
+  const sel = s.selected!;
+  let args;
+  try {
+    args = parseSearchArgs(cmd.args);
+  } catch (err) {
+    // A SEARCH ... SAVE that fails empties the saved result (RFC 5182 §2.1).
+    if (err instanceof BadCharsetError && err.returns?.includes('SAVE')) s.saved = [];
+    throw err;
+  }
+  const modseqKey = usesModseq(args.key);
+  if (modseqKey) s.enabled.add('CONDSTORE');
+  const uids = await s.services.imap.mail.search(sel, args.key, s.saved);
+  const numbers = byUid ? uids : uids.map((u) => sel.seqOf(u));
+  // Highest modseq of the matches, which CONDSTORE adds when MODSEQ was searched (RFC 7162 §3.1.5).
+  const top = modseqKey && uids.length ? Math.max(...uids.map((u) => sel.message(u)?.modseq ?? 0)) : null;
+  // IMAP4rev2 answers every SEARCH with ESEARCH, a plain one as RETURN (ALL) (RFC 9051 §6.4.4).
+  const returns = args.returns ?? (s.enabled.has('IMAP4REV2') ? ['ALL'] : null);
+  if (returns === null) {
+    s.untagged(atom('SEARCH'), ...numbers, ...(top !== null ? [[atom('MODSEQ'), top]] : []));
+    return;
+  }
+  const wanted = returns.length === 0 ? ['ALL'] : returns;
+  if (wanted.includes('SAVE')) s.saved = uids;
+  if (wanted.length === 1 && wanted[0] === 'SAVE') return;
+  const out: ImapData[] = [atom('ESEARCH'), [atom('TAG'), cmd.tag]];
+  if (byUid) out.push(atom('UID'));
+  if (numbers.length) {
+    if (wanted.includes('MIN')) out.push(atom('MIN'), numbers[0]);
+    if (wanted.includes('MAX')) out.push(atom('MAX'), numbers[numbers.length - 1]);
+    if (wanted.includes('ALL')) out.push(atom('ALL'), atom(formatSet(numbers)));
+  }
+  if (wanted.includes('COUNT')) out.push(atom('COUNT'), numbers.length);
+  if (top !== null) out.push(atom('MODSEQ'), top);
+  s.untagged(...out);
+}
+
+export const searchCommands: Record<string, CommandSpec> = {
+  SEARCH: { states: ['selected'], expungeAfter: false, run: (s, cmd) => search(s, cmd, false) },
+  'UID SEARCH': { states: ['selected'], expungeAfter: true, run: (s, cmd) => search(s, cmd, true) },
+};

@@ -1,0 +1,247 @@
+import type { EmailRow } from '../../store/db/schema.ts';
+import { imapRepo } from '../../store/repos/imap.ts';
+import { mailRepo } from '../../store/repos/mail.ts';
+import type { Store } from '../../store/store.ts';
+import type { IngestService } from '../delivery/ingest.ts';
+import { invalid, ServiceError } from '../errors.ts';
+import type { EmailWriter } from '../mail/email-writer.ts';
+import { parseKeywords } from '../mail/keywords.ts';
+import type { MessageService } from '../mail/messages.ts';
+import type { UpstreamGate } from '../remote/upstream-gate.ts';
+import type { Criteria } from './criteria.ts';
+import type { Folder, ImapFolders } from './folders.ts';
+import { evaluate } from './search.ts';
+import { SelectedMailbox, type MailboxUpdate, type MessageState } from './selected.ts';
+
+export interface FolderStatus {
+  messages: number;
+  unseen: number;
+  uidNext: number;
+  uidValidity: number;
+  size: number;
+  highestModseq: number;
+}
+
+/** An email as FETCH reads it: the row, its UID here and the modseq of that membership. */
+export type FetchRow = EmailRow & { uid: number; member_modseq: number };
+
+export type FlagChange = { mode: 'set' | 'add' | 'remove'; keywords: string[]; unchangedSince?: number };
+
+/** UIDs of copies: source UID → UID in the target mailbox (COPYUID, RFC 4315). */
+export interface Placed {
+  uidValidity: number;
+  pairs: [number, number][];
+}
+
+// Messages changed per transaction by STORE, MOVE and EXPUNGE: bounded so one command on a huge
+// mailbox never holds the write lock for long.
+const CHUNK = 200;
+
+const toState = (r: { uid: number; email_id: string; modseq: number; keywords: string }): MessageState => ({
+  uid: r.uid,
+  emailId: r.email_id,
+  modseq: r.modseq,
+  keywords: parseKeywords(r.keywords),
+});
+
+/**
+ * The mail operations of IMAP sessions, in IMAP's terms: messages by UID in a selected mailbox,
+ * flags per message, COPY as a new message with its own flags, MOVE keeping the email (and its
+ * EMAILID). Mirrored accounts go through MessageService, which writes upstream first.
+ */
+export class ImapMail {
+  private gate: UpstreamGate | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly messages: MessageService,
+    private readonly ingest: IngestService,
+    private readonly writer: EmailWriter,
+    readonly folders: ImapFolders,
+  ) {}
+
+  useUpstream(gate: UpstreamGate): void {
+    this.gate = gate;
+  }
+
+  async open(accountId: string, path: string, readOnly: boolean): Promise<SelectedMailbox> {
+    const folder = await this.folders.get(accountId, path);
+    const [rows, modseq] = await Promise.all([imapRepo.messages(this.store.db, folder.id), imapRepo.highestModseq(this.store.db, folder.id)]);
+    return new SelectedMailbox(accountId, folder, readOnly, rows.map(toState), modseq);
+  }
+
+  async status(accountId: string, path: string): Promise<FolderStatus> {
+    const folder = await this.folders.get(accountId, path);
+    return this.statusOf(folder);
+  }
+
+  async statusOf(folder: Folder): Promise<FolderStatus> {
+    const r = folder.row;
+    return {
+      messages: r.message_count,
+      unseen: r.unseen_count,
+      uidNext: r.uidnext,
+      uidValidity: r.uidvalidity,
+      size: r.size,
+      highestModseq: await imapRepo.highestModseq(this.store.db, folder.id),
+    };
+  }
+
+  /** Messages flagged \Deleted in a mailbox (STATUS DELETED). */
+  async deletedCount(folder: Folder): Promise<number> {
+    return (await imapRepo.messages(this.store.db, folder.id)).filter((m) => parseKeywords(m.keywords).includes('$deleted')).length;
+  }
+
+  /** Changes made since the session last looked, by anyone (see SelectedMailbox.apply). */
+  async refresh(sel: SelectedMailbox, allowExpunge: boolean): Promise<MailboxUpdate[]> {
+    const db = this.store.db;
+    const [modseq, box] = await Promise.all([imapRepo.highestModseq(db, sel.mailboxId), mailRepo.mailbox(db, sel.accountId, sel.mailboxId)]);
+    if (!box) throw new ServiceError('notFound', 'the selected mailbox was deleted');
+    if (modseq <= sel.modseq) return allowExpunge ? sel.apply([], null, modseq, box.uidnext, true) : [];
+    const changed = (await imapRepo.changedSince(db, sel.mailboxId, sel.modseq)).map(toState);
+    const added = changed.filter((c) => !sel.message(c.uid)).length;
+    const listed = sel.messages().filter((m) => !sel.isGone(m.uid)).length;
+    // Counts that do not add up mean something left the mailbox: only then is the whole UID list read.
+    const present = listed + added === box.message_count ? null : new Set((await imapRepo.messages(db, sel.mailboxId)).map((m) => m.uid));
+    return sel.apply(changed, present, modseq, box.uidnext, allowExpunge);
+  }
+
+  /**
+   * UIDs of `known` (UID ranges; all UIDs ever given out when null) expunged after `modseq`
+   * (QRESYNC). Every UID below UIDNEXT was once a message here, so those no longer listed are
+   * exactly the expunged ones; when nothing left the mailbox since `modseq`, there are none.
+   */
+  async vanished(sel: SelectedMailbox, modseq: number, known: [number, number][] | null): Promise<number[]> {
+    const box = await mailRepo.mailbox(this.store.db, sel.accountId, sel.mailboxId);
+    if (!box || box.expunge_modseq <= modseq) return [];
+    const present = new Set(sel.messages().filter((m) => !sel.isGone(m.uid)).map((m) => m.uid));
+    const out: number[] = [];
+    for (const [lo, hi] of known ?? [[1, box.uidnext - 1]]) {
+      for (let uid = Math.max(lo, 1); uid <= Math.min(hi, box.uidnext - 1); uid++) if (!present.has(uid)) out.push(uid);
+    }
+    return out;
+  }
+
+  /** Email rows of these UIDs, ascending. */
+  async rows(sel: SelectedMailbox, uids: number[]): Promise<FetchRow[]> {
+    const rows = await imapRepo.emails(this.store.db, sel.mailboxId, uids);
+    return rows.sort((a, b) => a.uid - b.uid);
+  }
+
+  raw(blobId: string): Promise<Buffer> {
+    return this.messages.rawBytes(blobId);
+  }
+
+  /**
+   * STORE: the new flags of each message, written unless it changed after `unchangedSince`
+   * (CONDSTORE: such UIDs come back as `modified`). Returns the states after the change.
+   */
+  async setFlags(sel: SelectedMailbox, uids: number[], change: FlagChange): Promise<{ changed: MessageState[]; modified: number[] }> {
+    if (sel.readOnly) throw new ServiceError('forbidden', 'the mailbox is open read-only (EXAMINE)');
+    const modified: number[] = [];
+    const wanted = (current: string[]) => {
+      const next = new Set(change.mode === 'set' ? change.keywords : current);
+      if (change.mode === 'add') for (const k of change.keywords) next.add(k);
+      if (change.mode === 'remove') for (const k of change.keywords) next.delete(k);
+      return [...next].sort();
+    };
+    const upstream = await this.gate?.of(sel.accountId);
+    for (let i = 0; i < uids.length; i += CHUNK) {
+      const rows = await this.rows(sel, uids.slice(i, i + CHUNK));
+      const todo = rows.filter((r) => {
+        if (change.unchangedSince !== undefined && r.member_modseq > change.unchangedSince) {
+          modified.push(r.uid);
+          return false;
+        }
+        return true;
+      });
+      if (upstream) {
+        for (const r of todo) await this.messages.update(sel.accountId, r.id, { keywords: wanted(parseKeywords(r.keywords)) });
+      } else {
+        await this.store.write(async (w) => {
+          for (const r of todo) await this.writer.setKeywords(w, sel.accountId, r, wanted(parseKeywords(r.keywords)));
+        });
+      }
+    }
+    const after = await this.rows(sel, uids.filter((u) => !modified.includes(u)));
+    const changed = after.map((r) => ({ uid: r.uid, emailId: r.id, keywords: parseKeywords(r.keywords), modseq: r.member_modseq }));
+    for (const c of changed) sel.setFlags(c.uid, c.keywords, c.modseq);
+    return { changed, modified };
+  }
+
+  /** COPY: each message becomes a new one in the target, sharing the stored bytes; all or nothing. */
+  async copy(sel: SelectedMailbox, uids: number[], target: Folder): Promise<Placed> {
+    const rows = await this.rows(sel, uids);
+    const results = await this.messages.copy(sel.accountId, sel.accountId, rows.map((r) => ({ id: r.id, mailboxIds: [target.id] })));
+    const made = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.id] : []));
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (failed) {
+      // The destination must end as it was (RFC 9051 §6.4.7).
+      for (const id of made) await this.messages.delete(sel.accountId, id);
+      throw failed.reason;
+    }
+    return this.placed(target, rows.map((r, i) => [r.uid, made[i]]));
+  }
+
+  /** MOVE: the email leaves this mailbox for the target, keeping its id (RFC 6851, RFC 8474 §5.1). */
+  async move(sel: SelectedMailbox, uids: number[], target: Folder): Promise<Placed> {
+    if (sel.readOnly) throw new ServiceError('forbidden', 'the mailbox is open read-only (EXAMINE)');
+    if (target.id === sel.mailboxId) throw invalid('mailbox', 'is the selected mailbox');
+    const rows = await this.rows(sel, uids);
+    const upstream = await this.gate?.of(sel.accountId);
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const chunk = rows.slice(i, i + CHUNK);
+      if (upstream) {
+        for (const r of chunk) await this.messages.update(sel.accountId, r.id, { mailboxIds: [target.id] });
+        continue;
+      }
+      await this.store.write(async (w) => {
+        const memberships = await mailRepo.memberships(w.trx, chunk.map((r) => r.id));
+        for (const r of chunk) {
+          const current = memberships.filter((m) => m.email_id === r.id).map((m) => m.mailbox_id);
+          const next = [...new Set([...current.filter((m) => m !== sel.mailboxId), target.id])];
+          await this.writer.setMailboxes(w, sel.accountId, r, next);
+        }
+      });
+    }
+    return this.placed(target, rows.map((r) => [r.uid, r.id]));
+  }
+
+  /** EXPUNGE: messages flagged \Deleted leave the mailbox (only those of `uids` when given, UID EXPUNGE). */
+  async expunge(sel: SelectedMailbox, uids: number[] | null): Promise<void> {
+    if (sel.readOnly) throw new ServiceError('forbidden', 'the mailbox is open read-only (EXAMINE)');
+    const only = uids ? new Set(uids) : null;
+    const doomed = sel.messages().filter((m) => m.keywords.includes('$deleted') && (!only || only.has(m.uid)) && !sel.isGone(m.uid));
+    // Flags are checked again in the store: another session may have cleared \Deleted meanwhile.
+    const rows = (await this.rows(sel, doomed.map((m) => m.uid))).filter((r) => parseKeywords(r.keywords).includes('$deleted'));
+    const upstream = await this.gate?.of(sel.accountId);
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const chunk = rows.slice(i, i + CHUNK);
+      if (upstream) for (const r of chunk) await this.messages.delete(sel.accountId, r.id);
+      else await this.store.write(async (w) => {
+        for (const r of chunk) await this.writer.leaveMailbox(w, sel.accountId, r.id, sel.mailboxId);
+      });
+    }
+    if (rows.length && !upstream) await this.writer.collectGarbage();
+  }
+
+  async append(accountId: string, path: string, raw: Buffer, keywords: string[], receivedAt: number | undefined): Promise<{ uidValidity: number; uid: number }> {
+    const folder = await this.folders.get(accountId, path);
+    const stored = await this.ingest.ingest({ accountId, raw, mailboxId: folder.id, keywords, receivedAt }, 'imap');
+    const member = (await mailRepo.memberships(this.store.db, [stored.id])).find((m) => m.mailbox_id === folder.id)!;
+    return { uidValidity: folder.row.uidvalidity, uid: Number(member.uid) };
+  }
+
+  /** SEARCH over the messages this session lists; `saved` is the last SAVEd result (UIDs). */
+  async search(sel: SelectedMailbox, criteria: Criteria, saved: number[]): Promise<number[]> {
+    const rows = await imapRepo.searchRows(this.store.db, sel.mailboxId);
+    return evaluate(this.messages, sel, rows, criteria, saved, Date.now());
+  }
+
+  private async placed(target: Folder, pairs: [number, string][]): Promise<Placed> {
+    const members = await mailRepo.memberships(this.store.db, pairs.map(([, id]) => id));
+    const uidOf = new Map(members.filter((m) => m.mailbox_id === target.id).map((m) => [m.email_id, Number(m.uid)]));
+    const box = await mailRepo.mailbox(this.store.db, target.row.account_id, target.id);
+    return { uidValidity: box?.uidvalidity ?? target.row.uidvalidity, pairs: pairs.map(([uid, id]) => [uid, uidOf.get(id) ?? 0]) };
+  }
+}

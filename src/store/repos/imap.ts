@@ -1,0 +1,84 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.ts';
+import type { Trx } from '../changes.ts';
+
+type Q = Db | Trx;
+
+/** One message of a mailbox as an IMAP session tracks it. */
+export interface ImapMessageRow {
+  uid: number;
+  email_id: string;
+  modseq: number;
+  keywords: string;
+}
+
+// IN lists are chunked: SQLite binds at most 32,766 parameters per statement.
+const CHUNK = 500;
+
+/** Queries behind IMAP sessions: a mailbox's UID list, what changed in it, rows to FETCH. */
+export const imapRepo = {
+  /** Every message of the mailbox, ascending by UID (message sequence order). */
+  messages: async (db: Q, mailboxId: string): Promise<ImapMessageRow[]> =>
+    (
+      await db
+        .selectFrom('email_mailboxes as em')
+        .innerJoin('emails as e', 'e.id', 'em.email_id')
+        .select(['em.uid', 'em.email_id', 'em.modseq', 'e.keywords'])
+        .where('em.mailbox_id', '=', mailboxId)
+        .orderBy('em.uid')
+        .execute()
+    ).map((r) => ({ ...r, uid: Number(r.uid), modseq: Number(r.modseq) })),
+
+  /** Messages of the mailbox added or changed after a modseq. */
+  changedSince: async (db: Q, mailboxId: string, modseq: number): Promise<ImapMessageRow[]> =>
+    (
+      await db
+        .selectFrom('email_mailboxes as em')
+        .innerJoin('emails as e', 'e.id', 'em.email_id')
+        .select(['em.uid', 'em.email_id', 'em.modseq', 'e.keywords'])
+        .where('em.mailbox_id', '=', mailboxId)
+        .where('em.modseq', '>', modseq)
+        .orderBy('em.uid')
+        .execute()
+    ).map((r) => ({ ...r, uid: Number(r.uid), modseq: Number(r.modseq) })),
+
+  /** The mailbox's HIGHESTMODSEQ: its own last change (arrivals, expunges) or its messages' last. */
+  async highestModseq(db: Q, mailboxId: string): Promise<number> {
+    const row = await db
+      .selectFrom('mailboxes as m')
+      .select(['m.updated_modseq', sql<number | null>`(SELECT MAX(modseq) FROM email_mailboxes WHERE mailbox_id = m.id)`.as('top')])
+      .where('m.id', '=', mailboxId)
+      .executeTakeFirst();
+    return row ? Math.max(Number(row.updated_modseq), Number(row.top ?? 0)) : 0;
+  },
+
+  /** What SEARCH compares, for every message of the mailbox. */
+  searchRows: async (db: Q, mailboxId: string) =>
+    (
+      await db
+        .selectFrom('email_mailboxes as em')
+        .innerJoin('emails as e', 'e.id', 'em.email_id')
+        .select(['em.uid', 'em.modseq', 'e.id', 'e.thread_id', 'e.size', 'e.received_at', 'e.sent_at', 'e.keywords'])
+        .where('em.mailbox_id', '=', mailboxId)
+        .orderBy('em.uid')
+        .execute()
+    ).map((r) => ({ ...r, uid: Number(r.uid), modseq: Number(r.modseq), size: Number(r.size), received_at: Number(r.received_at), sent_at: r.sent_at === null ? null : Number(r.sent_at) })),
+
+  /** Whole email rows with their UID in the mailbox, for FETCH. */
+  async emails(db: Q, mailboxId: string, uids: number[]) {
+    const out = [];
+    for (let i = 0; i < uids.length; i += CHUNK) {
+      out.push(
+        ...(await db
+          .selectFrom('email_mailboxes as em')
+          .innerJoin('emails as e', 'e.id', 'em.email_id')
+          .selectAll('e')
+          .select(['em.uid', 'em.modseq as member_modseq'])
+          .where('em.mailbox_id', '=', mailboxId)
+          .where('em.uid', 'in', uids.slice(i, i + CHUNK))
+          .execute()),
+      );
+    }
+    return out.map((r) => ({ ...r, uid: Number(r.uid), member_modseq: Number(r.member_modseq) }));
+  },
+};

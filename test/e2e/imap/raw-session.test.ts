@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { RawImap } from '../../helpers/imap-raw.ts';
+import { simpleMessage } from '../../helpers/messages.ts';
+import { createUser, startTestServer, type TestServer } from '../../helpers/server.ts';
+
+const text = (r: { lines: Buffer[] }) => r.lines.map((l) => l.toString('utf8'));
+/** "1:3,7" → [1, 2, 3, 7] */
+const expand = (set: string) =>
+  set ? set.split(',').flatMap((p) => {
+    const [a, b] = p.split(':').map(Number);
+    return Array.from({ length: (b ?? a) - a + 1 }, (_, i) => a + i);
+  }) : [];
+
+/** Scripted sessions over a plain socket: the exact responses RFC 9051, 7162, 4731 and 5182 ask for. */
+describe('IMAP wire protocol', () => {
+  let server: TestServer;
+  let user: Awaited<ReturnType<typeof createUser>>;
+  let accountId: string;
+  const open: RawImap[] = [];
+
+  const login = async () => {
+    const c = await RawImap.connect(server.listeners.imap.port);
+    open.push(c);
+    await c.command(`LOGIN ${user.username} "${user.password}"`);
+    return c;
+  };
+
+  before(async () => {
+    server = (await startTestServer())!;
+    user = await createUser(server, 'wire');
+    accountId = (await server.services.directory.accountOfUser(user.id)).accountId;
+    for (const subject of ['alpha', 'beta', 'gamma']) {
+      await server.services.ingest.ingest({ accountId, raw: simpleMessage({ subject, from: 'Zoe <zoe@remote.test>' }) });
+    }
+  });
+  after(async () => {
+    for (const c of open) c.close();
+    await server.stop();
+  });
+
+  test('LIST "" "" gives the delimiter; SELECT answers with every required response', async () => {
+    const c = await login();
+    assert.deepEqual(text(await c.command('LIST "" ""')), ['* LIST (\\Noselect) "/" ""']);
+    const sel = await c.command('SELECT INBOX');
+    const lines = text(sel);
+    assert.ok(lines.includes('* 3 EXISTS'));
+    assert.ok(lines.includes('* FLAGS (\\Seen \\Flagged \\Answered \\Draft \\Deleted)'));
+    assert.ok(lines.some((l) => l.startsWith('* OK [PERMANENTFLAGS (') && l.includes('\\*)]')));
+    assert.ok(lines.some((l) => /^\* OK \[UIDVALIDITY \d+\]/.test(l)));
+    assert.ok(lines.some((l) => l.startsWith('* OK [UIDNEXT 4]')));
+    assert.ok(lines.some((l) => /^\* OK \[HIGHESTMODSEQ \d+\]/.test(l)));
+    assert.match(sel.status, /^OK \[READ-WRITE\]/);
+  });
+
+  test('FETCH sections: HEADER.FIELDS, partial bodies, and a message number that does not exist is BAD', async () => {
+    const c = await login();
+    await c.command('EXAMINE INBOX');
+    const r = text(await c.command('FETCH 2 (UID BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)] BODY.PEEK[TEXT]<0.5>)'));
+    assert.equal(r.length, 1);
+    assert.match(r[0], /^\* 2 FETCH \(UID 2 BODY\[HEADER\.FIELDS \(SUBJECT FROM\)\] \{\d+\}\r\nFrom: Zoe <zoe@remote\.test>\r\nSubject: beta\r\n\r\n BODY\[TEXT\]<0> "Hello"\)$/);
+    await assert.rejects(c.command('FETCH 9 (FLAGS)'), /BAD/);
+    await assert.rejects(c.command('STORE 1 +FLAGS (\\Seen)'), /NO \[CANNOT\]/, 'EXAMINE is read-only');
+  });
+
+  test('CONDSTORE: MODSEQ in FETCH, UNCHANGEDSINCE refusing a changed message with MODIFIED, SEARCH MODSEQ', async () => {
+    const c = await login();
+    await c.command('SELECT INBOX (CONDSTORE)');
+    const before = text(await c.command('FETCH 1 (MODSEQ)'))[0];
+    const modseq = Number(/MODSEQ \((\d+)\)/.exec(before)![1]);
+    const set = text(await c.command(`STORE 1 (UNCHANGEDSINCE ${modseq}) +FLAGS (\\Flagged)`));
+    const after = Number(/MODSEQ \((\d+)\)/.exec(set[0])![1]);
+    assert.ok(after > modseq);
+    const stale = await c.command(`STORE 1 (UNCHANGEDSINCE ${modseq}) -FLAGS (\\Flagged)`);
+    assert.match(stale.status, /^OK \[MODIFIED 1\]/);
+    const found = text(await c.command(`SEARCH MODSEQ ${after}`));
+    assert.deepEqual(found, [`* SEARCH 1 (MODSEQ ${after})`]);
+    const changed = text(await c.command(`FETCH 1:* (FLAGS) (CHANGEDSINCE ${after - 1})`));
+    assert.equal(changed.length, 1, 'only the message changed since');
+  });
+
+  test('ESEARCH return options and SEARCHRES ($)', async () => {
+    const c = await login();
+    await c.command('SELECT INBOX');
+    assert.deepEqual(text(await c.command('UID SEARCH RETURN (MIN MAX COUNT) ALL')), ['* ESEARCH (TAG "R3") UID MIN 1 MAX 3 COUNT 3']);
+    assert.deepEqual(text(await c.command('SEARCH RETURN (SAVE) SUBJECT gamma')), []);
+    assert.deepEqual(text(await c.command('FETCH $ (UID)')), ['* 3 FETCH (UID 3)']);
+    await assert.rejects(c.command('SEARCH CHARSET KOI8-R SUBJECT x'), /NO \[BADCHARSET/);
+  });
+
+  test('an expunge made by another session waits while message numbers are in use, then is reported', async () => {
+    const reader = await login();
+    const writer = await login();
+    await reader.command('SELECT INBOX');
+    await writer.command('SELECT INBOX');
+    await writer.command('STORE 1 +FLAGS.SILENT (\\Deleted)');
+    await writer.command('EXPUNGE');
+    const during = text(await reader.command('FETCH 1:* (UID)'));
+    assert.ok(!during.some((l) => l.includes('EXPUNGE')), 'no EXPUNGE during a FETCH by number');
+    // The gone message has no data left to send; the others keep their numbers until NOOP.
+    assert.deepEqual(during, ['* 2 FETCH (UID 2)', '* 3 FETCH (UID 3)']);
+    const noop = text(await reader.command('NOOP'));
+    assert.ok(noop.includes('* 1 EXPUNGE'), noop.join('\n'));
+  });
+
+  test('QRESYNC: SELECT catches up with VANISHED (EARLIER) and changed flags; expunges come as VANISHED', async () => {
+    const c = await login();
+    await c.command('ENABLE QRESYNC');
+    const sel = text(await c.command('SELECT INBOX'));
+    const uidValidity = Number(/UIDVALIDITY (\d+)/.exec(sel.join('\n'))![1]);
+    const modseq = Number(/HIGHESTMODSEQ (\d+)/.exec(sel.join('\n'))![1]);
+    const uids = text(await c.command('UID SEARCH ALL'))[0].split(' ').slice(2).map(Number);
+    await c.command('UNSELECT');
+    // Elsewhere: one message flagged, one expunged.
+    const other = await login();
+    await other.command('SELECT INBOX');
+    await other.command(`UID STORE ${uids[0]} +FLAGS (\\Answered)`);
+    await other.command(`UID STORE ${uids[1]} +FLAGS (\\Deleted)`);
+    await other.command('EXPUNGE');
+    const back = text(await c.command(`SELECT INBOX (QRESYNC (${uidValidity} ${modseq} 1:*))`));
+    // Every UID of the known set no longer here; the server keeps no per-UID history, so one
+    // expunged before the client's modseq may be named too (RFC 7162 §3.2.6), never a present one.
+    const vanished = (lines: string[]) => expand(/^\* VANISHED \(EARLIER\) (\S+)$/.exec(lines.find((l) => l.startsWith('* VANISHED (EARLIER)')) ?? '')?.[1] ?? '');
+    assert.ok(vanished(back).includes(uids[1]), back.join('\n'));
+    assert.ok(!vanished(back).includes(uids[0]));
+    assert.ok(back.some((l) => l.includes(`FETCH (UID ${uids[0]} FLAGS (\\Answered`)), back.join('\n'));
+    // A live expunge, with QRESYNC on, is a VANISHED of its UID.
+    await other.command(`UID STORE ${uids[0]} +FLAGS (\\Deleted)`);
+    await other.command('EXPUNGE');
+    assert.ok(text(await c.command('NOOP')).includes(`* VANISHED ${uids[0]}`));
+    const fetched = text(await c.command(`UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${modseq} VANISHED)`));
+    assert.ok(uids.every((u) => vanished(fetched).includes(u)), fetched.join('\n'));
+  });
+
+  test('unknown commands and bad syntax are BAD; the connection survives', async () => {
+    const c = await login();
+    await assert.rejects(c.command('FROBNICATE'), /BAD/);
+    await assert.rejects(c.command('SELECT'), /BAD/);
+    await c.command('NOOP');
+  });
+});
+
+describe('IMAP before TLS with plaintextAuth = never', () => {
+  let server: TestServer;
+  before(async () => {
+    server = (await startTestServer({ config: { plaintextAuth: 'never' } }))!;
+  });
+  after(() => server.stop());
+
+  test('LOGINDISABLED and STARTTLS are advertised, and LOGIN is refused with PRIVACYREQUIRED', async () => {
+    const c = await RawImap.connect(server.listeners.imap.port);
+    const caps = text(await c.command('CAPABILITY'))[0];
+    assert.match(caps, / STARTTLS/);
+    assert.match(caps, / LOGINDISABLED/);
+    assert.doesNotMatch(caps, /AUTH=PLAIN/);
+    await assert.rejects(c.command('LOGIN someone secret'), /NO \[PRIVACYREQUIRED\]/);
+    c.close();
+  });
+});
