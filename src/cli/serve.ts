@@ -9,7 +9,7 @@ export async function serve(opts: CliOptions): Promise<void> {
   const server = await startServer(config, logger);
   const l = server.listeners;
   logger.info(
-    { dataDir: config.dataDir, database: server.store.dialect, http: l.http.port, mgmt: l.mgmt.port, smtp: l.smtp.port, lmtp: l.lmtp.port, imap2api: l.imap2api?.port },
+    { dataDir: config.dataDir, database: server.store.dialect, http: l.http.port, mgmt: l.mgmt.port, smtp: l.smtp.port, lmtp: l.lmtp.port, imap: l.imap.port, imaps: l.imaps.port, imap2api: l.imap2api?.port },
     'gannet is running',
   );
   if (server.generatedAdminToken) {
