@@ -13,7 +13,7 @@ import * as pushKeys from './migrations/009_push_keys.ts';
 import * as remoteAccounts from './migrations/010_remote_accounts.ts';
 import * as webhooks from './migrations/011_webhooks.ts';
 import * as remoteWriteLock from './migrations/012_remote_write_lock.ts';
-import * as mailboxExpungeModseq from './migrations/013_mailbox_expunge_modseq.ts';
+import * as imapModseq from './migrations/013_imap_modseq.ts';
 
 /**
  * Migrations are listed here in order; each receives the dialect for the few backend-specific
@@ -32,7 +32,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect, blobs: 
   '010_remote_accounts': remoteAccounts,
   '011_webhooks': webhooks,
   '012_remote_write_lock': remoteWriteLock,
-  '013_mailbox_expunge_modseq': mailboxExpungeModseq,
+  '013_imap_modseq': imapModseq,
 };
 
 class StaticProvider implements MigrationProvider {

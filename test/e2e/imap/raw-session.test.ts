@@ -132,11 +132,37 @@ describe('IMAP wire protocol', () => {
     assert.ok(uids.every((u) => vanished(fetched).includes(u)), fetched.join('\n'));
   });
 
+  test('APPEND takes a LITERAL+ message and the UTF8 (literal8) form of RFC 6855', async () => {
+    const c = await login();
+    const plain = await c.command('APPEND Drafts {22+}\r\nSubject: plus\r\n\r\nbody\r\n');
+    assert.match(plain.status, /^OK \[APPENDUID \d+ \d+\]/);
+    const utf8 = Buffer.from('Subject: Grüße\r\n\r\nbody\r\n');
+    const wide = await c.command(`APPEND Drafts UTF8 (~{${utf8.length}+}\r\n${utf8.toString('utf8')})`);
+    assert.match(wide.status, /^OK \[APPENDUID \d+ \d+\]/);
+    await assert.rejects(c.command('APPEND Nowhere {5+}\r\nhello'), /NO \[TRYCREATE\]/);
+  });
+
   test('unknown commands and bad syntax are BAD; the connection survives', async () => {
     const c = await login();
     await assert.rejects(c.command('FROBNICATE'), /BAD/);
     await assert.rejects(c.command('SELECT'), /BAD/);
     await c.command('NOOP');
+  });
+});
+
+describe('IMAP failed logins', () => {
+  let server: TestServer;
+  before(async () => {
+    server = (await startTestServer({ config: { loginFailuresPerUser: 3 } }))!;
+    await createUser(server, 'guarded');
+  });
+  after(() => server.stop());
+
+  test('after the allowed failures for a user, even the right password is refused for a while', async () => {
+    const c = await RawImap.connect(server.listeners.imap.port);
+    for (let i = 0; i < 3; i++) await assert.rejects(c.command('LOGIN guarded wrong'), /NO \[AUTHENTICATIONFAILED\]/);
+    await assert.rejects(c.command('LOGIN guarded "correct horse battery"'), /NO \[UNAVAILABLE\]/);
+    c.close();
   });
 });
 

@@ -70,7 +70,9 @@ async function append(s: ImapSession, cmd: Command): Promise<Done> {
   let i = 1;
   const flags = args[i]?.type === 'list' ? list(args[i++]).map(flag) : [];
   const date = args[i]?.type === 'string' ? parseDateTime(astring(args[i++])) : undefined;
-  const message = args[i];
+  let message = args[i];
+  // RFC 6855 §4: with UTF8=ACCEPT the message may come as UTF8 (literal8).
+  if (message?.type === 'atom' && message.value.toUpperCase() === 'UTF8' && args[i + 1]?.type === 'list') message = list(args[++i])[0];
   if (!message || message.type !== 'literal' || args.length > i + 1) throw new ImapError('BAD', 'APPEND takes a mailbox, optional flags and date, and the message as a literal');
   if (message.value.length === 0) throw new ImapError('NO', 'the message is empty');
   try {
