@@ -1,3 +1,4 @@
+import type { MimePart } from '../../mime/types.ts';
 import type { EmailRow } from '../../store/db/schema.ts';
 import { imapRepo } from '../../store/repos/imap.ts';
 import { mailRepo } from '../../store/repos/mail.ts';
@@ -128,8 +129,18 @@ export class ImapMail {
     return rows.sort((a, b) => a.uid - b.uid);
   }
 
-  raw(blobId: string): Promise<Buffer> {
-    return this.messages.rawBytes(blobId);
+  /**
+   * The stored bytes FETCH needs for each row, read a few files at a time: the header block only
+   * (ENVELOPE, header sections: a 20k-message FETCH reads kilobytes per message, not the whole
+   * mailbox), or the whole message.
+   */
+  async contents(rows: FetchRow[], headerOnly: boolean): Promise<Buffer[]> {
+    const wanted = rows.map((r) => ({ id: r.blob_id, length: headerOnly ? (JSON.parse(r.structure) as MimePart).headerEnd : r.size }));
+    const got = await this.store.blobs.heads(wanted);
+    return got.map((bytes, i) => {
+      if (!bytes) throw new ServiceError('unavailable', `message ${rows[i].uid} cannot be read`);
+      return bytes;
+    });
   }
 
   /**

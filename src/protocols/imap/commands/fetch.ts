@@ -1,4 +1,3 @@
-import { ServiceError } from '../../../services/errors.ts';
 import type { FetchRow } from '../../../services/imap/mail.ts';
 import { decodePartBody } from '../../../mime/decode.ts';
 import { findPart } from '../../../mime/parts.ts';
@@ -28,6 +27,8 @@ export function internalDate(ms: number): string {
 }
 
 const needsRaw = (i: FetchItem) => ['envelope', 'bodystructure', 'body', 'binary', 'binary.size', 'rfc822', 'rfc822.header', 'rfc822.text'].includes(i.kind);
+// Items answered from the top-level header block alone.
+const headerOnly = (i: FetchItem) => i.kind === 'envelope' || i.kind === 'rfc822.header' || (i.kind === 'body' && i.section.part.length === 0 && (i.section.text ?? '').startsWith('HEADER'));
 // Reading these sets \Seen (RFC 9051 §6.4.5); .PEEK and RFC822.HEADER do not.
 const setsSeen = (i: FetchItem) => ((i.kind === 'body' || i.kind === 'binary') && !i.peek) || i.kind === 'rfc822' || i.kind === 'rfc822.text';
 
@@ -131,6 +132,7 @@ async function fetch(s: ImapSession, cmd: Command, byUid: boolean): Promise<void
   }
   const markSeen = !sel.readOnly && items.some(setsSeen);
   const raw = items.some(needsRaw);
+  const headersOnly = items.filter(needsRaw).every(headerOnly);
   for (let i = 0; i < uids.length; i += CHUNK) {
     let rows = await s.services.imap.mail.rows(sel, uids.slice(i, i + CHUNK));
     if (args.changedSince !== undefined) rows = rows.filter((r) => r.member_modseq > args.changedSince!);
@@ -141,16 +143,11 @@ async function fetch(s: ImapSession, cmd: Command, byUid: boolean): Promise<void
       rows = rows.map((r) => (now.has(r.uid) ? { ...r, keywords: JSON.stringify(now.get(r.uid)!.keywords), member_modseq: now.get(r.uid)!.modseq } : r));
     }
     const changedFlags = new Set(unseen);
-    for (const row of rows) {
+    rows = rows.filter((r) => sel.seqOf(r.uid) > 0);
+    const contents = raw ? await s.services.imap.mail.contents(rows, headersOnly) : null;
+    for (const [n, row] of rows.entries()) {
       const seq = sel.seqOf(row.uid);
-      if (seq === 0) continue;
-      let bytes: Buffer | null = null;
-      if (raw) {
-        bytes = await s.services.imap.mail.raw(row.blob_id).catch((err: NodeJS.ErrnoException) => {
-          if (err.code === 'ENOENT') throw new ServiceError('unavailable', `message ${row.uid} cannot be read`);
-          throw err;
-        });
-      }
+      const bytes = contents ? contents[n] : null;
       const forItems = changedFlags.has(row.uid) && !has('flags') ? [...items, { kind: 'flags' } as FetchItem] : items;
       s.untagged(seq, atom('FETCH'), render(forItems, row, bytes));
     }
