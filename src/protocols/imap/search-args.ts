@@ -95,7 +95,7 @@ function modseq(next: () => Token | undefined): SearchKey {
 
 /** One key that is not NOT or OR; `next` takes the key's own arguments. */
 function leaf(t: Token, next: () => Token | undefined): SearchKey {
-  if (t.type === 'list') return keys(t.items);
+  if (t.type === 'list') return parseSearchKeys(t.items);
   const name = atom(t).toUpperCase();
   if (Object.hasOwn(FLAG_KEYS, name)) return { op: 'flag', flag: FLAG_KEYS[name][0], set: FLAG_KEYS[name][1] };
   if (Object.hasOwn(TEXT_KEYS, name)) return { op: 'text', field: TEXT_KEYS[name], value: astring(next()) };
@@ -132,10 +132,11 @@ function leaf(t: Token, next: () => Token | undefined): SearchKey {
 }
 
 /**
- * One or more keys, ANDed. NOT and OR are prefix operators: they wait on a stack for their
- * operands instead of recursing, so a long OR chain from a client cannot exhaust the call stack.
+ * One or more keys, ANDed: the search criteria of SEARCH, SORT and THREAD. NOT and OR are prefix
+ * operators: they wait on a stack for their operands instead of recursing, so a long OR chain
+ * from a client cannot exhaust the call stack.
  */
-function keys(tokens: Token[]): SearchKey {
+export function parseSearchKeys(tokens: Token[]): SearchKey {
   const found: SearchKey[] = [];
   const waiting: { op: 'not' | 'or'; operands: SearchKey[] }[] = [];
   let i = 0;
@@ -159,6 +160,13 @@ function keys(tokens: Token[]): SearchKey {
   return found.length === 1 ? found[0] : { op: 'and', keys: found };
 }
 
+/** A search charset, upper-cased; one not in SEARCH_CHARSETS is BADCHARSET carrying `returns`. */
+export function parseCharset(t: Token | undefined, returns: ReturnOption[] | null): string {
+  const charset = astring(t).toUpperCase();
+  if (!SEARCH_CHARSETS.includes(charset)) throw new BadCharsetError(returns);
+  return charset;
+}
+
 /** The arguments of SEARCH: [RETURN (options)] [CHARSET name] keys. */
 export function parseSearchArgs(args: Token[]): SearchArgs {
   let i = 0;
@@ -169,9 +177,8 @@ export function parseSearchArgs(args: Token[]): SearchArgs {
   }
   let charset: string | null = null;
   if (named(args[i], 'CHARSET')) {
-    charset = astring(args[i + 1]).toUpperCase();
-    if (!SEARCH_CHARSETS.includes(charset)) throw new BadCharsetError(returns);
+    charset = parseCharset(args[i + 1], returns);
     i += 2;
   }
-  return { charset, returns, key: keys(args.slice(i)) };
+  return { charset, returns, key: parseSearchKeys(args.slice(i)) };
 }
