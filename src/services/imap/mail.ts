@@ -12,6 +12,8 @@ import type { UpstreamGate } from '../remote/upstream-gate.ts';
 import type { Criteria } from './criteria.ts';
 import type { Folder, ImapFolders } from './folders.ts';
 import { evaluate } from './search.ts';
+import { sortMessages, type SortCriterion } from './sort.ts';
+import { threadOrderedSubject, threadReferences, type ThreadNode } from './thread.ts';
 import { SelectedMailbox, type MailboxUpdate, type MessageState } from './selected.ts';
 
 export interface FolderStatus {
@@ -247,6 +249,30 @@ export class ImapMail {
   async search(sel: SelectedMailbox, criteria: Criteria, saved: number[]): Promise<number[]> {
     const rows = await imapRepo.searchRows(this.store.db, sel.mailboxId);
     return evaluate(this.messages, sel, rows, criteria, saved, Date.now());
+  }
+
+  /** SORT (RFC 5256): the UIDs matching the criteria, in the requested order. */
+  async sort(sel: SelectedMailbox, order: SortCriterion[], criteria: Criteria, saved: number[]): Promise<number[]> {
+    const rows = await imapRepo.orderRows(this.store.db, sel.mailboxId, await this.search(sel, criteria, saved));
+    return sortMessages(
+      rows.map((r) => ({ uid: r.uid, internalDate: r.received_at, sentDate: r.sent_at, size: r.size, subject: r.subject, from: JSON.parse(r.from_json), to: JSON.parse(r.to_json), cc: JSON.parse(r.cc_json) })),
+      order,
+    );
+  }
+
+  /** THREAD (RFC 5256): the matching messages as threads of UIDs. */
+  async thread(sel: SelectedMailbox, algorithm: 'ORDEREDSUBJECT' | 'REFERENCES', criteria: Criteria, saved: number[]): Promise<ThreadNode[]> {
+    const rows = await imapRepo.orderRows(this.store.db, sel.mailboxId, await this.search(sel, criteria, saved));
+    const messages = rows.map((r) => ({
+      uid: r.uid,
+      internalDate: r.received_at,
+      sentDate: r.sent_at,
+      subject: r.subject,
+      messageId: r.message_id,
+      inReplyTo: JSON.parse(r.in_reply_to_json) as string[],
+      references: JSON.parse(r.references_json) as string[],
+    }));
+    return algorithm === 'REFERENCES' ? threadReferences(messages) : threadOrderedSubject(messages);
   }
 
   private async placed(target: Folder, pairs: [number, string][]): Promise<Placed> {

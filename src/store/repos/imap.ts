@@ -64,6 +64,23 @@ export const imapRepo = {
         .execute()
     ).map((r) => ({ ...r, uid: Number(r.uid), modseq: Number(r.modseq), size: Number(r.size), received_at: Number(r.received_at), sent_at: r.sent_at === null ? null : Number(r.sent_at) })),
 
+  /** What SORT and THREAD compare, for these UIDs of the mailbox. */
+  async orderRows(db: Q, mailboxId: string, uids: number[]) {
+    const out = [];
+    for (let i = 0; i < uids.length; i += CHUNK) {
+      out.push(
+        ...(await db
+          .selectFrom('email_mailboxes as em')
+          .innerJoin('emails as e', 'e.id', 'em.email_id')
+          .select(['em.uid', 'e.received_at', 'e.sent_at', 'e.size', 'e.subject', 'e.from_json', 'e.to_json', 'e.cc_json', 'e.message_id', 'e.in_reply_to_json', 'e.references_json'])
+          .where('em.mailbox_id', '=', mailboxId)
+          .where('em.uid', 'in', uids.slice(i, i + CHUNK))
+          .execute()),
+      );
+    }
+    return out.map((r) => ({ ...r, uid: Number(r.uid), received_at: Number(r.received_at), sent_at: r.sent_at === null ? null : Number(r.sent_at), size: Number(r.size) }));
+  },
+
   /** Whole email rows with their UID in the mailbox, for FETCH. */
   async emails(db: Q, mailboxId: string, uids: number[]) {
     const out = [];

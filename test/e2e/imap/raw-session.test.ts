@@ -142,6 +142,21 @@ describe('IMAP wire protocol', () => {
     await assert.rejects(c.command('APPEND Nowhere {5+}\r\nhello'), /NO \[TRYCREATE\]/);
   });
 
+  test('SORT and THREAD (RFC 5256) over a reply chain', async () => {
+    const box = await server.services.mailboxes.create(accountId, { name: 'Threads' });
+    const put = (subject: string, messageId: string, inReplyTo?: string, date?: string) =>
+      server.services.ingest.ingest({ accountId, mailboxId: box.id, raw: simpleMessage({ subject, messageId, inReplyTo, date }) });
+    await put('Topic', 't1@x.test', undefined, 'Mon, 02 Nov 2026 10:00:00 +0000');
+    await put('Another', 'a1@x.test', undefined, 'Tue, 03 Nov 2026 10:00:00 +0000');
+    await put('Re: Topic', 't2@x.test', 't1@x.test', 'Wed, 04 Nov 2026 10:00:00 +0000');
+    const c = await login();
+    await c.command('SELECT Threads');
+    assert.deepEqual(text(await c.command('SORT (SUBJECT) UTF-8 ALL')), ['* SORT 2 1 3']);
+    assert.deepEqual(text(await c.command('SORT (REVERSE DATE) UTF-8 ALL')), ['* SORT 3 2 1']);
+    assert.deepEqual(text(await c.command('UID THREAD REFERENCES UTF-8 ALL')), ['* THREAD (1 3)(2)']);
+    assert.deepEqual(text(await c.command('THREAD ORDEREDSUBJECT UTF-8 SUBJECT topic')), ['* THREAD (1 3)']);
+  });
+
   test('unknown commands and bad syntax are BAD; the connection survives', async () => {
     const c = await login();
     await assert.rejects(c.command('FROBNICATE'), /BAD/);

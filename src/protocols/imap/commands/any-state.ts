@@ -7,7 +7,7 @@ const ALL = ['notauth', 'auth', 'selected', 'logout'] as const;
 
 /** What this server can do, as CAPABILITY lists it; auth mechanisms only where credentials may be sent. */
 export function capabilities(s: ImapSession): string[] {
-  const caps = ['IMAP4rev1', 'IMAP4rev2', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE', 'CHILDREN', 'SPECIAL-USE', 'LIST-EXTENDED', 'LIST-STATUS', 'STATUS=SIZE', 'ESEARCH', 'SEARCHRES', 'CONDSTORE', 'QRESYNC', 'OBJECTID', 'UTF8=ACCEPT', 'BINARY', 'QUOTA', 'QUOTA=RES-STORAGE', 'COMPRESS=DEFLATE', `APPENDLIMIT=${s.ctx.config.maxMessageSize}`];
+  const caps = ['IMAP4rev1', 'IMAP4rev2', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE', 'CHILDREN', 'SPECIAL-USE', 'LIST-EXTENDED', 'LIST-STATUS', 'STATUS=SIZE', 'ESEARCH', 'SEARCHRES', 'CONDSTORE', 'QRESYNC', 'OBJECTID', 'UTF8=ACCEPT', 'BINARY', 'SORT', 'SORT=DISPLAY', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'QUOTA', 'QUOTA=RES-STORAGE', 'COMPRESS=DEFLATE', `APPENDLIMIT=${s.ctx.config.maxMessageSize}`];
   if (s.state === 'notauth') {
     if (!s.wire.secure) caps.push('STARTTLS');
     caps.push(...(s.plaintextAllowed ? ['AUTH=PLAIN', 'AUTH=LOGIN'] : ['LOGINDISABLED']));

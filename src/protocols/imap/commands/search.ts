@@ -2,6 +2,9 @@ import { atom, type ImapData } from '../data.ts';
 import type { Command } from '../reader.ts';
 import { BadCharsetError, parseSearchArgs } from '../search-args.ts';
 import { formatSet } from '../sequence.ts';
+import { parseSortArgs, parseThreadArgs } from '../sort-args.ts';
+import { renderThreads } from '../thread-response.ts';
+import type { ThreadNode } from '../../../services/imap/thread.ts';
 import type { CommandSpec, ImapSession } from '../session.ts';
 
 const usesModseq = (key: unknown): boolean => JSON.stringify(key).includes('"op":"modseq"');
@@ -43,7 +46,28 @@ async function search(s: ImapSession, cmd: Command, byUid: boolean): Promise<voi
   s.untagged(...out);
 }
 
+async function sort(s: ImapSession, cmd: Command, byUid: boolean): Promise<void> {
+  const sel = s.selected!;
+  const args = parseSortArgs(cmd.args);
+  const uids = await s.services.imap.mail.sort(sel, args.criteria, args.key, s.saved);
+  s.untagged(atom('SORT'), ...(byUid ? uids : uids.map((u) => sel.seqOf(u))));
+}
+
+async function thread(s: ImapSession, cmd: Command, byUid: boolean): Promise<void> {
+  const sel = s.selected!;
+  const args = parseThreadArgs(cmd.args);
+  const roots = await s.services.imap.mail.thread(sel, args.algorithm, args.key, s.saved);
+  // Threads of UIDs, renumbered for THREAD by message number (the shape does not change).
+  const renumber = (n: ThreadNode): ThreadNode => ({ uid: n.uid === null || byUid ? n.uid : sel.seqOf(n.uid), children: n.children.map(renumber) });
+  const text = renderThreads(byUid ? roots : roots.map(renumber));
+  s.wire.write(Buffer.from(`* THREAD${text ? ` ${text}` : ''}\r\n`));
+}
+
 export const searchCommands: Record<string, CommandSpec> = {
   SEARCH: { states: ['selected'], expungeAfter: false, run: (s, cmd) => search(s, cmd, false) },
   'UID SEARCH': { states: ['selected'], expungeAfter: true, run: (s, cmd) => search(s, cmd, true) },
+  SORT: { states: ['selected'], expungeAfter: false, run: (s, cmd) => sort(s, cmd, false) },
+  'UID SORT': { states: ['selected'], expungeAfter: true, run: (s, cmd) => sort(s, cmd, true) },
+  THREAD: { states: ['selected'], expungeAfter: false, run: (s, cmd) => thread(s, cmd, false) },
+  'UID THREAD': { states: ['selected'], expungeAfter: true, run: (s, cmd) => thread(s, cmd, true) },
 };
