@@ -15,6 +15,17 @@ export interface ImapMessageRow {
 // IN lists are chunked: SQLite binds at most 32,766 parameters per statement.
 const CHUNK = 500;
 
+/** Memberships of these UIDs of a mailbox joined with their emails, to select columns from. */
+function members(db: Q, mailboxId: string, uids: number[]) {
+  return db.selectFrom('email_mailboxes as em').innerJoin('emails as e', 'e.id', 'em.email_id').where('em.mailbox_id', '=', mailboxId).where('em.uid', 'in', uids);
+}
+
+async function inChunks<T>(uids: number[], query: (chunk: number[]) => Promise<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < uids.length; i += CHUNK) out.push(...(await query(uids.slice(i, i + CHUNK))));
+  return out;
+}
+
 /** Queries behind IMAP sessions: a mailbox's UID list, what changed in it, rows to FETCH. */
 export const imapRepo = {
   /** Every message of the mailbox, ascending by UID (message sequence order). */
@@ -65,37 +76,20 @@ export const imapRepo = {
     ).map((r) => ({ ...r, uid: Number(r.uid), modseq: Number(r.modseq), size: Number(r.size), received_at: Number(r.received_at), sent_at: r.sent_at === null ? null : Number(r.sent_at) })),
 
   /** What SORT and THREAD compare, for these UIDs of the mailbox. */
-  async orderRows(db: Q, mailboxId: string, uids: number[]) {
-    const out = [];
-    for (let i = 0; i < uids.length; i += CHUNK) {
-      out.push(
-        ...(await db
-          .selectFrom('email_mailboxes as em')
-          .innerJoin('emails as e', 'e.id', 'em.email_id')
+  orderRows: async (db: Q, mailboxId: string, uids: number[]) =>
+    (
+      await inChunks(uids, (chunk) =>
+        members(db, mailboxId, chunk)
           .select(['em.uid', 'e.received_at', 'e.sent_at', 'e.size', 'e.subject', 'e.from_json', 'e.to_json', 'e.cc_json', 'e.message_id', 'e.in_reply_to_json', 'e.references_json'])
-          .where('em.mailbox_id', '=', mailboxId)
-          .where('em.uid', 'in', uids.slice(i, i + CHUNK))
-          .execute()),
-      );
-    }
-    return out.map((r) => ({ ...r, uid: Number(r.uid), received_at: Number(r.received_at), sent_at: r.sent_at === null ? null : Number(r.sent_at), size: Number(r.size) }));
-  },
+          .execute(),
+      )
+    ).map((r) => ({ ...r, uid: Number(r.uid), received_at: Number(r.received_at), sent_at: r.sent_at === null ? null : Number(r.sent_at), size: Number(r.size) })),
 
   /** Whole email rows with their UID in the mailbox, for FETCH. */
-  async emails(db: Q, mailboxId: string, uids: number[]) {
-    const out = [];
-    for (let i = 0; i < uids.length; i += CHUNK) {
-      out.push(
-        ...(await db
-          .selectFrom('email_mailboxes as em')
-          .innerJoin('emails as e', 'e.id', 'em.email_id')
-          .selectAll('e')
-          .select(['em.uid', 'em.modseq as member_modseq'])
-          .where('em.mailbox_id', '=', mailboxId)
-          .where('em.uid', 'in', uids.slice(i, i + CHUNK))
-          .execute()),
-      );
-    }
-    return out.map((r) => ({ ...r, uid: Number(r.uid), member_modseq: Number(r.member_modseq) }));
-  },
+  emails: async (db: Q, mailboxId: string, uids: number[]) =>
+    (await inChunks(uids, (chunk) => members(db, mailboxId, chunk).selectAll('e').select(['em.uid', 'em.modseq as member_modseq']).execute())).map((r) => ({
+      ...r,
+      uid: Number(r.uid),
+      member_modseq: Number(r.member_modseq),
+    })),
 };
