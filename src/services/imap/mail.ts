@@ -67,6 +67,11 @@ export class ImapMail {
     this.gate = gate;
   }
 
+  /** Whether other nodes may change this store (PostgreSQL), whose changes this node's bus never hears of. */
+  get shared(): boolean {
+    return this.store.dialect === 'postgres';
+  }
+
   async open(accountId: string, path: string, readOnly: boolean): Promise<SelectedMailbox> {
     const folder = await this.folders.get(accountId, path);
     const [rows, modseq] = await Promise.all([imapRepo.messages(this.store.db, folder.id), imapRepo.highestModseq(this.store.db, folder.id)]);

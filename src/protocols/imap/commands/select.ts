@@ -7,7 +7,8 @@ import { ImapError } from '../responses.ts';
 import type { CommandSpec, Done, ImapSession } from '../session.ts';
 import type { Command, Token } from '../reader.ts';
 
-// Without a change pushed through the bus (another node made it), IDLE still looks this often.
+// Changes made on another node do not reach this node's bus: with a shared database IDLE also
+// looks this often. One node (SQLite) sees every change on its bus and never polls.
 const IDLE_POLL_MS = 5_000;
 
 async function open(s: ImapSession, cmd: Command, readOnly: boolean): Promise<Done> {
@@ -78,7 +79,7 @@ async function idle(s: ImapSession): Promise<Done | void> {
     pending = pending.then(() => s.report(true)).catch((err) => s.ctx.logger.warn({ err }, 'imap idle update failed'));
   };
   const stop = s.services.changes.subscribe(s.accountId, report);
-  const poll = setInterval(report, IDLE_POLL_MS);
+  const poll = s.services.imap.mail.shared ? setInterval(report, IDLE_POLL_MS) : undefined;
   try {
     const line = await done;
     await pending;
