@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 
 /** A tagged command's whole answer: every line up to and including the tagged status line. */
 export interface RawResponse {
@@ -35,8 +37,14 @@ export class RawImap {
   private tag = 0;
   private waiter: (() => void) | null = null;
   private closed: Error | null = null;
+  /** The server's greeting line. */
+  greeting: Buffer = Buffer.alloc(0);
 
-  private constructor(private readonly sock: Socket) {
+  private constructor(private sock: Socket) {
+    this.attach(sock);
+  }
+
+  private attach(sock: Socket): void {
     sock.on('data', (chunk: Buffer) => {
       this.buf = Buffer.concat([this.buf, chunk]);
       this.waiter?.();
@@ -57,7 +65,7 @@ export class RawImap {
       s.once('error', reject);
     });
     const client = new RawImap(sock);
-    await client.readLine();
+    client.greeting = await client.readLine();
     return client;
   }
 
@@ -75,21 +83,52 @@ export class RawImap {
     }
   }
 
-  /** Sends one command (without tag and CRLF) and collects its answer; a NO or BAD throws. */
-  async command(text: string): Promise<RawResponse> {
+  /** The next response line as it comes, whatever it is (literals inline, no CRLF). */
+  next(): Promise<Buffer> {
+    return this.readLine();
+  }
+
+  /** Sends a command's first line (without tag and CRLF) and returns its tag, without waiting. */
+  start(text: string): string {
     const tag = `R${++this.tag}`;
     this.sock.write(`${tag} ${text}\r\n`);
+    return tag;
+  }
+
+  /** Bytes as they are: a literal's data after "+", IDLE's DONE. */
+  write(data: string | Buffer): void {
+    this.sock.write(data);
+  }
+
+  /** Collects the answer to the command tagged `tag`: its lines and its status, OK, NO or BAD. */
+  async finish(tag: string): Promise<RawResponse> {
     const lines: Buffer[] = [];
     for (;;) {
       const line = await this.readLine();
-      if (line.toString('latin1', 0, tag.length + 1) !== tag + ' ') {
-        lines.push(line);
-        continue;
-      }
-      const status = line.toString('latin1', tag.length + 1);
-      if (!status.startsWith('OK')) throw new Error(`${text.split(' ')[0]}: ${status}`);
-      return { lines, status };
+      if (line.toString('latin1', 0, tag.length + 1) !== tag + ' ') lines.push(line);
+      else return { lines, status: line.toString('latin1', tag.length + 1) };
     }
+  }
+
+  /** Sends one command and collects its answer, a NO or BAD as much as an OK. */
+  send(text: string): Promise<RawResponse> {
+    return this.finish(this.start(text));
+  }
+
+  /** Sends one command (without tag and CRLF) and collects its answer; a NO or BAD throws. */
+  async command(text: string): Promise<RawResponse> {
+    const r = await this.send(text);
+    if (!r.status.startsWith('OK')) throw new Error(`${text.split(' ')[0]}: ${r.status}`);
+    return r;
+  }
+
+  /** After the tagged OK to STARTTLS: TLS from the next byte on, any certificate accepted. */
+  async startTls(): Promise<void> {
+    this.sock.removeAllListeners('data');
+    const secure = tlsConnect({ socket: this.sock, rejectUnauthorized: false });
+    this.sock = secure;
+    this.attach(secure);
+    await once(secure, 'secureConnect');
   }
 
   close(): void {
