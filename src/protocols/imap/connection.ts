@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw } from 'node:zlib';
-import { dispatch, greeting } from './dispatch.ts';
+import { dispatch, greeting, isKnownCommand } from './dispatch.ts';
 import { CommandReader, type Command, type ReaderEvent } from './reader.ts';
 import { ImapSession, type SessionContext, type Wire } from './session.ts';
 
@@ -137,7 +137,14 @@ export class ImapConnection implements Wire {
   }
 
   private onEvent(ev: ReaderEvent): void {
-    if (ev.kind === 'continue') this.session.continuation('Ready for literal data');
+    if (ev.kind === 'continue') {
+      // An unknown command is refused before its literal is sent (RFC 9051 §7.5's BLURDYBLOOP).
+      if (isKnownCommand(ev.command.name)) this.session.continuation('Ready for literal data');
+      else {
+        this.reader.refuseLiteral();
+        this.queue.push({ kind: 'error', tag: ev.command.tag, message: `unknown command ${ev.command.name.slice(0, 40)}`, fatal: false });
+      }
+    }
     else if (ev.kind === 'raw') {
       const waiter = this.rawWaiter;
       this.rawWaiter = null;

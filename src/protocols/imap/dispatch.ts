@@ -21,6 +21,10 @@ const COMMANDS: Record<string, CommandSpec> = {
   ...quotaCommands,
 };
 
+export function isKnownCommand(name: string): boolean {
+  return name in COMMANDS;
+}
+
 export function greeting(s: ImapSession): void {
   s.status('OK', 'Gannet IMAP ready', `CAPABILITY ${capabilities(s).join(' ')}`);
 }
@@ -34,13 +38,19 @@ export async function dispatch(s: ImapSession, cmd: Command): Promise<void> {
   }
   let done;
   try {
-    done = await spec.run(s, cmd);
-    if (s.state === 'selected') await s.report(spec.expungeAfter);
+    done = (await spec.run(s, cmd)) ?? {};
+    const code = s.state === 'selected' ? await s.report(spec.expungeAfter) : null;
+    // The tagged OK carries it (RFC 7162 §3.2.7) unless it has a code of its own.
+    if (code && !done.code && !done.answered) done.code = code;
+    else if (code) s.status('OK', 'highest modseq', code);
   } catch (err) {
     const e = asImapError(err);
     if (!e) s.ctx.logger.error({ err, command: cmd.name }, 'imap command failed');
-    if (s.state === 'selected') await s.report(false).catch(() => undefined);
+    if (s.state === 'selected') {
+      const code = await s.report(false).catch(() => null);
+      if (code) s.status('OK', 'highest modseq', code);
+    }
     return s.tagged(cmd.tag, e?.status ?? 'NO', e?.message ?? 'internal error; try again', e?.code ?? (e ? undefined : 'SERVERBUG'));
   }
-  if (!done?.answered) s.tagged(cmd.tag, 'OK', done?.text ?? `${cmd.name} completed`, done?.code);
+  if (!done.answered) s.tagged(cmd.tag, 'OK', done.text ?? `${cmd.name} completed`, done.code);
 }

@@ -92,10 +92,26 @@ export class ImapSession {
     this.wire.write(Buffer.from(`+ ${text}\r\n`));
   }
 
-  /** Reports changes made elsewhere (expunges only where the protocol allows them). */
-  async report(allowExpunge: boolean): Promise<void> {
-    if (!this.selected) return;
-    this.send(await this.services.imap.mail.refresh(this.selected, allowExpunge));
+  /**
+   * Reports changes made elsewhere (expunges only where the protocol allows them). With QRESYNC,
+   * returns the HIGHESTMODSEQ code the client must then be given (RFC 7162 §3.2.7, §3.2.10): past
+   * the expunges just reported, or short of those held back; null when none is due.
+   */
+  async report(allowExpunge: boolean): Promise<string | null> {
+    const sel = this.selected;
+    if (!sel) return null;
+    const updates = await this.services.imap.mail.refresh(sel, allowExpunge);
+    this.send(updates);
+    if (!this.qresync) return null;
+    if (sel.heldModseq !== null) return `HIGHESTMODSEQ ${sel.heldModseq}`;
+    return updates.some((u) => u.kind === 'expunge') ? `HIGHESTMODSEQ ${sel.modseq}` : null;
+  }
+
+  /** CONDSTORE switched on by a command using it (RFC 7162 §3.1); with a mailbox selected, it says HIGHESTMODSEQ. */
+  enableCondstore(): void {
+    if (this.condstore) return;
+    this.enabled.add('CONDSTORE');
+    if (this.selected) this.status('OK', 'CONDSTORE enabled', `HIGHESTMODSEQ ${this.selected.modseq}`);
   }
 
   get qresync(): boolean {

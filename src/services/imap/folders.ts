@@ -106,8 +106,9 @@ export class ImapFolders {
     await this.mailboxes.delete(accountId, (await this.get(accountId, path)).id);
   }
 
+  /** Unsubscribing a name that is not subscribed (or not there) is fine (RFC 9051 §6.3.8). */
   async subscribe(accountId: string, path: string, subscribed: boolean): Promise<void> {
-    const folder = await this.get(accountId, path);
-    await this.mailboxes.update(accountId, folder.id, { subscribed });
+    const folder = subscribed ? await this.get(accountId, path) : await this.find(accountId, path);
+    if (folder && folder.subscribed !== subscribed) await this.mailboxes.update(accountId, folder.id, { subscribed });
   }
 }

@@ -4,7 +4,7 @@ import { imapRepo } from '../../store/repos/imap.ts';
 import { mailRepo } from '../../store/repos/mail.ts';
 import type { Store } from '../../store/store.ts';
 import type { IngestService } from '../delivery/ingest.ts';
-import { invalid, ServiceError } from '../errors.ts';
+import { ServiceError } from '../errors.ts';
 import type { EmailWriter } from '../mail/email-writer.ts';
 import { parseKeywords } from '../mail/keywords.ts';
 import type { MessageService } from '../mail/messages.ts';
@@ -95,9 +95,10 @@ export class ImapMail {
     };
   }
 
-  /** Messages flagged \Deleted in a mailbox (STATUS DELETED). */
-  async deletedCount(folder: Folder): Promise<number> {
-    return (await imapRepo.messages(this.store.db, folder.id)).filter((m) => parseKeywords(m.keywords).includes('$deleted')).length;
+  /** Messages flagged \Deleted in a mailbox and their bytes (STATUS DELETED, DELETED-STORAGE). */
+  async deletedStats(folder: Folder): Promise<{ count: number; bytes: number }> {
+    const deleted = (await imapRepo.searchRows(this.store.db, folder.id)).filter((m) => parseKeywords(m.keywords).includes('$deleted'));
+    return { count: deleted.length, bytes: deleted.reduce((sum, m) => sum + m.size, 0) };
   }
 
   /** Changes made since the session last looked, by anyone (see SelectedMailbox.apply). */
@@ -204,8 +205,13 @@ export class ImapMail {
   /** MOVE: the email leaves this mailbox for the target, keeping its id (RFC 6851, RFC 8474 §5.1). */
   async move(sel: SelectedMailbox, uids: number[], target: Folder): Promise<Placed> {
     if (sel.readOnly) throw new ServiceError('forbidden', 'the mailbox is open read-only (EXAMINE)');
-    if (target.id === sel.mailboxId) throw invalid('mailbox', 'is the selected mailbox');
     const rows = await this.rows(sel, uids);
+    if (target.id === sel.mailboxId) {
+      // Into the mailbox itself: new copies with new UIDs, the originals gone (RFC 6851 §3.3).
+      const placed = await this.copy(sel, uids, target);
+      await this.remove(sel, rows);
+      return placed;
+    }
     const upstream = await this.gate?.of(sel.accountId);
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK);
@@ -232,6 +238,11 @@ export class ImapMail {
     const doomed = sel.messages().filter((m) => m.keywords.includes('$deleted') && (!only || only.has(m.uid)) && !sel.isGone(m.uid));
     // Flags are checked again in the store: another session may have cleared \Deleted meanwhile.
     const rows = (await this.rows(sel, doomed.map((m) => m.uid))).filter((r) => parseKeywords(r.keywords).includes('$deleted'));
+    await this.remove(sel, rows);
+  }
+
+  /** Takes messages out of the selected mailbox; an email left in no mailbox is destroyed. */
+  private async remove(sel: SelectedMailbox, rows: FetchRow[]): Promise<void> {
     const upstream = await this.gate?.of(sel.accountId);
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK);

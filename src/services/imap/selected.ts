@@ -26,6 +26,11 @@ export class SelectedMailbox {
   private readonly gone = new Set<number>();
   /** Every change up to this modseq is reflected here. */
   modseq: number;
+  /**
+   * While expunges are held back, the modseq the client may rely on: the last one before them
+   * (RFC 7162 §3.2: HIGHESTMODSEQ must not pass an expunge not yet reported). null when none are.
+   */
+  heldModseq: number | null = null;
   uidNext: number;
 
   constructor(
@@ -99,7 +104,11 @@ export class SelectedMailbox {
    */
   apply(changed: MessageState[], present: Set<number> | null, modseq: number, uidNext: number, allowExpunge: boolean): MailboxUpdate[] {
     const out: MailboxUpdate[] = [];
-    if (present) for (const m of this.list) if (!present.has(m.uid)) this.gone.add(m.uid);
+    if (present) {
+      const before = this.gone.size;
+      for (const m of this.list) if (!present.has(m.uid)) this.gone.add(m.uid);
+      if (this.gone.size > before && this.heldModseq === null) this.heldModseq = this.modseq;
+    }
     if (allowExpunge && this.gone.size > 0) {
       // Highest first, so each reported number is still right when the client applies it.
       for (let i = this.list.length - 1; i >= 0; i--) {
@@ -111,6 +120,7 @@ export class SelectedMailbox {
       }
       this.list = this.list.filter((m) => !this.gone.has(m.uid));
       this.gone.clear();
+      this.heldModseq = null;
     }
     let added = false;
     for (const c of changed) {

@@ -105,10 +105,10 @@ function render(items: FetchItem[], row: FetchRow, raw: Buffer | null): ImapData
         out.push(atom('MODSEQ'), [row.member_modseq]);
         break;
       case 'emailid':
-        out.push(atom('EMAILID'), [row.id]);
+        out.push(atom('EMAILID'), [atom(row.id)]);
         break;
       case 'threadid':
-        out.push(atom('THREADID'), [row.thread_id]);
+        out.push(atom('THREADID'), [atom(row.thread_id)]);
         break;
     }
   }
@@ -122,7 +122,7 @@ async function fetch(s: ImapSession, cmd: Command, byUid: boolean): Promise<void
   const items = [...args.items];
   const has = (kind: FetchItem['kind']) => items.some((i) => i.kind === kind);
   if (byUid && !has('uid')) items.unshift({ kind: 'uid' });
-  if (has('modseq') || args.changedSince !== undefined) s.enabled.add('CONDSTORE');
+  if (has('modseq') || args.changedSince !== undefined) s.enableCondstore();
   if (args.changedSince !== undefined && !has('modseq')) items.push({ kind: 'modseq' });
   if (args.vanished) {
     // RFC 7162 §3.2.6: UID FETCH only, QRESYNC enabled; the expunged UIDs come before any FETCH.
@@ -148,7 +148,14 @@ async function fetch(s: ImapSession, cmd: Command, byUid: boolean): Promise<void
     for (const [n, row] of rows.entries()) {
       const seq = sel.seqOf(row.uid);
       const bytes = contents ? contents[n] : null;
-      const forItems = changedFlags.has(row.uid) && !has('flags') ? [...items, { kind: 'flags' } as FetchItem] : items;
+      // A FETCH that set \Seen tells the new flags; with CONDSTORE, with UID and MODSEQ (RFC 7162 §3.2.4).
+      const extra: FetchItem[] = [];
+      if (changedFlags.has(row.uid)) {
+        if (!has('flags')) extra.push({ kind: 'flags' });
+        if (s.condstore && !has('uid') && !byUid) extra.push({ kind: 'uid' });
+        if (s.condstore && !has('modseq')) extra.push({ kind: 'modseq' });
+      }
+      const forItems = extra.length ? [...items, ...extra] : items;
       s.untagged(seq, atom('FETCH'), render(forItems, row, bytes));
     }
   }

@@ -34,13 +34,13 @@ async function store(s: ImapSession, cmd: Command, byUid: boolean): Promise<Done
   const sel = s.selected!;
   const uids = uidsOf(s, cmd.args[0], byUid);
   const args = parseStoreArgs(cmd.args.slice(1));
-  if (args.unchangedSince !== undefined) s.enabled.add('CONDSTORE');
+  if (args.unchangedSince !== undefined) s.enableCondstore();
   const { changed, modified } = await s.services.imap.mail.setFlags(sel, uids, { mode: args.mode, keywords: keywordsOf(args.flags), unchangedSince: args.unchangedSince });
   if (!args.silent || s.condstore) {
     for (const c of changed) {
       const items: ImapData[] = [];
       if (!args.silent) items.push(atom('FLAGS'), flagAtoms(c.keywords));
-      if (byUid) items.push(atom('UID'), c.uid);
+      if (byUid || s.condstore) items.push(atom('UID'), c.uid);
       if (s.condstore) items.push(atom('MODSEQ'), [c.modseq]);
       if (items.length) s.untagged(sel.seqOf(c.uid), atom('FETCH'), items);
     }

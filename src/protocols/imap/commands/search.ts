@@ -20,19 +20,25 @@ async function search(s: ImapSession, cmd: Command, byUid: boolean): Promise<voi
     throw err;
   }
   const modseqKey = usesModseq(args.key);
-  if (modseqKey) s.enabled.add('CONDSTORE');
+  if (modseqKey) s.enableCondstore();
   const uids = await s.services.imap.mail.search(sel, args.key, s.saved);
   const numbers = byUid ? uids : uids.map((u) => sel.seqOf(u));
-  // Highest modseq of the matches, which CONDSTORE adds when MODSEQ was searched (RFC 7162 §3.1.5).
-  const top = modseqKey && uids.length ? Math.max(...uids.map((u) => sel.message(u)?.modseq ?? 0)) : null;
+  const modseqOf = (list: number[]) => (modseqKey && list.length ? Math.max(...list.map((u) => sel.message(u)?.modseq ?? 0)) : null);
   // IMAP4rev2 answers every SEARCH with ESEARCH, a plain one as RETURN (ALL) (RFC 9051 §6.4.4).
   const returns = args.returns ?? (s.enabled.has('IMAP4REV2') ? ['ALL'] : null);
   if (returns === null) {
+    // The highest modseq of the matches, which CONDSTORE adds when MODSEQ was searched (RFC 7162 §3.1.5).
+    const top = modseqOf(uids);
     s.untagged(atom('SEARCH'), ...numbers, ...(top !== null ? [[atom('MODSEQ'), top]] : []));
     return;
   }
   const wanted = returns.length === 0 ? ['ALL'] : returns;
-  if (wanted.includes('SAVE')) s.saved = uids;
+  // With MIN or MAX and neither ALL nor COUNT, the answer (and what SAVE keeps, RFC 5182 §2.4)
+  // is just those messages; their modseq is the one reported (RFC 4731 §3.2).
+  const only = !wanted.includes('ALL') && !wanted.includes('COUNT') && (wanted.includes('MIN') || wanted.includes('MAX'));
+  const chosen = only && uids.length ? [...new Set([...(wanted.includes('MIN') ? [uids[0]] : []), ...(wanted.includes('MAX') ? [uids[uids.length - 1]] : [])])] : uids;
+  const top = modseqOf(chosen);
+  if (wanted.includes('SAVE')) s.saved = chosen;
   if (wanted.length === 1 && wanted[0] === 'SAVE') return;
   const out: ImapData[] = [atom('ESEARCH'), [atom('TAG'), cmd.tag]];
   if (byUid) out.push(atom('UID'));
