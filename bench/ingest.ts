@@ -1,7 +1,6 @@
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { startTestServer } from '../test/helpers/server.ts';
-import type { IngestCase, IngestResult } from './lib/ingest-client.ts';
+import { runIngest } from './lib/ingest-client.ts';
+import { formatTable } from './lib/stats.ts';
 
 /**
  * Ingest rate over SMTP and LMTP: the corpus sent over and over, one recipient per message,
@@ -10,20 +9,6 @@ import type { IngestCase, IngestResult } from './lib/ingest-client.ts';
  */
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
 const USERS = Number(process.env.BENCH_USERS ?? 10);
-
-function runCase(c: IngestCase): Promise<IngestResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(new URL('./lib/ingest-client.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
-    child.once('message', (m: { result?: IngestResult; error?: string }) => {
-      child.kill();
-      if (m.result) resolve(m.result);
-      else reject(new Error(m.error));
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`client exited with ${code}`)));
-    child.send(c);
-  });
-}
 
 const server = await startTestServer({ config: { logLevel: 'warn' } });
 if (!server) throw new Error('server did not start');
@@ -40,17 +25,13 @@ try {
   for (const lmtp of [false, true]) {
     for (const connections of [1, 4]) {
       const port = lmtp ? server.listeners.lmtp.port : server.listeners.smtp.port;
-      const r = await runCase({ port, lmtp, connections, messages: MESSAGES, recipients });
+      const r = await runIngest({ port, lmtp, connections, messages: MESSAGES, recipients });
       const name = `${lmtp ? 'LMTP' : 'SMTP'} × ${connections}`;
       rows.push([name, String(r.messages), r.seconds.toFixed(2), (r.messages / r.seconds).toFixed(0), (r.bytes / r.seconds / 1e6).toFixed(1)]);
       console.error(`${name}: done`);
     }
   }
-  const header = ['case', 'messages', 'seconds', 'msg/s', 'MB/s'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  console.log(line(header));
-  for (const r of rows) console.log(line(r));
+  console.log(formatTable(['case', 'messages', 'seconds', 'msg/s', 'MB/s'], rows));
 } finally {
   await server.stop();
 }

@@ -9,7 +9,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { RunningServer } from '../src/server.ts';
 import { ADMIN_TOKEN, startTestServer } from '../test/helpers/server.ts';
-import { percentile } from './lib/stats.ts';
+import { formatTable, percentile } from './lib/stats.ts';
 import { loadTemplates, SEARCH_WORDS, seedInbox, type SeedResult, type Template } from './lib/seed.ts';
 
 const PAGE_DEPTH = 10;
@@ -125,12 +125,8 @@ function printTable(size: number, rows: CaseResult[]): void {
     fmt(percentile(r.latencies, 0.99)),
     fmt(r.perSecond),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const row = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(`\n${size} messages, ${REQUESTS} sequential requests per case after ${WARMUP} warm-up`);
-  console.log(row(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const l of lines) console.log(row(l));
+  console.log(formatTable(header, lines));
 }
 
 async function seed(server: RunningServer, size: number, templates: Template[]): Promise<{ userId: string; result: SeedResult }> {

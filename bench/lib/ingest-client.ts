@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { corpusFiles } from '../../test/helpers/corpus.ts';
+import { bulkCorpus, seqHeader } from '../../test/helpers/corpus.ts';
 import { canonicalize, frameData, WireClient } from '../../test/protocols/smtp/wire.ts';
+import { BenchChild, isMainModule, serveRequests } from './child.ts';
 
 /** One benchmark case, run in a child process so client work does not take the server's event loop. */
 export interface IngestCase {
@@ -9,6 +9,11 @@ export interface IngestCase {
   connections: number;
   messages: number;
   recipients: string[];
+  /**
+   * Starts message i with a header `X-Bench-Seq: i`, so every message is distinct, as in a real
+   * mailbox (repeating the same few hundred files would measure deduplication).
+   */
+  distinct?: boolean;
 }
 
 export interface IngestResult {
@@ -18,8 +23,8 @@ export interface IngestResult {
 }
 
 async function run(c: IngestCase): Promise<IngestResult> {
-  // Framed once up front: the clock measures the server, not dot-stuffing.
-  const corpus = corpusFiles().map((f) => frameData(canonicalize(readFileSync(f))));
+  // Framed once up front: the clock measures the server, not dot-stuffing (seqHeader needs none).
+  const corpus = bulkCorpus().map((raw) => frameData(canonicalize(raw)));
   const clients = await Promise.all(
     Array.from({ length: c.connections }, async () => {
       const { client } = await WireClient.open(c.port);
@@ -35,7 +40,7 @@ async function run(c: IngestCase): Promise<IngestResult> {
     clients.map(async (client) => {
       while (next < c.messages) {
         const i = next++;
-        const framed = corpus[i % corpus.length];
+        const framed = c.distinct ? Buffer.concat([seqHeader(i), corpus[i % corpus.length]]) : corpus[i % corpus.length];
         client.write(`MAIL FROM:<bench@sender.test>\r\nRCPT TO:<${c.recipients[i % c.recipients.length]}>\r\nDATA\r\n`);
         for (const expected of [250, 250, 354]) {
           const r = await client.reply();
@@ -53,9 +58,14 @@ async function run(c: IngestCase): Promise<IngestResult> {
   return { messages: c.messages, bytes, seconds };
 }
 
-process.once('message', (c: IngestCase) => {
-  run(c).then(
-    (result) => process.send?.({ result }),
-    (err: Error) => process.send?.({ error: err.stack ?? err.message }),
-  );
-});
+/** Runs one case from a client in a child process (this module, started anew). */
+export async function runIngest(c: IngestCase): Promise<IngestResult> {
+  const child = BenchChild.fork(new URL(import.meta.url));
+  try {
+    return await child.request<IngestResult>(c);
+  } finally {
+    child.kill();
+  }
+}
+
+if (isMainModule(import.meta.url)) serveRequests(run);

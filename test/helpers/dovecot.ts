@@ -10,6 +10,8 @@ import { freePort } from './ports.ts';
 export interface Dovecot {
   port: number;
   dir: string;
+  /** The master process while it runs; its imap processes are its children. */
+  readonly pid: number | undefined;
   /** An authenticated imapflow client for one of the users (the "other device" in tests). */
   client(user: string): Promise<ImapFlow>;
   /** Stops the server, keeping its mail (start() it again to bring it back on the same port). */
@@ -87,8 +89,11 @@ namespace inbox {
 `;
 }
 
-/** Starts a private Dovecot, or returns null when it is not installed (tests then skip). */
-export async function startDovecot(users: Record<string, string>): Promise<Dovecot | null> {
+/**
+ * Starts a private Dovecot, or returns null when it is not installed (tests then skip).
+ * `extraConfig` is appended to the configuration (later settings win).
+ */
+export async function startDovecot(users: Record<string, string>, extraConfig = ''): Promise<Dovecot | null> {
   if (!DOVECOT) return null;
   const dir = mkdtempSync(join(tmpdir(), 'gannet-dovecot-'));
   chmodSync(dir, 0o755);
@@ -97,7 +102,7 @@ export async function startDovecot(users: Record<string, string>): Promise<Dovec
   const port = await freePort();
   const lines = new Map(Object.entries(users));
   writeFileSync(join(dir, 'users'), [...lines].map(([u, p]) => `${u}:{PLAIN}${p}`).join('\n') + '\n');
-  writeFileSync(join(dir, 'dovecot.conf'), config(dir, port));
+  writeFileSync(join(dir, 'dovecot.conf'), config(dir, port) + extraConfig);
   let proc: ChildProcess | null = null;
   const start = async () => {
     // Its own process group, so kill() takes the imap processes serving open sessions down too.
@@ -118,6 +123,9 @@ export async function startDovecot(users: Record<string, string>): Promise<Dovec
   return {
     port,
     dir,
+    get pid() {
+      return proc?.pid;
+    },
     async client(user) {
       const c = new ImapFlow({ host: '127.0.0.1', port, secure: false, doSTARTTLS: false, auth: { user, pass: lines.get(user)! }, logger: false });
       c.on('error', () => undefined);

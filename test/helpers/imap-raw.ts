@@ -131,6 +131,20 @@ export class RawImap {
     await once(secure, 'secureConnect');
   }
 
+  /**
+   * Sends a command the server first answers with a continuation request (IDLE) and waits for
+   * that "+" line, so the command is known to be under way; a tagged answer instead throws.
+   */
+  async begin(text: string): Promise<void> {
+    const tag = `R${++this.tag}`;
+    this.sock.write(`${tag} ${text}\r\n`);
+    for (;;) {
+      const line = await this.readLine();
+      if (line[0] === 0x2b) return;
+      if (line.toString('latin1', 0, tag.length + 1) === tag + ' ') throw new Error(`${text}: ${line.toString('latin1', tag.length + 1)}`);
+    }
+  }
+
   close(): void {
     this.sock.destroy();
   }
