@@ -67,6 +67,25 @@ export class ImapConnection implements Wire {
     this.deflate.flush(constants.Z_SYNC_FLUSH);
   }
 
+  cork(): void {
+    this.socket.cork();
+  }
+
+  async flush(): Promise<void> {
+    this.socket.uncork();
+    if (this.socket.writableNeedDrain && !this.closed) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.socket.off('drain', done);
+          this.socket.off('close', done);
+          resolve();
+        };
+        this.socket.on('drain', done);
+        this.socket.on('close', done);
+      });
+    }
+  }
+
   get compressed(): boolean {
     return this.deflate !== null;
   }

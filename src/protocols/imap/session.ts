@@ -20,6 +20,10 @@ export interface Wire {
   /** Switches to TLS after the tagged OK to STARTTLS has been written. */
   startTls(): Promise<void>;
   readonly compressed: boolean;
+  /** Holds writes back to send them together (many FETCH responses in one packet). */
+  cork(): void;
+  /** Sends what cork() held; resolves once the socket can take more (a client that stops reading pauses us). */
+  flush(): Promise<void>;
   /** Starts COMPRESS=DEFLATE after the tagged OK has been written. */
   startCompression(): void;
   /** The next client line is handed over raw (AUTHENTICATE responses, IDLE's DONE). */

@@ -15,7 +15,8 @@ import { sectionBytes } from '../sections.ts';
 import { formatSet } from '../sequence.ts';
 import type { CommandSpec, ImapSession } from '../session.ts';
 
-// Messages read per round: bounds memory for FETCH 1:* on a big mailbox.
+// Messages read per round; each round's responses go out together, and the next round waits
+// until the client has taken them, so FETCH 1:* on a big mailbox holds one round in memory.
 const CHUNK = 100;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -145,6 +146,7 @@ async function fetch(s: ImapSession, cmd: Command, byUid: boolean): Promise<void
     const changedFlags = new Set(unseen);
     rows = rows.filter((r) => sel.seqOf(r.uid) > 0);
     const contents = raw ? await s.services.imap.mail.contents(rows, headersOnly) : null;
+    s.wire.cork();
     for (const [n, row] of rows.entries()) {
       const seq = sel.seqOf(row.uid);
       const bytes = contents ? contents[n] : null;
@@ -158,6 +160,7 @@ async function fetch(s: ImapSession, cmd: Command, byUid: boolean): Promise<void
       const forItems = extra.length ? [...items, ...extra] : items;
       s.untagged(seq, atom('FETCH'), render(forItems, row, bytes));
     }
+    await s.wire.flush();
   }
 }
 
