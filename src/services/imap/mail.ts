@@ -14,7 +14,7 @@ import type { Folder, ImapFolders } from './folders.ts';
 import { evaluate } from './search.ts';
 import { sortMessages, type SortCriterion } from './sort.ts';
 import { threadOrderedSubject, threadReferences, type ThreadNode } from './thread.ts';
-import { SelectedMailbox, type MailboxUpdate, type MessageState } from './selected.ts';
+import { keywordList, SelectedMailbox, type MailboxUpdate, type MessageState } from './selected.ts';
 
 export interface FolderStatus {
   messages: number;
@@ -40,11 +40,10 @@ export interface Placed {
 // mailbox never holds the write lock for long.
 const CHUNK = 200;
 
-const toState = (r: { uid: number; email_id: string; modseq: number; keywords: string }): MessageState => ({
+const toState = (r: { uid: number; modseq: number; keywords: string }): MessageState => ({
   uid: r.uid,
-  emailId: r.email_id,
   modseq: r.modseq,
-  keywords: parseKeywords(r.keywords),
+  keywords: keywordList(parseKeywords(r.keywords)),
 });
 
 /**
@@ -183,7 +182,7 @@ export class ImapMail {
       }
     }
     const after = await this.rows(sel, uids.filter((u) => !modified.includes(u)));
-    const changed = after.map((r) => ({ uid: r.uid, emailId: r.id, keywords: parseKeywords(r.keywords), modseq: r.member_modseq }));
+    const changed = after.map((r) => ({ uid: r.uid, keywords: parseKeywords(r.keywords), modseq: r.member_modseq }));
     for (const c of changed) sel.setFlags(c.uid, c.keywords, c.modseq);
     return { changed, modified };
   }

@@ -3,9 +3,25 @@ import type { Folder } from './folders.ts';
 /** One message of the selected mailbox as this session last reported it. */
 export interface MessageState {
   uid: number;
-  emailId: string;
+  /** Never mutated, only replaced: equal keyword lists are shared between messages (see keywordList). */
   keywords: string[];
   modseq: number;
+}
+
+// Most messages carry one of a few keyword sets ([], ["$seen"]…): one array each, not one per message.
+const lists = new Map<string, string[]>();
+const MAX_LISTS = 10_000;
+
+/** The shared array for a keyword list. */
+export function keywordList(keywords: string[]): string[] {
+  const key = keywords.join(' ');
+  let list = lists.get(key);
+  if (!list) {
+    if (lists.size >= MAX_LISTS) lists.clear();
+    list = keywords;
+    lists.set(key, list);
+  }
+  return list;
 }
 
 /** What a session must tell its client about changes made elsewhere. */
@@ -20,8 +36,9 @@ export type MailboxUpdate =
  * only when the protocol allows it, so until then the gone message keeps its number).
  */
 export class SelectedMailbox {
+  // Ascending by UID; looked up by binary search. A session keeps one small object per message,
+  // so an idle connection on a big mailbox stays cheap.
   private list: MessageState[];
-  private readonly byUid = new Map<number, MessageState>();
   /** UIDs expunged elsewhere, not yet reported. */
   private readonly gone = new Set<number>();
   /** Every change up to this modseq is reflected here. */
@@ -41,7 +58,6 @@ export class SelectedMailbox {
     modseq: number,
   ) {
     this.list = messages;
-    for (const m of messages) this.byUid.set(m.uid, m);
     this.modseq = modseq;
     this.uidNext = folder.row.uidnext;
   }
@@ -73,7 +89,8 @@ export class SelectedMailbox {
   }
 
   message(uid: number): MessageState | undefined {
-    return this.byUid.get(uid);
+    const seq = this.seqOf(uid);
+    return seq ? this.list[seq - 1] : undefined;
   }
 
   messages(): readonly MessageState[] {
@@ -91,9 +108,9 @@ export class SelectedMailbox {
 
   /** Records flags this session itself changed, so they are not reported back to it as news. */
   setFlags(uid: number, keywords: string[], modseq: number): void {
-    const m = this.byUid.get(uid);
+    const m = this.message(uid);
     if (!m) return;
-    m.keywords = keywords;
+    m.keywords = keywordList(keywords);
     m.modseq = modseq;
   }
 
@@ -113,10 +130,7 @@ export class SelectedMailbox {
       // Highest first, so each reported number is still right when the client applies it.
       for (let i = this.list.length - 1; i >= 0; i--) {
         const m = this.list[i];
-        if (this.gone.has(m.uid)) {
-          out.push({ kind: 'expunge', seq: i + 1, uid: m.uid });
-          this.byUid.delete(m.uid);
-        }
+        if (this.gone.has(m.uid)) out.push({ kind: 'expunge', seq: i + 1, uid: m.uid });
       }
       this.list = this.list.filter((m) => !this.gone.has(m.uid));
       this.gone.clear();
@@ -124,17 +138,15 @@ export class SelectedMailbox {
     }
     let added = false;
     for (const c of changed) {
-      const known = this.byUid.get(c.uid);
+      const known = this.message(c.uid);
       if (known) {
         if (known.keywords.join(' ') !== c.keywords.join(' ') && !this.gone.has(c.uid)) {
-          known.keywords = c.keywords;
+          known.keywords = keywordList(c.keywords);
           known.modseq = c.modseq;
           out.push({ kind: 'flags', seq: this.seqOf(c.uid), message: known });
         } else known.modseq = c.modseq;
       } else if (c.uid > this.maxUid) {
-        const m = { ...c };
-        this.list.push(m);
-        this.byUid.set(m.uid, m);
+        this.list.push({ uid: c.uid, keywords: keywordList(c.keywords), modseq: c.modseq });
         added = true;
       }
     }

@@ -4,7 +4,7 @@ import type { Folder } from '../../../src/services/imap/folders.ts';
 import { SelectedMailbox, type MessageState } from '../../../src/services/imap/selected.ts';
 
 const folder = { id: 'm1', path: 'INBOX', row: { uidnext: 10 } } as unknown as Folder;
-const msg = (uid: number, keywords: string[] = [], modseq = 1): MessageState => ({ uid, emailId: `e${uid}`, keywords, modseq });
+const msg = (uid: number, keywords: string[] = [], modseq = 1): MessageState => ({ uid, keywords, modseq });
 
 test('sequence numbers are positions in the UID list', () => {
   const sel = new SelectedMailbox('a', folder, false, [msg(3), msg(5), msg(9)], 1);
