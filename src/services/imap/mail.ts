@@ -176,8 +176,16 @@ export class ImapMail {
       if (upstream) {
         for (const r of todo) await this.messages.update(sel.accountId, r.id, { keywords: wanted(parseKeywords(r.keywords)) });
       } else {
+        // Messages that end with the same flags change together (setKeywordsMany).
+        const groups = new Map<string, FetchRow[]>();
+        for (const r of todo) {
+          const key = wanted(parseKeywords(r.keywords)).join(' ');
+          const group = groups.get(key);
+          if (group) group.push(r);
+          else groups.set(key, [r]);
+        }
         await this.store.write(async (w) => {
-          for (const r of todo) await this.writer.setKeywords(w, sel.accountId, r, wanted(parseKeywords(r.keywords)));
+          for (const [key, rows] of groups) await this.writer.setKeywordsMany(w, sel.accountId, rows, key ? key.split(' ') : []);
         });
       }
     }

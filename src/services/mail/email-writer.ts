@@ -133,6 +133,34 @@ export class EmailWriter {
     await w.record(accountId, 'Thread', email.thread_id, 'u');
   }
 
+  /**
+   * setKeywords for many emails of one account that end with the same keywords (an IMAP STORE on
+   * a range): one modseq, two UPDATEs, counters adjusted per mailbox, instead of a round of
+   * statements per email. Emails whose keywords would not change are left alone.
+   */
+  async setKeywordsMany(w: WriteContext, accountId: string, emails: EmailRow[], keywords: string[]): Promise<void> {
+    const target = keywords.join(' ');
+    const changing = emails.filter((e) => parseKeywords(e.keywords).join(' ') !== target);
+    if (changing.length === 0) return;
+    const modseq = await w.modseq(accountId);
+    const seen = keywords.includes('$seen') ? 1 : 0;
+    const ids = changing.map((e) => e.id);
+    await repo.updateEmails(w.trx, ids, { keywords: JSON.stringify(keywords), seen, flagged: keywords.includes('$flagged') ? 1 : 0, updated_modseq: modseq }, modseq);
+    const flipped = new Map(changing.filter((e) => e.seen !== seen).map((e) => [e.id, e]));
+    const unseenDelta = new Map<string, number>();
+    for (const m of flipped.size ? await repo.memberships(w.trx, [...flipped.keys()]) : []) {
+      unseenDelta.set(m.mailbox_id, (unseenDelta.get(m.mailbox_id) ?? 0) + flipped.get(m.email_id)!.seen - seen);
+    }
+    for (const [mailboxId, unseen] of unseenDelta) {
+      await repo.adjustCounts(w.trx, mailboxId, { count: 0, unseen, size: 0 }, modseq);
+      await w.record(accountId, 'Mailbox', mailboxId, 'u');
+    }
+    for (const e of changing) {
+      await w.record(accountId, 'Email', e.id, 'u');
+      await w.record(accountId, 'Thread', e.thread_id, 'u');
+    }
+  }
+
   async setMailboxes(w: WriteContext, accountId: string, email: EmailRow, mailboxIds: string[]): Promise<void> {
     const current = (await repo.memberships(w.trx, [email.id])).map((m) => m.mailbox_id);
     const added = mailboxIds.filter((id) => !current.includes(id));

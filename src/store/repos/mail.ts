@@ -132,6 +132,11 @@ export const mailRepo = {
   email: (db: Q, accountId: string, id: string) =>
     db.selectFrom('emails').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
   updateEmail: (db: Q, id: string, patch: Partial<EmailRow>) => db.updateTable('emails').set(patch).where('id', '=', id).execute(),
+  /** The same change to many emails and their memberships' modseq, in two statements. */
+  async updateEmails(db: Q, ids: string[], patch: Partial<EmailRow>, modseq: number): Promise<void> {
+    await db.updateTable('emails').set(patch).where('id', 'in', ids).execute();
+    await db.updateTable('email_mailboxes').set({ modseq }).where('email_id', 'in', ids).execute();
+  },
   deleteEmail: (db: Q, id: string) => db.deleteFrom('emails').where('id', '=', id).execute(),
   emailsInMailbox: (db: Q, mailboxId: string) =>
     db.selectFrom('email_mailboxes').select('email_id').where('mailbox_id', '=', mailboxId).execute(),

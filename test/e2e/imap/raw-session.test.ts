@@ -79,6 +79,22 @@ describe('IMAP wire protocol', () => {
     assert.equal(changed.length, 1, 'only the message changed since');
   });
 
+  test('STORE on a range keeps the unseen counters that STATUS and JMAP read, and logs each email as changed', async () => {
+    const box = await server.services.mailboxes.create(accountId, { name: 'Counters' });
+    for (const subject of ['c1', 'c2', 'c3']) await server.services.ingest.ingest({ accountId, mailboxId: box.id, raw: simpleMessage({ subject }) });
+    const c = await login();
+    await c.command('SELECT Counters');
+    const start = await server.services.changes.current(accountId);
+    await c.command('STORE 1:3 +FLAGS.SILENT (\\Seen $Done)');
+    assert.deepEqual(text(await c.command('STATUS Counters (MESSAGES UNSEEN)')), ['* STATUS "Counters" (MESSAGES 3 UNSEEN 0)']);
+    assert.equal((await server.services.mailboxes.get(accountId, box.id)).unseen, 0);
+    const changed = (await server.services.changes.changesOf(accountId, 'Email', start, 100))!;
+    assert.equal(changed.updated.length, 3);
+    await c.command('STORE 2 -FLAGS.SILENT (\\Seen)');
+    assert.deepEqual(text(await c.command('STATUS Counters (UNSEEN)')), ['* STATUS "Counters" (UNSEEN 1)']);
+    assert.deepEqual(text(await c.command('FETCH 1:3 (FLAGS)')), ['* 1 FETCH (FLAGS ($done \\Seen))', '* 2 FETCH (FLAGS ($done))', '* 3 FETCH (FLAGS ($done \\Seen))']);
+  });
+
   test('ESEARCH return options and SEARCHRES ($)', async () => {
     const c = await login();
     await c.command('SELECT INBOX');
