@@ -152,7 +152,11 @@ export class ImapConnection implements Wire {
   private onData(chunk: Buffer): void {
     for (const ev of this.reader.push(chunk)) this.onEvent(ev);
     if (this.queue.length >= MAX_QUEUED) this.socket.pause();
-    void this.drain();
+    this.drain().catch((err) => {
+      // A bug past dispatch's own handling: this connection ends, the server does not.
+      this.session.ctx.logger.error({ err }, 'imap connection failed');
+      this.close();
+    });
   }
 
   private onEvent(ev: ReaderEvent): void {

@@ -189,8 +189,9 @@ export class ImapMail {
         });
       }
     }
-    const after = await this.rows(sel, uids.filter((u) => !modified.includes(u)));
-    const changed = after.map((r) => ({ uid: r.uid, keywords: parseKeywords(r.keywords), modseq: r.member_modseq }));
+    const skipped = new Set(modified);
+    const after = await imapRepo.states(this.store.db, sel.mailboxId, uids.filter((u) => !skipped.has(u)));
+    const changed = after.sort((a, b) => a.uid - b.uid).map(toState);
     for (const c of changed) sel.setFlags(c.uid, c.keywords, c.modseq);
     return { changed, modified };
   }

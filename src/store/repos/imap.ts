@@ -75,6 +75,14 @@ export const imapRepo = {
         .execute()
     ).map((r) => ({ ...r, uid: Number(r.uid), modseq: Number(r.modseq), size: Number(r.size), received_at: Number(r.received_at), sent_at: r.sent_at === null ? null : Number(r.sent_at) })),
 
+  /** Flags and modseq of these UIDs of the mailbox (the state after a STORE). */
+  states: async (db: Q, mailboxId: string, uids: number[]): Promise<ImapMessageRow[]> =>
+    (await inChunks(uids, (chunk) => members(db, mailboxId, chunk).select(['em.uid', 'em.email_id', 'em.modseq', 'e.keywords']).execute())).map((r) => ({
+      ...r,
+      uid: Number(r.uid),
+      modseq: Number(r.modseq),
+    })),
+
   /** What SORT and THREAD compare, for these UIDs of the mailbox. */
   orderRows: async (db: Q, mailboxId: string, uids: number[]) =>
     (
