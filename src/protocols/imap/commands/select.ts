@@ -4,6 +4,7 @@ import { flagAtoms, SYSTEM_FLAGS } from '../keywords.ts';
 import { formatSet, parseSequenceSet, resolve } from '../sequence.ts';
 import { decodeMailboxName, encodeMailboxName } from '../mailbox-names.ts';
 import { ImapError } from '../responses.ts';
+import { DELIMITER } from '../../../services/imap/folders.ts';
 import { oldName } from './mailboxes.ts';
 import type { CommandSpec, Done, ImapSession } from '../session.ts';
 import type { Command, Token } from '../reader.ts';
@@ -33,7 +34,7 @@ async function open(s: ImapSession, cmd: Command, readOnly: boolean): Promise<Do
   s.status('OK', 'mailbox id', `MAILBOXID (${sel.folder.id})`);
   if (s.enabled.has('IMAP4REV2')) {
     const old = oldName(s, cmd.args[0]);
-    s.untagged(atom('LIST'), [], '/', encodeMailboxName(sel.folder.path, s.utf8), ...(old ? [old] : []));
+    s.untagged(atom('LIST'), [], DELIMITER, encodeMailboxName(sel.folder.path, s.utf8), ...(old ? [old] : []));
   }
   s.selected = sel;
   s.state = 'selected';
