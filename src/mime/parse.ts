@@ -1,6 +1,7 @@
 import type { Attachment, HeaderField, MimePart, ParsedMessage } from './types.ts';
 import { decodeWords, rawValue, unfold, type RawField } from './headers.ts';
 import { parseStructure, countLines, plainPart } from './structure.ts';
+import { envelopeOf } from './envelope.ts';
 import { parseAddressList } from './addresses.ts';
 import { parseMessageId, parseMessageIds } from './message-ids.ts';
 import { parseDate } from './dates.ts';
@@ -46,6 +47,7 @@ function fallback(raw: Buffer, reason: string): ParsedMessage {
 function emptyMessage(structure: MimePart): ParsedMessage {
   return {
     structure,
+    envelope: [null, null, [], [], [], [], [], [], null, null],
     headers: [],
     subject: null,
     from: [],
@@ -71,6 +73,7 @@ function parse(raw: Buffer): ParsedMessage {
   const { root, fields, error } = parseStructure(raw);
   const msg = emptyMessage(root);
   msg.parseError = error;
+  msg.envelope = envelopeOf(raw, root.headerStart, root.headerEnd);
   readEnvelope(raw, fields, root.params['charset'], msg);
   try {
     readBodies(raw, msg);

@@ -1,3 +1,4 @@
+import type { Envelope } from './envelope.ts';
 /**
  * What ingest learns from a raw RFC 5322 message. Everything here is derived from the raw bytes,
  * which are stored unchanged; offsets index into those exact bytes so IMAP can serve
@@ -64,6 +65,8 @@ export interface HeaderField {
 
 export interface ParsedMessage {
   structure: MimePart;
+  /** What IMAP's ENVELOPE shows, stored with the email. */
+  envelope: Envelope;
   /** The top-level header fields in order. */
   headers: HeaderField[];
   subject: string | null;

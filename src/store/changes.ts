@@ -13,6 +13,8 @@ export type Trx = Transaction<Tables>;
 export class WriteContext {
   private readonly modseqs = new Map<string, number>();
   private readonly events = new Map<string, ChangeEvent>();
+  // Each event's changes by "account type id": a STORE on 20k messages records 20k of them.
+  private readonly recorded = new Map<string, ChangeEvent['changes'][number]>();
   private readonly indexed: SearchDocument[] = [];
 
   constructor(readonly trx: Trx) {}
@@ -37,11 +39,14 @@ export class WriteContext {
 
   async record(accountId: string, type: string, id: string, op: ChangeOp): Promise<number> {
     const modseq = await this.modseq(accountId);
-    const event = this.events.get(accountId)!;
-    const existing = event.changes.find((c) => c.type === type && c.id === id);
+    const key = `${accountId} ${type} ${id}`;
+    const existing = this.recorded.get(key);
     // Within one write, created-then-updated stays a creation; anything-then-destroyed is a destruction.
-    if (!existing) event.changes.push({ type, id, op });
-    else if (op === 'd') existing.op = 'd';
+    if (!existing) {
+      const change = { type, id, op };
+      this.events.get(accountId)!.changes.push(change);
+      this.recorded.set(key, change);
+    } else if (op === 'd') existing.op = 'd';
     return modseq;
   }
 

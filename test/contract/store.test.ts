@@ -5,6 +5,8 @@ import { sql } from 'kysely';
 import { resolveRecipient } from '../../src/services/directory/resolve.ts';
 import type { EmailQuery } from '../../src/services/mail/messages.ts';
 import * as searchFields from '../../src/store/db/migrations/007_search_fields.ts';
+import * as envelopes from '../../src/store/db/migrations/014_envelopes.ts';
+import type { Envelope } from '../../src/mime/envelope.ts';
 import { simpleMessage } from '../helpers/messages.ts';
 import { postgresSkipReason } from '../helpers/postgres.ts';
 import { startTestServer, type Backend, type TestServer } from '../helpers/server.ts';
@@ -122,6 +124,21 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       const later = await s.services.ingest.ingest({ accountId, raw: simpleMessage({ headers: ['Cc: olga@upgrade.test', 'X-Upgrade: again'] }) });
       assert.deepEqual(await ids({ cc: 'olga' }), [stored.id, later.id]);
       assert.deepEqual(await ids({ headers: [{ name: 'x-upgrade', value: 'again' }] }), [later.id]);
+    });
+
+    it('migration 014 keeps the ENVELOPE fields of emails stored before it, from their header blocks', async (s) => {
+      const raw = simpleMessage({ subject: 'Envelope  of\r\n old', headers: ['Cc: "Olga, U." <olga@upgrade.test>'] });
+      const stored = await s.services.ingest.ingest({ accountId, raw });
+      const envelopeOf = async (id: string) => (await s.store.db.selectFrom('emails').select('envelope').where('id', '=', id).executeTakeFirstOrThrow()).envelope;
+      const atIngest = await envelopeOf(stored.id);
+      assert.ok(atIngest, 'ingest stores the envelope');
+      // The database as the release before 014 left it; later migrations ran, so 014 is replayed on its own.
+      await sql`ALTER TABLE emails DROP COLUMN envelope`.execute(s.store.db);
+      await envelopes.up(s.store.db, s.store.dialect, s.store.blobs);
+      assert.equal(await envelopeOf(stored.id), atIngest);
+      const [, subject, , , , , cc] = JSON.parse(atIngest) as Envelope;
+      assert.equal(subject, 'Envelope of old');
+      assert.deepEqual(cc, [['Olga, U.', null, 'olga', 'upgrade.test']]);
     });
 
     it('threads join by references and by reply subject; deleting the last email removes the thread', async (s) => {

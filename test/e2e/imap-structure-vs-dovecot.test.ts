@@ -6,6 +6,7 @@ import { parseMessage } from '../../src/mime/parse.ts';
 import type { ImapData } from '../../src/protocols/imap/data.ts';
 import { bodyStructure } from '../../src/protocols/imap/render/bodystructure.ts';
 import { envelope } from '../../src/protocols/imap/render/envelope.ts';
+import { envelopeOf } from '../../src/mime/envelope.ts';
 import { encode } from '../../src/protocols/imap/writer.ts';
 import { CORPUS_DIR, corpusFiles } from '../helpers/corpus.ts';
 import { startDovecot } from '../helpers/dovecot.ts';
@@ -286,7 +287,7 @@ test('ENVELOPE, BODY and BODYSTRUCTURE of every corpus message match Dovecot', {
       if (!raw.equals(readFileSync(file))) rewritten++;
       const root = parseMessage(raw).structure;
       const ours: Record<Field, ImapData> = {
-        ENVELOPE: envelope(raw, root.headerStart, root.headerEnd),
+        ENVELOPE: envelope(envelopeOf(raw, root.headerStart, root.headerEnd)),
         BODY: bodyStructure(raw, root, false),
         BODYSTRUCTURE: bodyStructure(raw, root, true),
       };

@@ -56,23 +56,17 @@ export class ImapConnection implements Wire {
     return this.socket.remoteAddress ?? '';
   }
 
-  write(data: Buffer): void {
-    if (this.closed) return;
-    if (!this.deflate) {
-      this.socket.write(data);
-      return;
-    }
-    // A sync flush per response: the client must see it now, not when the window fills.
-    this.deflate.write(data);
-    this.deflate.flush(constants.Z_SYNC_FLUSH);
+  write(chunks: Buffer[]): void {
+    if (this.closed || chunks.length === 0) return;
+    const out = this.deflate ?? this.socket;
+    if (chunks.length > 1) this.socket.cork();
+    for (const chunk of chunks) out.write(chunk);
+    // A sync flush per write: the client must see it now, not when the window fills.
+    this.deflate?.flush(constants.Z_SYNC_FLUSH);
+    if (chunks.length > 1) this.socket.uncork();
   }
 
-  cork(): void {
-    this.socket.cork();
-  }
-
-  async flush(): Promise<void> {
-    this.socket.uncork();
+  async drained(): Promise<void> {
     if (this.socket.writableNeedDrain && !this.closed) {
       await new Promise<void>((resolve) => {
         const done = () => {

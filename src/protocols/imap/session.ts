@@ -8,22 +8,22 @@ import { atom, type ImapData } from './data.ts';
 import { flagAtoms } from './keywords.ts';
 import type { Command } from './reader.ts';
 import { formatSet } from './sequence.ts';
-import { encodeItems } from './writer.ts';
+import { ByteSink } from './sink.ts';
+import { writeItems } from './writer.ts';
 
 export type SessionState = 'notauth' | 'auth' | 'selected' | 'logout';
 
 /** What a session needs from its connection: writing, TLS, raw lines and closing. */
 export interface Wire {
-  write(data: Buffer): void;
+  /** Sends these bytes, in order, together. */
+  write(chunks: Buffer[]): void;
   readonly secure: boolean;
   readonly remoteAddress: string;
   /** Switches to TLS after the tagged OK to STARTTLS has been written. */
   startTls(): Promise<void>;
   readonly compressed: boolean;
-  /** Holds writes back to send them together (many FETCH responses in one packet). */
-  cork(): void;
-  /** Sends what cork() held; resolves once the socket can take more (a client that stops reading pauses us). */
-  flush(): Promise<void>;
+  /** Resolves once the socket can take more (a client that stops reading pauses us). */
+  drained(): Promise<void>;
   /** Starts COMPRESS=DEFLATE after the tagged OK has been written. */
   startCompression(): void;
   /** The next client line is handed over raw (AUTHENTICATE responses, IDLE's DONE). */
@@ -79,21 +79,53 @@ export class ImapSession {
     return mode === 'loopback' && /^(127\.|::1$|::ffff:127\.)/.test(this.wire.remoteAddress);
   }
 
+  /** Responses are assembled here and sent line by line, or a round at a time while corked. */
+  private readonly out = new ByteSink();
+  private corked = false;
+
+  private emit(): void {
+    if (!this.corked) this.wire.write(this.out.take());
+  }
+
+  /** Holds responses back to send them together (a round of FETCH responses in one write). */
+  cork(): void {
+    this.corked = true;
+  }
+
+  /** Sends what cork() held; resolves once the client has taken enough of it to send more. */
+  async flush(): Promise<void> {
+    this.corked = false;
+    this.emit();
+    await this.wire.drained();
+  }
+
   untagged(...items: ImapData[]): void {
-    this.wire.write(Buffer.concat([Buffer.from('* '), encodeItems(items, { utf8: this.utf8 }), Buffer.from('\r\n')]));
+    this.out.latin1('* ');
+    writeItems(items, { utf8: this.utf8 }, this.out);
+    this.out.latin1('\r\n');
+    this.emit();
+  }
+
+  /** A whole untagged line of text after "* " (THREAD's answer, built by its own renderer). */
+  untaggedLine(text: string): void {
+    this.out.utf8(`* ${text}\r\n`);
+    this.emit();
   }
 
   /** An untagged status line with free text: "* OK [CODE] text". */
   status(kind: 'OK' | 'NO' | 'BAD' | 'BYE' | 'PREAUTH', text: string, code?: string): void {
-    this.wire.write(Buffer.from(`* ${kind} ${code ? `[${code}] ` : ''}${text}\r\n`));
+    this.out.utf8(`* ${kind} ${code ? `[${code}] ` : ''}${text}\r\n`);
+    this.emit();
   }
 
   tagged(tag: string, kind: 'OK' | 'NO' | 'BAD', text: string, code?: string): void {
-    this.wire.write(Buffer.from(`${tag} ${kind} ${code ? `[${code}] ` : ''}${text}\r\n`));
+    this.out.utf8(`${tag} ${kind} ${code ? `[${code}] ` : ''}${text}\r\n`);
+    this.emit();
   }
 
   continuation(text: string): void {
-    this.wire.write(Buffer.from(`+ ${text}\r\n`));
+    this.out.utf8(`+ ${text}\r\n`);
+    this.emit();
   }
 
   /**

@@ -1,5 +1,4 @@
 import type { MimePart } from '../../mime/types.ts';
-import type { EmailRow } from '../../store/db/schema.ts';
 import { imapRepo } from '../../store/repos/imap.ts';
 import { mailRepo } from '../../store/repos/mail.ts';
 import type { Store } from '../../store/store.ts';
@@ -25,8 +24,8 @@ export interface FolderStatus {
   highestModseq: number;
 }
 
-/** An email as FETCH reads it: the row, its UID here and the modseq of that membership. */
-export type FetchRow = EmailRow & { uid: number; member_modseq: number };
+/** An email as FETCH reads it (imapRepo.emails): its columns, its UID here and the modseq of that membership. */
+export type FetchRow = Awaited<ReturnType<typeof imapRepo.emails>>[number];
 
 export type FlagChange = { mode: 'set' | 'add' | 'remove'; keywords: string[]; unchangedSince?: number };
 
@@ -36,9 +35,11 @@ export interface Placed {
   pairs: [number, number][];
 }
 
-// Messages changed per transaction by STORE, MOVE and EXPUNGE: bounded so one command on a huge
-// mailbox never holds the write lock for long.
+// Messages changed per transaction by MOVE and EXPUNGE (a few statements each), and by STORE (a
+// few statements per chunk): bounded so one command on a huge mailbox never holds the write lock
+// for long.
 const CHUNK = 200;
+const STORE_CHUNK = 1000;
 
 const toState = (r: { uid: number; modseq: number; keywords: string }): MessageState => ({
   uid: r.uid,
@@ -130,9 +131,9 @@ export class ImapMail {
     return out;
   }
 
-  /** Email rows of these UIDs, ascending. */
-  async rows(sel: SelectedMailbox, uids: number[]): Promise<FetchRow[]> {
-    const rows = await imapRepo.emails(this.store.db, sel.mailboxId, uids);
+  /** Email rows of these UIDs, ascending; with their MIME structure when asked. */
+  async rows(sel: SelectedMailbox, uids: number[], withStructure = false): Promise<FetchRow[]> {
+    const rows = await imapRepo.emails(this.store.db, sel.mailboxId, uids, withStructure);
     return rows.sort((a, b) => a.uid - b.uid);
   }
 
@@ -142,7 +143,7 @@ export class ImapMail {
    * mailbox), or the whole message.
    */
   async contents(rows: FetchRow[], headerOnly: boolean): Promise<Buffer[]> {
-    const wanted = rows.map((r) => ({ id: r.blob_id, length: headerOnly ? (JSON.parse(r.structure) as MimePart).headerEnd : r.size }));
+    const wanted = rows.map((r) => ({ id: r.blob_id, length: headerOnly ? (JSON.parse(r.structure!) as MimePart).headerEnd : r.size }));
     const got = await this.store.blobs.heads(wanted);
     return got.map((bytes, i) => {
       if (!bytes) throw new ServiceError('unavailable', `message ${rows[i].uid} cannot be read`);
@@ -157,41 +158,51 @@ export class ImapMail {
   async setFlags(sel: SelectedMailbox, uids: number[], change: FlagChange): Promise<{ changed: MessageState[]; modified: number[] }> {
     if (sel.readOnly) throw new ServiceError('forbidden', 'the mailbox is open read-only (EXAMINE)');
     const modified: number[] = [];
-    const wanted = (current: string[]) => {
-      const next = new Set(change.mode === 'set' ? change.keywords : current);
+    const wanted = (current: string): string[] => {
+      const next = new Set(change.mode === 'set' ? change.keywords : parseKeywords(current));
       if (change.mode === 'add') for (const k of change.keywords) next.add(k);
       if (change.mode === 'remove') for (const k of change.keywords) next.delete(k);
       return [...next].sort();
     };
-    const upstream = await this.gate?.of(sel.accountId);
-    for (let i = 0; i < uids.length; i += CHUNK) {
-      const rows = await this.rows(sel, uids.slice(i, i + CHUNK));
-      const todo = rows.filter((r) => {
-        if (change.unchangedSince !== undefined && r.member_modseq > change.unchangedSince) {
-          modified.push(r.uid);
-          return false;
-        }
-        return true;
+    type Row = Awaited<ReturnType<typeof imapRepo.flagRows>>[number];
+    // Rows whose flags may change; those changed elsewhere after UNCHANGEDSINCE come back as modified.
+    const candidates = (rows: Row[]) =>
+      rows.filter((r) => {
+        if (change.unchangedSince === undefined || r.member_modseq <= change.unchangedSince) return true;
+        modified.push(r.uid);
+        return false;
       });
+    const upstream = await this.gate?.of(sel.accountId);
+    let changed: MessageState[] = [];
+    for (let i = 0; i < uids.length; i += STORE_CHUNK) {
+      const chunk = uids.slice(i, i + STORE_CHUNK);
       if (upstream) {
-        for (const r of todo) await this.messages.update(sel.accountId, r.id, { keywords: wanted(parseKeywords(r.keywords)) });
-      } else {
-        // Messages that end with the same flags change together (setKeywordsMany).
-        const groups = new Map<string, FetchRow[]>();
-        for (const r of todo) {
-          const key = wanted(parseKeywords(r.keywords)).join(' ');
+        for (const r of candidates(await imapRepo.flagRows(this.store.db, sel.mailboxId, chunk))) await this.messages.update(sel.accountId, r.id, { keywords: wanted(r.keywords) });
+        continue;
+      }
+      // Read under the write lock, so no change made meanwhile is overwritten; messages that end
+      // with the same flags change together (setKeywordsMany), and their new state is known
+      // without reading them back.
+      await this.store.write(async (w) => {
+        const groups = new Map<string, Row[]>();
+        for (const r of candidates(await imapRepo.flagRows(w.trx, sel.mailboxId, chunk))) {
+          const key = wanted(r.keywords).join(' ');
           const group = groups.get(key);
           if (group) group.push(r);
           else groups.set(key, [r]);
         }
-        await this.store.write(async (w) => {
-          for (const [key, rows] of groups) await this.writer.setKeywordsMany(w, sel.accountId, rows, key ? key.split(' ') : []);
-        });
-      }
+        for (const [key, rows] of groups) {
+          const keywords = keywordList(key ? key.split(' ') : []);
+          const modseq = await this.writer.setKeywordsMany(w, sel.accountId, rows, keywords);
+          for (const r of rows) changed.push({ uid: r.uid, keywords, modseq: parseKeywords(r.keywords).join(' ') === key ? r.member_modseq : modseq! });
+        }
+      });
     }
-    const skipped = new Set(modified);
-    const after = await imapRepo.states(this.store.db, sel.mailboxId, uids.filter((u) => !skipped.has(u)));
-    const changed = after.sort((a, b) => a.uid - b.uid).map(toState);
+    if (upstream) {
+      const skipped = new Set(modified);
+      changed = (await imapRepo.states(this.store.db, sel.mailboxId, uids.filter((u) => !skipped.has(u)))).map(toState);
+    }
+    changed.sort((a, b) => a.uid - b.uid);
     for (const c of changed) sel.setFlags(c.uid, c.keywords, c.modseq);
     return { changed, modified };
   }

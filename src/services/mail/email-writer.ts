@@ -47,6 +47,7 @@ export function parsedColumns(p: ParsedMessage) {
     preview: text(p.preview),
     has_attachment: p.attachments.some((a) => a.disposition !== 'inline' || !a.contentId) ? 1 : 0,
     structure: JSON.stringify(p.structure),
+    envelope: JSON.stringify(p.envelope),
     attachments: JSON.stringify(p.attachments),
     parse_error: text(p.parseError),
   };
@@ -136,12 +137,13 @@ export class EmailWriter {
   /**
    * setKeywords for many emails of one account that end with the same keywords (an IMAP STORE on
    * a range): one modseq, two UPDATEs, counters adjusted per mailbox, instead of a round of
-   * statements per email. Emails whose keywords would not change are left alone.
+   * statements per email. Emails whose keywords would not change are left alone. Returns the
+   * modseq of the change, or null when nothing changed.
    */
-  async setKeywordsMany(w: WriteContext, accountId: string, emails: EmailRow[], keywords: string[]): Promise<void> {
+  async setKeywordsMany(w: WriteContext, accountId: string, emails: Pick<EmailRow, 'id' | 'keywords' | 'seen' | 'thread_id'>[], keywords: string[]): Promise<number | null> {
     const target = keywords.join(' ');
     const changing = emails.filter((e) => parseKeywords(e.keywords).join(' ') !== target);
-    if (changing.length === 0) return;
+    if (changing.length === 0) return null;
     const modseq = await w.modseq(accountId);
     const seen = keywords.includes('$seen') ? 1 : 0;
     const ids = changing.map((e) => e.id);
@@ -159,9 +161,10 @@ export class EmailWriter {
       await w.record(accountId, 'Email', e.id, 'u');
       await w.record(accountId, 'Thread', e.thread_id, 'u');
     }
+    return modseq;
   }
 
-  async setMailboxes(w: WriteContext, accountId: string, email: EmailRow, mailboxIds: string[]): Promise<void> {
+  async setMailboxes(w: WriteContext, accountId: string, email: Pick<EmailRow, 'id' | 'seen' | 'size' | 'received_at'>, mailboxIds: string[]): Promise<void> {
     const current = (await repo.memberships(w.trx, [email.id])).map((m) => m.mailbox_id);
     const added = mailboxIds.filter((id) => !current.includes(id));
     const removed = current.filter((id) => !mailboxIds.includes(id));

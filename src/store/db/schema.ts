@@ -141,6 +141,8 @@ export interface EmailRow {
   seen: number;
   flagged: number;
   structure: string;
+  /** JSON of the ENVELOPE fields (mime/envelope.ts); null for emails stored before it was kept. */
+  envelope: string | null;
   attachments: string;
   parse_error: string | null;
   created_modseq: number;

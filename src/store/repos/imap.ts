@@ -15,14 +15,32 @@ export interface ImapMessageRow {
 // IN lists are chunked: SQLite binds at most 32,766 parameters per statement.
 const CHUNK = 500;
 
-/** Memberships of these UIDs of a mailbox joined with their emails, to select columns from. */
-function members(db: Q, mailboxId: string, uids: number[]) {
-  return db.selectFrom('email_mailboxes as em').innerJoin('emails as e', 'e.id', 'em.email_id').where('em.mailbox_id', '=', mailboxId).where('em.uid', 'in', uids);
+/**
+ * Whether these UIDs are read as one range (then filtered): ascending and at least half of the
+ * range, as a client's "1:*" is. One pair of bounds instead of a parameter per UID.
+ */
+function asRange(uids: number[]): boolean {
+  for (let i = 1; i < uids.length; i++) if (uids[i]! <= uids[i - 1]!) return false;
+  return uids.length > 1 && uids[uids.length - 1]! - uids[0]! + 1 <= 2 * uids.length;
 }
 
-async function inChunks<T>(uids: number[], query: (chunk: number[]) => Promise<T[]>): Promise<T[]> {
+/** Memberships of these UIDs of a mailbox joined with their emails, to select columns from. */
+function members(db: Q, mailboxId: string, uids: number[]) {
+  const q = db.selectFrom('email_mailboxes as em').innerJoin('emails as e', 'e.id', 'em.email_id').where('em.mailbox_id', '=', mailboxId);
+  return asRange(uids) ? q.where('em.uid', '>=', uids[0]!).where('em.uid', '<=', uids[uids.length - 1]!) : q.where('em.uid', 'in', uids);
+}
+
+async function inChunks<T extends { uid: number | string | bigint }>(uids: number[], query: (chunk: number[]) => Promise<T[]>): Promise<T[]> {
   const out: T[] = [];
-  for (let i = 0; i < uids.length; i += CHUNK) out.push(...(await query(uids.slice(i, i + CHUNK))));
+  for (let i = 0; i < uids.length; i += CHUNK) {
+    const chunk = uids.slice(i, i + CHUNK);
+    let rows = await query(chunk);
+    if (asRange(chunk) && chunk[chunk.length - 1]! - chunk[0]! + 1 > chunk.length) {
+      const wanted = new Set(chunk);
+      rows = rows.filter((r) => wanted.has(Number(r.uid)));
+    }
+    out.push(...rows);
+  }
   return out;
 }
 
@@ -83,6 +101,15 @@ export const imapRepo = {
       modseq: Number(r.modseq),
     })),
 
+  /** What STORE reads of these UIDs of the mailbox before changing their flags. */
+  flagRows: async (db: Q, mailboxId: string, uids: number[]) =>
+    (await inChunks(uids, (chunk) => members(db, mailboxId, chunk).select(['em.uid', 'em.modseq as member_modseq', 'e.id', 'e.thread_id', 'e.keywords', 'e.seen']).execute())).map((r) => ({
+      ...r,
+      uid: Number(r.uid),
+      member_modseq: Number(r.member_modseq),
+      seen: Number(r.seen),
+    })),
+
   /** What SORT and THREAD compare, for these UIDs of the mailbox. */
   orderRows: async (db: Q, mailboxId: string, uids: number[]) =>
     (
@@ -93,11 +120,17 @@ export const imapRepo = {
       )
     ).map((r) => ({ ...r, uid: Number(r.uid), received_at: Number(r.received_at), sent_at: r.sent_at === null ? null : Number(r.sent_at), size: Number(r.size) })),
 
-  /** Whole email rows with their UID in the mailbox, for FETCH. */
-  emails: async (db: Q, mailboxId: string, uids: number[]) =>
-    (await inChunks(uids, (chunk) => members(db, mailboxId, chunk).selectAll('e').select(['em.uid', 'em.modseq as member_modseq']).execute())).map((r) => ({
-      ...r,
-      uid: Number(r.uid),
-      member_modseq: Number(r.member_modseq),
-    })),
+  /**
+   * What FETCH, COPY and MOVE read of these UIDs of the mailbox: the email's columns they use and
+   * its UID and modseq there; the MIME structure only when asked (it is the largest column).
+   */
+  emails: async (db: Q, mailboxId: string, uids: number[], withStructure: boolean) =>
+    (
+      await inChunks(uids, (chunk) =>
+        members(db, mailboxId, chunk)
+          .select(['em.uid', 'em.modseq as member_modseq', 'e.id', 'e.thread_id', 'e.blob_id', 'e.keywords', 'e.seen', 'e.size', 'e.received_at', 'e.envelope'])
+          .$if(withStructure, (q) => q.select('e.structure'))
+          .execute(),
+      )
+    ).map((r) => ({ ...r, uid: Number(r.uid), member_modseq: Number(r.member_modseq), size: Number(r.size), received_at: Number(r.received_at), seen: Number(r.seen) })),
 };

@@ -11,9 +11,8 @@ import { eml } from '../../mime/helpers.ts';
 
 const wire = (value: ImapData): string => encode(value, { utf8: false }).toString('latin1');
 
-function envelopeOf(raw: Buffer): string {
-  const root = parseMessage(raw).structure;
-  return wire(envelope(raw, root.headerStart, root.headerEnd));
+function envelopeText(raw: Buffer): string {
+  return wire(envelope(parseMessage(raw).envelope));
 }
 
 const structureOf = (raw: Buffer, extended = true): string => wire(bodyStructure(raw, parseMessage(raw).structure, extended));
@@ -26,11 +25,11 @@ test('ENVELOPE fields are the raw values, unfolded, not decoded; NIL when absent
       'Message-ID:  <id@example.com> \n\nbody\n',
   );
   assert.equal(
-    envelopeOf(raw),
+    envelopeText(raw),
     '("Mon, 7 Feb 1994 21:52:25 -0800 (PST)" "=?utf-8?q?caf=C3=A9?= is open" NIL NIL NIL NIL NIL NIL "<parent@example.com>" "<id@example.com> ")',
   );
-  assert.equal(envelopeOf(eml('Subject:\nMessage-ID:\n\nx')), '(NIL "" NIL NIL NIL NIL NIL NIL NIL "")');
-  assert.equal(envelopeOf(eml('X-Other: 1\n\nx')), '(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)');
+  assert.equal(envelopeText(eml('Subject:\nMessage-ID:\n\nx')), '(NIL "" NIL NIL NIL NIL NIL NIL NIL "")');
+  assert.equal(envelopeText(eml('X-Other: 1\n\nx')), '(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)');
 });
 
 test('ENVELOPE addresses: display names, comment names, groups, source routes', () => {
@@ -40,7 +39,7 @@ test('ENVELOPE addresses: display names, comment names, groups, source routes', 
       'Cc: <@relay.example,@other.example:route@example.com>, "quoted local"@example.com\n\nbody\n',
   );
   assert.equal(
-    envelopeOf(raw),
+    envelopeText(raw),
     '(NIL NIL ' +
       '(("Terry Gray" NIL "gray" "cac.washington.edu") ("Real Name" NIL "x" "y")) ' +
       '(("Terry Gray" NIL "gray" "cac.washington.edu") ("Real Name" NIL "x" "y")) ' +
@@ -55,7 +54,7 @@ test('ENVELOPE addresses: display names, comment names, groups, source routes', 
 test('ENVELOPE addresses missing a mailbox or host get placeholders, never a NIL host (that marks a group)', () => {
   const raw = eml('To: user, John Smith, <>, a.@example.com\n\nx');
   assert.equal(
-    envelopeOf(raw),
+    envelopeText(raw),
     '(NIL NIL NIL NIL NIL ((NIL NIL "user" "MISSING_DOMAIN") ("John Smith" NIL "MISSING_MAILBOX" "MISSING_DOMAIN") ' +
       '(NIL NIL "MISSING_MAILBOX" "MISSING_DOMAIN") (NIL NIL "a." "example.com")) NIL NIL NIL NIL)',
   );
@@ -64,18 +63,17 @@ test('ENVELOPE addresses missing a mailbox or host get placeholders, never a NIL
 test('ENVELOPE: sender and reply-to fall back to from; repeated address fields merge; the last Subject counts', () => {
   const raw = eml('Subject: first\nSubject: second\nFrom: a@example.com\nSender:\nTo: b@example.com\nTo: c@example.com\n\nx');
   assert.equal(
-    envelopeOf(raw),
+    envelopeText(raw),
     '(NIL "second" ((NIL NIL "a" "example.com")) ((NIL NIL "a" "example.com")) ((NIL NIL "a" "example.com")) ' +
       '((NIL NIL "b" "example.com") (NIL NIL "c" "example.com")) NIL NIL NIL NIL)',
   );
-  assert.match(envelopeOf(eml('From: a@example.com\nReply-To: r@example.com\n\nx')), /^\(NIL NIL \(\(NIL NIL "a" "example.com"\)\) \(\(NIL NIL "a" "example.com"\)\) \(\(NIL NIL "r" "example.com"\)\)/);
+  assert.match(envelopeText(eml('From: a@example.com\nReply-To: r@example.com\n\nx')), /^\(NIL NIL \(\(NIL NIL "a" "example.com"\)\) \(\(NIL NIL "a" "example.com"\)\) \(\(NIL NIL "r" "example.com"\)\)/);
 });
 
 test('ENVELOPE keeps 8-bit header bytes as they are (a literal), and a NUL becomes U+FFFD', () => {
   const raw = Buffer.concat([Buffer.from('Subject: caf\xe9\x00!\r\nFrom: ', 'latin1'), Buffer.from('Jörg <j@example.de>\r\n\r\nx', 'utf8')]);
-  const root = parseMessage(raw).structure;
-  const value = envelope(raw, root.headerStart, root.headerEnd) as ImapData[];
-  assert.deepEqual(value[1], Buffer.concat([Buffer.from('caf\xe9', 'latin1'), Buffer.from('\ufffd!', 'utf8')]));
+  const value = envelope(parseMessage(raw).envelope) as ImapData[];
+  assert.deepEqual(value[1], { latin1: Buffer.concat([Buffer.from('caf\xe9', 'latin1'), Buffer.from('\ufffd!', 'utf8')]).toString('latin1') });
   const text = wire(value);
   assert.ok(text.includes(`{8}\r\ncaf\xe9\xef\xbf\xbd!`), text);
   assert.ok(text.includes(`(({5}\r\nJ\xc3\xb6rg NIL "j" "example.de"))`), text);

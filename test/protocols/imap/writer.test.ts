@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { atom } from '../../../src/protocols/imap/data.ts';
+import { ByteSink } from '../../../src/protocols/imap/sink.ts';
 import { encode, encodeItems } from '../../../src/protocols/imap/writer.ts';
 
 const ascii = { utf8: false };
@@ -25,4 +26,25 @@ test('8-bit text is a literal unless UTF-8 is enabled and the bytes are valid UT
 
 test('binary data goes as a literal8', () => {
   assert.equal(encode({ binary: Buffer.from('a\0b') }, ascii).toString('latin1'), '~{3}\r\na\0b');
+});
+
+test('byte strings (stored header bytes) are quoted when ASCII and sent as literals with their exact bytes otherwise', () => {
+  assert.equal(encode({ latin1: 'plain "q"' }, ascii).toString(), '"plain \\"q\\""');
+  assert.equal(encode({ latin1: 'caf\xe9' }, { utf8: true }).toString('latin1'), '{4}\r\ncaf\xe9', 'one byte 0xE9: not UTF-8, so a literal even with UTF-8 enabled');
+  const utf8 = Buffer.from('Grüße', 'utf8').toString('latin1');
+  assert.equal(encode({ latin1: utf8 }, { utf8: true }).toString(), '"Grüße"');
+  assert.throws(() => encode({ latin1: 'a\0b' }, ascii), /NUL/);
+});
+
+test('a sink keeps long byte runs as their own chunks, in order, and short pieces together', () => {
+  const sink = new ByteSink();
+  const body = Buffer.alloc(10_000, 0x61);
+  sink.latin1('* 1 FETCH (BODY[] {10000}\r\n');
+  sink.bytes(body);
+  sink.latin1(')\r\n');
+  const chunks = sink.take();
+  assert.equal(chunks.length, 3);
+  assert.equal(chunks[1], body, 'the body is not copied');
+  assert.equal(Buffer.concat(chunks).toString(), `* 1 FETCH (BODY[] {10000}\r\n${'a'.repeat(10_000)})\r\n`);
+  assert.equal(sink.take().length, 0, 'taken once');
 });

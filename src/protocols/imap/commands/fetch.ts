@@ -1,6 +1,7 @@
 import type { FetchRow } from '../../../services/imap/mail.ts';
 import { decodePartBody } from '../../../mime/decode.ts';
 import { findPart } from '../../../mime/parts.ts';
+import type { Envelope } from '../../../mime/envelope.ts';
 import type { MimePart } from '../../../mime/types.ts';
 import { parseKeywords } from '../../../services/mail/keywords.ts';
 import { atom, type ImapData } from '../data.ts';
@@ -16,8 +17,10 @@ import { formatSet } from '../sequence.ts';
 import type { CommandSpec, ImapSession } from '../session.ts';
 
 // Messages read per round; each round's responses go out together, and the next round waits
-// until the client has taken them, so FETCH 1:* on a big mailbox holds one round in memory.
-const CHUNK = 100;
+// until the client has taken them, so FETCH 1:* on a big mailbox holds one round in memory:
+// fewer when message contents are part of it.
+const CHUNK = 500;
+const CHUNK_WITH_CONTENTS = 100;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** date-time of RFC 9051 §9, in UTC: "17-Jul-1996 09:44:25 +0000". */
@@ -27,9 +30,10 @@ export function internalDate(ms: number): string {
   return `${p(d.getUTCDate())}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
 }
 
-const needsRaw = (i: FetchItem) => ['envelope', 'bodystructure', 'body', 'binary', 'binary.size', 'rfc822', 'rfc822.header', 'rfc822.text'].includes(i.kind);
+// Items read from the stored message (and its MIME structure); the rest come from the email's row.
+const needsRaw = (i: FetchItem) => ['bodystructure', 'body', 'binary', 'binary.size', 'rfc822', 'rfc822.header', 'rfc822.text'].includes(i.kind);
 // Items answered from the top-level header block alone.
-const headerOnly = (i: FetchItem) => i.kind === 'envelope' || i.kind === 'rfc822.header' || (i.kind === 'body' && i.section.part.length === 0 && (i.section.text ?? '').startsWith('HEADER'));
+const headerOnly = (i: FetchItem) => i.kind === 'rfc822.header' || (i.kind === 'body' && i.section.part.length === 0 && (i.section.text ?? '').startsWith('HEADER'));
 // Reading these sets \Seen (RFC 9051 §6.4.5); .PEEK and RFC822.HEADER do not.
 const setsSeen = (i: FetchItem) => ((i.kind === 'body' || i.kind === 'binary') && !i.peek) || i.kind === 'rfc822' || i.kind === 'rfc822.text';
 
@@ -57,9 +61,15 @@ function binaryContent(raw: Buffer, root: MimePart, part: number[]): Buffer {
   return decodePartBody(raw, p);
 }
 
+function storedEnvelope(row: FetchRow): ImapData {
+  // Kept for every email since ingest did; one without is one whose message could not be read.
+  if (row.envelope === null) throw new ImapError('NO', `message ${row.uid} cannot be read`, 'UNAVAILABLE');
+  return envelope(JSON.parse(row.envelope) as Envelope);
+}
+
 function render(items: FetchItem[], row: FetchRow, raw: Buffer | null): ImapData[] {
   const out: ImapData[] = [];
-  const root = raw ? (JSON.parse(row.structure) as MimePart) : null;
+  const root = raw ? (JSON.parse(row.structure!) as MimePart) : null;
   for (const item of items) {
     switch (item.kind) {
       case 'uid':
@@ -75,7 +85,7 @@ function render(items: FetchItem[], row: FetchRow, raw: Buffer | null): ImapData
         out.push(atom('RFC822.SIZE'), row.size);
         break;
       case 'envelope':
-        out.push(atom('ENVELOPE'), envelope(raw!, root!.headerStart, root!.headerEnd));
+        out.push(atom('ENVELOPE'), storedEnvelope(row));
         break;
       case 'bodystructure':
         out.push(atom(item.extended ? 'BODYSTRUCTURE' : 'BODY'), bodyStructure(raw!, root!, item.extended));
@@ -134,8 +144,9 @@ async function fetch(s: ImapSession, cmd: Command, byUid: boolean): Promise<void
   const markSeen = !sel.readOnly && items.some(setsSeen);
   const raw = items.some(needsRaw);
   const headersOnly = items.filter(needsRaw).every(headerOnly);
-  for (let i = 0; i < uids.length; i += CHUNK) {
-    let rows = await s.services.imap.mail.rows(sel, uids.slice(i, i + CHUNK));
+  const chunk = raw ? CHUNK_WITH_CONTENTS : CHUNK;
+  for (let i = 0; i < uids.length; i += chunk) {
+    let rows = await s.services.imap.mail.rows(sel, uids.slice(i, i + chunk), raw);
     if (args.changedSince !== undefined) rows = rows.filter((r) => r.member_modseq > args.changedSince!);
     const unseen = markSeen ? rows.filter((r) => !parseKeywords(r.keywords).includes('$seen')).map((r) => r.uid) : [];
     if (unseen.length) {
@@ -146,7 +157,7 @@ async function fetch(s: ImapSession, cmd: Command, byUid: boolean): Promise<void
     const changedFlags = new Set(unseen);
     rows = rows.filter((r) => sel.seqOf(r.uid) > 0);
     const contents = raw ? await s.services.imap.mail.contents(rows, headersOnly) : null;
-    s.wire.cork();
+    s.cork();
     for (const [n, row] of rows.entries()) {
       const seq = sel.seqOf(row.uid);
       const bytes = contents ? contents[n] : null;
@@ -160,7 +171,7 @@ async function fetch(s: ImapSession, cmd: Command, byUid: boolean): Promise<void
       const forItems = extra.length ? [...items, ...extra] : items;
       s.untagged(seq, atom('FETCH'), render(forItems, row, bytes));
     }
-    await s.wire.flush();
+    await s.flush();
   }
 }
 

@@ -66,7 +66,7 @@ async function thread(s: ImapSession, cmd: Command, byUid: boolean): Promise<voi
   // Threads of UIDs, renumbered for THREAD by message number (the shape does not change).
   const renumber = (n: ThreadNode): ThreadNode => ({ uid: n.uid === null || byUid ? n.uid : sel.seqOf(n.uid), children: n.children.map(renumber) });
   const text = renderThreads(byUid ? roots : roots.map(renumber));
-  s.wire.write(Buffer.from(`* THREAD${text ? ` ${text}` : ''}\r\n`));
+  s.untaggedLine(`THREAD${text ? ` ${text}` : ''}`);
 }
 
 export const searchCommands: Record<string, CommandSpec> = {

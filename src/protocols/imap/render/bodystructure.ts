@@ -3,6 +3,7 @@ import type { MimePart } from '../../../mime/types.ts';
 import type { ImapData } from '../data.ts';
 import { contentFields, type ContentFields } from './content-fields.ts';
 import { envelope } from './envelope.ts';
+import { envelopeOf } from '../../../mime/envelope.ts';
 import type { MediaType, Param } from './params.ts';
 
 const CHARSET = Buffer.from('charset');
@@ -95,7 +96,7 @@ function single(raw: Buffer, part: MimePart, fields: ContentFields, extended: bo
     part.bodyEnd - part.bodyStart,
   ];
   const inner = isMessageType(part.type) ? part.children[0] : undefined;
-  if (inner) out.push(envelope(raw, inner.headerStart, inner.headerEnd), render(raw, inner, extended, true), part.lines);
+  if (inner) out.push(envelope(envelopeOf(raw, inner.headerStart, inner.headerEnd)), render(raw, inner, extended, true), part.lines);
   else if (isText) out.push(part.lines);
   if (extended) out.push(fields.md5, ...commonExtension(fields));
   return out;

@@ -1,7 +1,7 @@
 import { Lexer, isAtext, isTokenChar } from '../../../mime/lexer.ts';
 import { scanHeaders } from '../../../mime/headers.ts';
 import type { MimePart } from '../../../mime/types.ts';
-import { fieldValue, unfolded } from './field-values.ts';
+import { fieldValue, unfolded } from '../../../mime/field-values.ts';
 import { parseContentType, parseDisposition, type MediaType, type Param } from './params.ts';
 
 /** A part's Content-* header fields as written (RFC 2045, 2183, 3282, 2557, 1864). */

@@ -1,12 +1,10 @@
-import { Lexer, isAtext } from '../../../mime/lexer.ts';
-import type { ImapData } from '../data.ts';
-import { forHumans } from './field-values.ts';
+import { Lexer, isAtext } from './lexer.ts';
 
 /**
- * One address structure of an ENVELOPE (RFC 9051 §7.5.2): (name adl mailbox host). A group is
- * opened by (NIL NIL groupname NIL) and closed by (NIL NIL NIL NIL).
+ * One address as IMAP's ENVELOPE has it (RFC 9051 §7.5.2): (name adl mailbox host), parts as
+ * written. A group is opened by (NIL NIL groupname NIL) and closed by (NIL NIL NIL NIL).
  */
-export interface ImapAddress {
+export interface RawAddress {
   name: Buffer | null;
   route: Buffer | null;
   mailbox: Buffer | null;
@@ -214,7 +212,7 @@ function addrSpec(lx: Lexer, d: Draft): Outcome {
   return outcome;
 }
 
-function finish(d: Draft, out: ImapAddress[]): void {
+function finish(d: Draft, out: RawAddress[]): void {
   out.push({
     name: d.name,
     route: d.route,
@@ -223,7 +221,7 @@ function finish(d: Draft, out: ImapAddress[]): void {
   });
 }
 
-function mailbox(lx: Lexer, out: ImapAddress[]): Outcome {
+function mailbox(lx: Lexer, out: RawAddress[]): Outcome {
   const start = lx.pos;
   const d = draft();
   let outcome = nameAddr(lx, d);
@@ -241,7 +239,7 @@ function mailbox(lx: Lexer, out: ImapAddress[]): Outcome {
 }
 
 /** group: display-name ":" [mailbox-list] ";"; null when the input is not a group. */
-function group(lx: Lexer, out: ImapAddress[]): Outcome | null {
+function group(lx: Lexer, out: RawAddress[]): Outcome | null {
   const p = phrase(lx);
   if (p.outcome !== 'more' || lx.peek() !== COLON) return null;
   lx.pos++;
@@ -274,8 +272,8 @@ function group(lx: Lexer, out: ImapAddress[]): Outcome | null {
  * as written (no RFC 2047 decoding, RFC 9051 §7.5.2). Broken input yields what could be read:
  * parsing stops at the first entry not followed by ",".
  */
-export function parseAddresses(value: Buffer): ImapAddress[] {
-  const out: ImapAddress[] = [];
+export function parseAddresses(value: Buffer): RawAddress[] {
+  const out: RawAddress[] = [];
   const lx = new Lexer(value);
   if (after(lx) !== 'more') return out;
   for (;;) {
@@ -290,10 +288,4 @@ export function parseAddresses(value: Buffer): ImapAddress[] {
     if (after(lx) !== 'more') break;
   }
   return out;
-}
-
-/** The address list as ENVELOPE writes it: NIL when empty. Names are shown as for humans. */
-export function addressList(addresses: ImapAddress[]): ImapData {
-  if (addresses.length === 0) return null;
-  return addresses.map((a) => [a.name === null ? null : forHumans(a.name), a.route, a.mailbox, a.host]);
 }

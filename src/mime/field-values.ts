@@ -1,5 +1,5 @@
-import { isWsp } from '../../../mime/lexer.ts';
-import type { RawField } from '../../../mime/headers.ts';
+import type { RawField } from './headers.ts';
+import { isWsp } from './lexer.ts';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -8,7 +8,8 @@ const NUL = 0x00;
 
 const isLineBreak = (c: number | undefined): boolean => c === CR || c === LF;
 
-// IMAP strings cannot carry NUL (RFC 9051 §4.3: CHAR8 excludes it); U+FFFD marks where one was.
+// Header values are shown in IMAP strings, which cannot carry NUL (RFC 9051 §4.3: CHAR8
+// excludes it), and stored in PostgreSQL text, which cannot either; U+FFFD marks where one was.
 const NUL_REPLACEMENT = Buffer.from('\ufffd', 'utf8');
 
 function withoutNuls(bytes: Buffer): Buffer {
