@@ -24,10 +24,11 @@ export function uidsOf(s: ImapSession, token: Token | undefined, byUid: boolean)
     const ranges = resolve(set, sel.maxUid);
     const out: number[] = [];
     let r = 0;
-    for (const m of sel.messages()) {
-      while (r < ranges.length && ranges[r][1] < m.uid) r++;
+    for (let seq = 1; seq <= sel.count; seq++) {
+      const uid = sel.uidAt(seq);
+      while (r < ranges.length && ranges[r][1] < uid) r++;
       if (r === ranges.length) break;
-      if (m.uid >= ranges[r][0]) out.push(m.uid);
+      if (uid >= ranges[r][0]) out.push(uid);
     }
     return out;
   }
@@ -35,7 +36,7 @@ export function uidsOf(s: ImapSession, token: Token | undefined, byUid: boolean)
   const out: number[] = [];
   for (const [lo, hi] of resolve(set, sel.count)) {
     if (hi > sel.count) throw new ImapError('BAD', `message number ${hi} does not exist (the mailbox has ${sel.count})`);
-    for (let seq = lo; seq <= hi; seq++) out.push(sel.at(seq)!.uid);
+    for (let seq = lo; seq <= hi; seq++) out.push(sel.uidAt(seq));
   }
   return [...new Set(out)].sort((a, b) => a - b);
 }

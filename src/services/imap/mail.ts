@@ -13,6 +13,7 @@ import type { Folder, ImapFolders } from './folders.ts';
 import { evaluate } from './search.ts';
 import { sortMessages, type SortCriterion } from './sort.ts';
 import { threadOrderedSubject, threadReferences, type ThreadNode } from './thread.ts';
+import { MailboxView, MailboxViews } from './mailbox-view.ts';
 import { keywordList, SelectedMailbox, type MailboxUpdate, type MessageState } from './selected.ts';
 
 export interface FolderStatus {
@@ -54,6 +55,7 @@ const toState = (r: { uid: number; modseq: number; keywords: string }): MessageS
  */
 export class ImapMail {
   private gate: UpstreamGate | null = null;
+  private readonly views = new MailboxViews();
 
   constructor(
     private readonly store: Store,
@@ -74,8 +76,16 @@ export class ImapMail {
 
   async open(accountId: string, path: string, readOnly: boolean): Promise<SelectedMailbox> {
     const folder = await this.folders.get(accountId, path);
-    const [rows, modseq] = await Promise.all([imapRepo.messages(this.store.db, folder.id), imapRepo.highestModseq(this.store.db, folder.id)]);
-    return new SelectedMailbox(accountId, folder, readOnly, rows.map(toState), modseq);
+    const modseq = await imapRepo.highestModseq(this.store.db, folder.id);
+    // Another session may hold the mailbox as of this modseq already: then nothing is read.
+    let view = this.views.at(folder.id, modseq);
+    if (!view) {
+      const [rows, now] = await Promise.all([imapRepo.messages(this.store.db, folder.id), imapRepo.highestModseq(this.store.db, folder.id)]);
+      view = MailboxView.of(rows.map(toState), now);
+      // Shared only when nothing changed between the two reads, so the rows are those of that modseq.
+      if (now === modseq) view = this.views.share(folder.id, view);
+    }
+    return new SelectedMailbox(accountId, folder, readOnly, view, this.views);
   }
 
   async status(accountId: string, path: string): Promise<FolderStatus> {
@@ -109,9 +119,8 @@ export class ImapMail {
     if (modseq <= sel.modseq) return allowExpunge ? sel.apply([], null, modseq, box.uidnext, true) : [];
     const changed = (await imapRepo.changedSince(db, sel.mailboxId, sel.modseq)).map(toState);
     const added = changed.filter((c) => !sel.message(c.uid)).length;
-    const listed = sel.messages().filter((m) => !sel.isGone(m.uid)).length;
     // Counts that do not add up mean something left the mailbox: only then is the whole UID list read.
-    const present = listed + added === box.message_count ? null : new Set((await imapRepo.messages(db, sel.mailboxId)).map((m) => m.uid));
+    const present = sel.present + added === box.message_count ? null : new Set((await imapRepo.messages(db, sel.mailboxId)).map((m) => m.uid));
     return sel.apply(changed, present, modseq, box.uidnext, allowExpunge);
   }
 
@@ -123,7 +132,8 @@ export class ImapMail {
   async vanished(sel: SelectedMailbox, modseq: number, known: [number, number][] | null): Promise<number[]> {
     const box = await mailRepo.mailbox(this.store.db, sel.accountId, sel.mailboxId);
     if (!box || box.expunge_modseq <= modseq) return [];
-    const present = new Set(sel.messages().filter((m) => !sel.isGone(m.uid)).map((m) => m.uid));
+    const present = new Set<number>();
+    for (let seq = 1; seq <= sel.count; seq++) if (!sel.isGone(sel.uidAt(seq))) present.add(sel.uidAt(seq));
     const out: number[] = [];
     for (const [lo, hi] of known ?? [[1, box.uidnext - 1]]) {
       for (let uid = Math.max(lo, 1); uid <= Math.min(hi, box.uidnext - 1); uid++) if (!present.has(uid)) out.push(uid);
@@ -254,7 +264,7 @@ export class ImapMail {
   async expunge(sel: SelectedMailbox, uids: number[] | null): Promise<void> {
     if (sel.readOnly) throw new ServiceError('forbidden', 'the mailbox is open read-only (EXAMINE)');
     const only = uids ? new Set(uids) : null;
-    const doomed = sel.messages().filter((m) => m.keywords.includes('$deleted') && (!only || only.has(m.uid)) && !sel.isGone(m.uid));
+    const doomed = [...sel.messages()].filter((m) => m.keywords.includes('$deleted') && (!only || only.has(m.uid)) && !sel.isGone(m.uid));
     // Flags are checked again in the store: another session may have cleared \Deleted meanwhile.
     const rows = (await this.rows(sel, doomed.map((m) => m.uid))).filter((r) => parseKeywords(r.keywords).includes('$deleted'));
     await this.remove(sel, rows);

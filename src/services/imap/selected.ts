@@ -1,12 +1,7 @@
 import type { Folder } from './folders.ts';
+import { MailboxView, type MailboxViews, type MessageState } from './mailbox-view.ts';
 
-/** One message of the selected mailbox as this session last reported it. */
-export interface MessageState {
-  uid: number;
-  /** Never mutated, only replaced: equal keyword lists are shared between messages (see keywordList). */
-  keywords: string[];
-  modseq: number;
-}
+export type { MessageState } from './mailbox-view.ts';
 
 // Most messages carry one of a few keyword sets ([], ["$seen"]…): one array each, not one per message.
 const lists = new Map<string, string[]>();
@@ -30,15 +25,21 @@ export type MailboxUpdate =
   | { kind: 'exists'; count: number }
   | { kind: 'flags'; seq: number; message: MessageState };
 
+const sameKeywords = (a: string[], b: string[]) => a === b || a.join(' ') === b.join(' ');
+
 /**
  * The selected mailbox as one session sees it: message sequence numbers are positions in its UID
  * list, which changes only when the session is told (RFC 9051 §7.5.1: an expunge is reported
  * only when the protocol allows it, so until then the gone message keeps its number).
+ *
+ * The list is a MailboxView shared with every other session that has caught up to the same
+ * modseq; what this session alone knows (its own flag changes, expunges it has not reported yet)
+ * is kept beside it.
  */
 export class SelectedMailbox {
-  // Ascending by UID; looked up by binary search. A session keeps one small object per message,
-  // so an idle connection on a big mailbox stays cheap.
-  private list: MessageState[];
+  private view: MailboxView;
+  /** Flags this session changed itself, until its next catch-up folds them in. */
+  private readonly own = new Map<number, MessageState>();
   /** UIDs expunged elsewhere, not yet reported. */
   private readonly gone = new Set<number>();
   /** Every change up to this modseq is reflected here. */
@@ -54,16 +55,16 @@ export class SelectedMailbox {
     readonly accountId: string,
     readonly folder: Folder,
     readonly readOnly: boolean,
-    messages: MessageState[],
-    modseq: number,
+    view: MailboxView,
+    private readonly views: MailboxViews,
   ) {
-    this.list = messages;
-    this.modseq = modseq;
+    this.view = view;
+    this.modseq = view.modseq;
     this.uidNext = folder.row.uidnext;
   }
 
   get count(): number {
-    return this.list.length;
+    return this.view.length;
   }
 
   get mailboxId(): string {
@@ -72,46 +73,44 @@ export class SelectedMailbox {
 
   /** 1-based sequence number of a UID, or 0 when it is not (or no longer) listed. */
   seqOf(uid: number): number {
-    let lo = 0;
-    let hi = this.list.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const v = this.list[mid].uid;
-      if (v === uid) return mid + 1;
-      if (v < uid) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return 0;
+    return this.view.indexOf(uid) + 1;
+  }
+
+  uidAt(seq: number): number {
+    return this.view.uidAt(seq - 1);
   }
 
   at(seq: number): MessageState | undefined {
-    return this.list[seq - 1];
+    if (seq < 1 || seq > this.view.length) return undefined;
+    return this.own.get(this.view.uidAt(seq - 1)) ?? this.view.at(seq - 1);
   }
 
   message(uid: number): MessageState | undefined {
-    const seq = this.seqOf(uid);
-    return seq ? this.list[seq - 1] : undefined;
+    return this.at(this.seqOf(uid));
   }
 
-  messages(): readonly MessageState[] {
-    return this.list;
+  /** Every listed message, in sequence order (made on demand: prefer uidAt for UIDs alone). */
+  *messages(): Iterable<MessageState> {
+    for (let seq = 1; seq <= this.view.length; seq++) yield this.at(seq)!;
   }
 
   isGone(uid: number): boolean {
     return this.gone.has(uid);
   }
 
+  /** Listed messages not known to be expunged. */
+  get present(): number {
+    return this.view.length - this.gone.size;
+  }
+
   /** The highest UID listed (what "*" means in a UID set), or 0 for an empty mailbox. */
   get maxUid(): number {
-    return this.list.length ? this.list[this.list.length - 1].uid : 0;
+    return this.view.length ? this.view.uidAt(this.view.length - 1) : 0;
   }
 
   /** Records flags this session itself changed, so they are not reported back to it as news. */
   setFlags(uid: number, keywords: string[], modseq: number): void {
-    const m = this.message(uid);
-    if (!m) return;
-    m.keywords = keywordList(keywords);
-    m.modseq = modseq;
+    if (this.seqOf(uid)) this.own.set(uid, { uid, keywords, modseq });
   }
 
   /**
@@ -121,37 +120,57 @@ export class SelectedMailbox {
    */
   apply(changed: MessageState[], present: Set<number> | null, modseq: number, uidNext: number, allowExpunge: boolean): MailboxUpdate[] {
     const out: MailboxUpdate[] = [];
+    const view = this.view;
     if (present) {
       const before = this.gone.size;
-      for (const m of this.list) if (!present.has(m.uid)) this.gone.add(m.uid);
+      for (let i = 0; i < view.length; i++) if (!present.has(view.uidAt(i))) this.gone.add(view.uidAt(i));
       if (this.gone.size > before && this.heldModseq === null) this.heldModseq = this.modseq;
     }
-    if (allowExpunge && this.gone.size > 0) {
+    const expunged = allowExpunge && this.gone.size > 0 ? new Set(this.gone) : null;
+    if (expunged) {
       // Highest first, so each reported number is still right when the client applies it.
-      for (let i = this.list.length - 1; i >= 0; i--) {
-        const m = this.list[i];
-        if (this.gone.has(m.uid)) out.push({ kind: 'expunge', seq: i + 1, uid: m.uid });
-      }
-      this.list = this.list.filter((m) => !this.gone.has(m.uid));
+      for (let i = view.length - 1; i >= 0; i--) if (expunged.has(view.uidAt(i))) out.push({ kind: 'expunge', seq: i + 1, uid: view.uidAt(i) });
       this.gone.clear();
       this.heldModseq = null;
     }
+    // What changed for the client: flags of listed messages, and new messages.
+    const flagged: number[] = [];
     let added = false;
     for (const c of changed) {
       const known = this.message(c.uid);
       if (known) {
-        if (known.keywords.join(' ') !== c.keywords.join(' ') && !this.gone.has(c.uid)) {
-          known.keywords = keywordList(c.keywords);
-          known.modseq = c.modseq;
-          out.push({ kind: 'flags', seq: this.seqOf(c.uid), message: known });
-        } else known.modseq = c.modseq;
-      } else if (c.uid > this.maxUid) {
-        this.list.push({ uid: c.uid, keywords: keywordList(c.keywords), modseq: c.modseq });
-        added = true;
-      }
+        if (!sameKeywords(known.keywords, c.keywords) && !this.gone.has(c.uid) && !expunged?.has(c.uid)) flagged.push(c.uid);
+      } else if (c.uid > this.maxUid) added = true;
     }
-    if (added) out.push({ kind: 'exists', count: this.list.length });
-    this.modseq = Math.max(this.modseq, modseq);
+    const next = Math.max(this.modseq, modseq);
+    // With no expunge held back, this session sees exactly the mailbox as of `next`: the view of
+    // that modseq, if another session made it already, is this one's too.
+    const canonical = this.gone.size === 0;
+    const shared = canonical ? this.views.at(this.mailboxId, next) : null;
+    if (shared) this.view = shared;
+    else if (expunged || changed.length > 0 || this.own.size > 0 || next !== view.modseq) {
+      const b = view.edit();
+      for (const [uid, m] of this.own) {
+        const i = b.indexOf(uid);
+        if (i >= 0) b.set(i, m.keywords, m.modseq);
+      }
+      if (expunged) b.retain((uid) => !expunged.has(uid));
+      for (const c of changed) {
+        const i = b.indexOf(c.uid);
+        if (i >= 0) {
+          if (!this.gone.has(c.uid)) b.set(i, keywordList(c.keywords), c.modseq);
+        } else if (c.uid > (b.length ? b.uidAt(b.length - 1) : 0)) b.push(c.uid, keywordList(c.keywords), c.modseq);
+      }
+      const built = b.build(next);
+      this.view = canonical ? this.views.share(this.mailboxId, built) : built;
+    }
+    this.own.clear();
+    for (const uid of flagged) {
+      const seq = this.seqOf(uid);
+      out.push({ kind: 'flags', seq, message: this.at(seq)! });
+    }
+    if (added) out.push({ kind: 'exists', count: this.view.length });
+    this.modseq = next;
     this.uidNext = Math.max(this.uidNext, uidNext);
     return out;
   }

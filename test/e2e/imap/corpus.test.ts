@@ -62,7 +62,8 @@ test('FETCH ENVELOPE, served from the fields stored at ingest, is byte for byte 
     for (const file of files) {
       const bytes = readFileSync(file);
       const res = await client.append('Envelopes', bytes);
-      uids.set(res!.uid!, bytes);
+      assert.ok(res && res.uid);
+      uids.set(res.uid, bytes);
     }
     await raw.command('SELECT Envelopes');
     const res = await raw.command('UID FETCH 1:* (ENVELOPE)');

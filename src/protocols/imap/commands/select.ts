@@ -25,9 +25,12 @@ async function open(s: ImapSession, cmd: Command, readOnly: boolean): Promise<Do
   s.untagged(atom('FLAGS'), SYSTEM_FLAGS.map(atom));
   // Read-only: no flag can be changed for good (RFC 9051 §7.1 PERMANENTFLAGS).
   s.status('OK', readOnly ? 'read-only' : 'flags and keywords can be set', `PERMANENTFLAGS (${readOnly ? '' : [...SYSTEM_FLAGS, '\\*'].join(' ')})`);
-  const firstUnseen = sel.messages().findIndex((m) => !m.keywords.includes('$seen'));
   // IMAP4rev1 requires [UNSEEN n] (RFC 3501 §6.3.1); IMAP4rev2 dropped it.
-  if (!s.enabled.has('IMAP4REV2') && firstUnseen >= 0) s.status('OK', 'first unseen', `UNSEEN ${firstUnseen + 1}`);
+  if (!s.enabled.has('IMAP4REV2')) {
+    let seq = 1;
+    while (seq <= sel.count && sel.at(seq)!.keywords.includes('$seen')) seq++;
+    if (seq <= sel.count) s.status('OK', 'first unseen', `UNSEEN ${seq}`);
+  }
   s.status('OK', 'UIDs valid', `UIDVALIDITY ${sel.folder.row.uidvalidity}`);
   s.status('OK', 'next UID', `UIDNEXT ${sel.uidNext}`);
   s.status('OK', 'highest modseq', `HIGHESTMODSEQ ${sel.modseq}`);
