@@ -6,41 +6,11 @@ export interface MessageState {
   modseq: number;
 }
 
-/** Index of a UID in an ascending list, or -1. */
-function search(uids: ArrayLike<number>, uid: number): number {
-  let lo = 0;
-  let hi = uids.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const v = uids[mid]!;
-    if (v === uid) return mid;
-    if (v < uid) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}
-
-/**
- * The messages of a mailbox as of one modseq, ascending by UID, in three typed arrays (16 bytes a
- * message) and a table of the distinct keyword lists. Never changed once built: every session
- * that sees the mailbox as of the same modseq shares one, so 500 idle sessions on a 20k-message
- * mailbox hold one copy, not 500.
- */
-export class MailboxView {
-  /** Made by ViewBuilder.build. */
-  constructor(
-    readonly modseq: number,
-    private readonly uids: Uint32Array,
-    private readonly modseqs: Float64Array,
-    private readonly lists: Uint32Array,
-    private readonly keywordLists: string[][],
-  ) {}
-
-  static of(messages: MessageState[], modseq: number): MailboxView {
-    const b = new ViewBuilder([]);
-    for (const m of messages) b.push(m.uid, m.keywords, m.modseq);
-    return b.build(modseq);
-  }
+/** Messages by position, ascending by UID: what a view and its builder both answer. */
+abstract class Listing {
+  protected abstract readonly uids: ArrayLike<number>;
+  protected abstract readonly lists: ArrayLike<number>;
+  protected abstract readonly keywordLists: string[][];
 
   get length(): number {
     return this.uids.length;
@@ -54,6 +24,46 @@ export class MailboxView {
     return this.keywordLists[this.lists[i]!]!;
   }
 
+  /** Index of a UID, or -1. */
+  indexOf(uid: number): number {
+    let lo = 0;
+    let hi = this.uids.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.uids[mid]!;
+      if (v === uid) return mid;
+      if (v < uid) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+}
+
+/**
+ * The messages of a mailbox as of one modseq, ascending by UID, in three typed arrays (16 bytes a
+ * message) and a table of the distinct keyword lists. Never changed once built: every session
+ * that sees the mailbox as of the same modseq shares one, so 500 idle sessions on a 20k-message
+ * mailbox hold one copy, not 500.
+ */
+export class MailboxView extends Listing {
+  /** Made by ViewBuilder.build. */
+  constructor(
+    readonly modseq: number,
+    protected readonly uids: Uint32Array,
+    private readonly modseqs: Float64Array,
+    protected readonly lists: Uint32Array,
+    protected readonly keywordLists: string[][],
+  ) {
+    super();
+  }
+
+  static of(messages: MessageState[], modseq: number): MailboxView {
+    const b = new ViewBuilder([]);
+    for (const m of messages) b.push(m.uid, m.keywords, m.modseq);
+    return b.build(modseq);
+  }
+
+
   modseqAt(i: number): number {
     return this.modseqs[i]!;
   }
@@ -63,10 +73,6 @@ export class MailboxView {
   }
 
   /** Index of a UID, or -1. */
-  indexOf(uid: number): number {
-    return search(this.uids, uid);
-  }
-
   /** A builder starting from this view's messages, sharing its keyword lists. */
   edit(): ViewBuilder {
     return new ViewBuilder(this.keywordLists, this);
@@ -74,14 +80,15 @@ export class MailboxView {
 }
 
 /** Makes a MailboxView: messages pushed in ascending UID order, or this view's edited in place. */
-export class ViewBuilder {
-  private uids: number[] = [];
+export class ViewBuilder extends Listing {
+  protected uids: number[] = [];
   private modseqs: number[] = [];
-  private lists: number[] = [];
-  private readonly keywordLists: string[][];
+  protected lists: number[] = [];
+  protected readonly keywordLists: string[][];
   private index: Map<string, number> | null = null;
 
   constructor(keywordLists: string[][], from?: MailboxView) {
+    super();
     this.keywordLists = [...keywordLists];
     if (from) {
       for (let i = 0; i < from.length; i++) this.push(from.uidAt(i), from.keywordsAt(i), from.modseqAt(i));
@@ -97,22 +104,6 @@ export class ViewBuilder {
       this.index.set(key, n);
     }
     return n;
-  }
-
-  get length(): number {
-    return this.uids.length;
-  }
-
-  uidAt(i: number): number {
-    return this.uids[i]!;
-  }
-
-  keywordsAt(i: number): string[] {
-    return this.keywordLists[this.lists[i]!]!;
-  }
-
-  indexOf(uid: number): number {
-    return search(this.uids, uid);
   }
 
   push(uid: number, keywords: string[], modseq: number): void {
