@@ -1,11 +1,11 @@
 import { decodePartBody } from '../../mime/decode.ts';
 import { findPart } from '../../mime/parts.ts';
-import type { MimePart } from '../../mime/types.ts';
 import { mailRepo } from '../../store/repos/mail.ts';
 import { uploadRepo } from '../../store/repos/uploads.ts';
 import type { Store } from '../../store/store.ts';
 import { notFound, ServiceError } from '../errors.ts';
 import type { EmailWriter } from '../mail/email-writer.ts';
+import { readStructure } from '../../mime/stored-structure.ts';
 
 export interface BlobInfo {
   blobId: string;
@@ -53,7 +53,7 @@ export class BlobService {
     if (!email) throw notFound(`blob ${blobId}`);
     const raw = await this.store.blobs.get(sha);
     if (!part) return { content: raw, type: 'message/rfc822' };
-    const found = findPart(JSON.parse(email.structure) as MimePart, part.replace(/-/g, '.'));
+    const found = findPart(readStructure(email.structure), part.replace(/-/g, '.'));
     if (!found || found.type.startsWith('multipart/')) throw notFound(`blob ${blobId}`);
     return { content: decodePartBody(raw, found), type: found.type };
   }

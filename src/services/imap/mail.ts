@@ -1,4 +1,3 @@
-import type { MimePart } from '../../mime/types.ts';
 import { imapRepo } from '../../store/repos/imap.ts';
 import { mailRepo } from '../../store/repos/mail.ts';
 import type { Store } from '../../store/store.ts';
@@ -15,6 +14,7 @@ import { sortMessages, type SortCriterion } from './sort.ts';
 import { threadOrderedSubject, threadReferences, type ThreadNode } from './thread.ts';
 import { MailboxView, MailboxViews } from './mailbox-view.ts';
 import { keywordList, SelectedMailbox, type MailboxUpdate, type MessageState } from './selected.ts';
+import { readStructure } from '../../mime/stored-structure.ts';
 
 export interface FolderStatus {
   messages: number;
@@ -153,7 +153,7 @@ export class ImapMail {
    * mailbox), or the whole message.
    */
   async contents(rows: FetchRow[], headerOnly: boolean): Promise<Buffer[]> {
-    const wanted = rows.map((r) => ({ id: r.blob_id, length: headerOnly ? (JSON.parse(r.structure!) as MimePart).headerEnd : r.size }));
+    const wanted = rows.map((r) => ({ id: r.blob_id, length: headerOnly ? readStructure(r.structure!).headerEnd : r.size }));
     const got = await this.store.blobs.heads(wanted);
     return got.map((bytes, i) => {
       if (!bytes) throw new ServiceError('unavailable', `message ${rows[i].uid} cannot be read`);

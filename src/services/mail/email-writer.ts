@@ -12,6 +12,7 @@ import { newId } from '../../util/ids.ts';
 import { notFound, ServiceError } from '../errors.ts';
 import { parseKeywords } from './keywords.ts';
 import { assignThread } from './threading.ts';
+import { storedStructure } from '../../mime/stored-structure.ts';
 
 export interface NewEmail {
   accountId: string;
@@ -46,7 +47,7 @@ export function parsedColumns(p: ParsedMessage) {
     references_json: JSON.stringify(p.references),
     preview: text(p.preview),
     has_attachment: p.attachments.some((a) => a.disposition !== 'inline' || !a.contentId) ? 1 : 0,
-    structure: JSON.stringify(p.structure),
+    structure: storedStructure(p.structure),
     envelope: JSON.stringify(p.envelope),
     attachments: JSON.stringify(p.attachments),
     parse_error: text(p.parseError),

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { decodePartBody } from '../../mime/decode.ts';
 import { parseMessage } from '../../mime/parse.ts';
 import { findPart } from '../../mime/structure.ts';
-import type { Attachment, MimePart } from '../../mime/types.ts';
+import type { Attachment } from '../../mime/types.ts';
 import type { EmailRow } from '../../store/db/schema.ts';
 import { mailRepo as repo, type EmailCondition, type EmailFilter, type EmailLeaf, type EmailSort, type ListCursor } from '../../store/repos/mail.ts';
 import type { AccountScope, TextQuery } from '../../store/search/types.ts';
@@ -17,6 +17,7 @@ import type { EmailWriter } from './email-writer.ts';
 import { matchHeaders } from './header-filter.ts';
 import { normalizeKeywords, parseKeywords } from './keywords.ts';
 import { attachmentId, messageSummary, partIdOf, type MessageDetail, type MessageSummary } from './views.ts';
+import { readStructure } from '../../mime/stored-structure.ts';
 
 export interface ListOptions extends PageRequest {
   order?: 'asc' | 'desc';
@@ -168,7 +169,7 @@ export class MessageService {
     const partId = partIdOf(attId);
     const listed = (JSON.parse(row.attachments) as Attachment[]).find((a) => a.partId === partId);
     if (!partId || !listed) throw notFound(`attachment ${attId}`);
-    const structure = JSON.parse(row.structure) as MimePart;
+    const structure = readStructure(row.structure);
     const part = findPart(structure, partId);
     if (!part) throw notFound(`attachment ${attId}`);
     const raw = await this.store.blobs.get(row.blob_id);

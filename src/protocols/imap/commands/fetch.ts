@@ -15,6 +15,7 @@ import { ImapError } from '../responses.ts';
 import { sectionBytes } from '../sections.ts';
 import { formatSet } from '../sequence.ts';
 import type { CommandSpec, ImapSession } from '../session.ts';
+import { readStructure } from '../../../mime/stored-structure.ts';
 
 // Messages read per round; each round's responses go out together, and the next round waits
 // until the client has taken them, so FETCH 1:* on a big mailbox holds one round in memory:
@@ -69,7 +70,7 @@ function storedEnvelope(row: FetchRow): ImapData {
 
 function render(items: FetchItem[], row: FetchRow, raw: Buffer | null): ImapData[] {
   const out: ImapData[] = [];
-  const root = raw ? (JSON.parse(row.structure!) as MimePart) : null;
+  const root = raw ? readStructure(row.structure!) : null;
   for (const item of items) {
     switch (item.kind) {
       case 'uid':

@@ -3,6 +3,7 @@ import { decodePartText } from '../../../mime/decode.ts';
 import type { EmailAddress, MimePart } from '../../../mime/types.ts';
 import type { EmailRecord } from '../../../services/mail/messages.ts';
 import { headerValue, parseHeaderProperty } from './header-forms.ts';
+import { readStructure } from '../../../mime/stored-structure.ts';
 
 export const DEFAULT_EMAIL_PROPERTIES = [
   'id', 'blobId', 'threadId', 'mailboxIds', 'keywords', 'size', 'receivedAt', 'messageId', 'inReplyTo', 'references',
@@ -83,7 +84,7 @@ export function emailObject(rec: EmailRecord, properties: string[], raw: Buffer 
   const out: Record<string, unknown> = { id: rec.id };
   // List views ask for header fields only: the structure JSON is parsed just when a body property needs it.
   const needsStructure = raw !== null || properties.some((p) => STRUCTURE_PROPERTIES.has(p));
-  const structure = needsStructure ? (JSON.parse(rec.structure) as MimePart) : (null as unknown as MimePart);
+  const structure = needsStructure ? readStructure(rec.structure) : (null as unknown as MimePart);
   const selection = needsStructure ? selectBodies(structure) : null;
   for (const p of properties) {
     switch (p) {

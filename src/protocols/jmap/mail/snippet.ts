@@ -8,6 +8,7 @@ import { isPlainObject } from '../core/request.ts';
 import { MethodError, type Args, type MethodContext } from '../types.ts';
 import { MAX_IDS } from './common.ts';
 import { toQuery } from './email-filter.ts';
+import { readStructure } from '../../../mime/stored-structure.ts';
 
 /** SearchSnippet/get (RFC 8621 §5): the filter's words marked in each email's subject and body. */
 
@@ -87,7 +88,7 @@ export async function searchSnippetGet(args: Args, ctx: MethodContext): Promise<
     const rec = records.get(id);
     if (!rec) continue;
     let preview: string | null = null;
-    if (bodyWords.size) preview = previewOf(bodyText(await ctx.services.messages.rawBytes(rec.blob_id), JSON.parse(rec.structure) as MimePart), bodyWords);
+    if (bodyWords.size) preview = previewOf(bodyText(await ctx.services.messages.rawBytes(rec.blob_id), readStructure(rec.structure)), bodyWords);
     list.push({ emailId: id, subject: subjectWords.size && rec.subject ? highlight(rec.subject, subjectWords) : null, preview });
   }
   const notFound = ids.filter((id) => !records.has(id));

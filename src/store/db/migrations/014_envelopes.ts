@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import { envelopeOf } from '../../../mime/envelope.ts';
-import type { MimePart } from '../../../mime/types.ts';
 import type { FsBlobStore } from '../../blobs/fs.ts';
 import type { Dialect } from '../dialect.ts';
+import { readStructure } from '../../../mime/stored-structure.ts';
 
 const PAGE = 500;
 
@@ -18,7 +18,7 @@ export async function up(db: Kysely<any>, dialect: Dialect, blobs: FsBlobStore):
   for (let after = 0; ; ) {
     const rows = await db.selectFrom('emails').select(['num', 'id', 'blob_id', 'structure']).where('num', '>', after).orderBy('num').limit(PAGE).execute();
     if (rows.length === 0) return;
-    const roots = rows.map((r) => JSON.parse(r.structure) as MimePart);
+    const roots = rows.map((r) => readStructure(r.structure));
     const heads = await blobs.heads(rows.map((r, i) => ({ id: r.blob_id, length: roots[i]!.headerEnd })));
     await inTransaction(async (trx) => {
       for (const [i, r] of rows.entries()) {
