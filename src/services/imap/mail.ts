@@ -117,7 +117,7 @@ export class ImapMail {
     const [modseq, box] = await Promise.all([imapRepo.highestModseq(db, sel.mailboxId), mailRepo.mailbox(db, sel.accountId, sel.mailboxId)]);
     if (!box) throw new ServiceError('notFound', 'the selected mailbox was deleted');
     if (modseq <= sel.modseq) return allowExpunge ? sel.apply([], null, modseq, box.uidnext, true) : [];
-    const changed = (await imapRepo.changedSince(db, sel.mailboxId, sel.modseq)).map(toState);
+    const changed = (await imapRepo.changedSince(db, sel.mailboxId, sel.modseq, sel.takeOwnWrites())).map(toState);
     const added = changed.filter((c) => !sel.message(c.uid)).length;
     // Counts that do not add up mean something left the mailbox: only then is the whole UID list read.
     const present = sel.present + added === box.message_count ? null : new Set((await imapRepo.messages(db, sel.mailboxId)).map((m) => m.uid));
@@ -184,6 +184,7 @@ export class ImapMail {
       });
     const upstream = await this.gate?.of(sel.accountId);
     let changed: MessageState[] = [];
+    const written: number[] = [];
     for (let i = 0; i < uids.length; i += STORE_CHUNK) {
       const chunk = uids.slice(i, i + STORE_CHUNK);
       if (upstream) {
@@ -204,6 +205,7 @@ export class ImapMail {
         for (const [key, rows] of groups) {
           const keywords = keywordList(key ? key.split(' ') : []);
           const modseq = await this.writer.setKeywordsMany(w, sel.accountId, rows, keywords);
+          if (modseq !== null) written.push(modseq);
           for (const r of rows) changed.push({ uid: r.uid, keywords, modseq: parseKeywords(r.keywords).join(' ') === key ? r.member_modseq : modseq! });
         }
       });
@@ -214,6 +216,7 @@ export class ImapMail {
     }
     changed.sort((a, b) => a.uid - b.uid);
     for (const c of changed) sel.setFlags(c.uid, c.keywords, c.modseq);
+    sel.wrote(written);
     return { changed, modified };
   }
 

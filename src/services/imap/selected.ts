@@ -25,6 +25,8 @@ export type MailboxUpdate =
   | { kind: 'exists'; count: number }
   | { kind: 'flags'; seq: number; message: MessageState };
 
+const MAX_SKIPPED_WRITES = 500;
+
 const sameKeywords = (a: string[], b: string[]) => a === b || a.join(' ') === b.join(' ');
 
 /**
@@ -40,6 +42,8 @@ export class SelectedMailbox {
   private view: MailboxView;
   /** Flags this session changed itself, until its next catch-up folds them in. */
   private readonly own = new Map<number, MessageState>();
+  /** Modseqs of this session's own flag writes, all of whose results are in `own`. */
+  private ownWrites: number[] = [];
   /** UIDs expunged elsewhere, not yet reported. */
   private readonly gone = new Set<number>();
   /** Every change up to this modseq is reflected here. */
@@ -111,6 +115,22 @@ export class SelectedMailbox {
   /** Records flags this session itself changed, so they are not reported back to it as news. */
   setFlags(uid: number, keywords: string[], modseq: number): void {
     if (this.seqOf(uid)) this.own.set(uid, { uid, keywords, modseq });
+  }
+
+  /** Records the modseqs of writes whose every result was given to setFlags. */
+  wrote(modseqs: number[]): void {
+    this.ownWrites.push(...modseqs);
+  }
+
+  /**
+   * The modseqs of own writes, which the next catch-up need not read back; forgotten once taken.
+   * Past a few hundred (a STORE that gave many messages different flags) reading back is cheaper
+   * than a list that long, so none are given.
+   */
+  takeOwnWrites(): number[] {
+    const out = this.ownWrites;
+    this.ownWrites = [];
+    return out.length <= MAX_SKIPPED_WRITES ? out : [];
   }
 
   /**

@@ -58,8 +58,11 @@ export const imapRepo = {
         .execute()
     ).map((r) => ({ ...r, uid: Number(r.uid), modseq: Number(r.modseq) })),
 
-  /** Messages of the mailbox added or changed after a modseq. */
-  changedSince: async (db: Q, mailboxId: string, modseq: number): Promise<ImapMessageRow[]> =>
+  /**
+   * Messages of the mailbox added or changed after a modseq, but for those last changed at one of
+   * `skip` (the reader's own writes, which it knows already): those are left out before the join.
+   */
+  changedSince: async (db: Q, mailboxId: string, modseq: number, skip: number[] = []): Promise<ImapMessageRow[]> =>
     (
       await db
         .selectFrom('email_mailboxes as em')
@@ -67,6 +70,7 @@ export const imapRepo = {
         .select(['em.uid', 'em.email_id', 'em.modseq', 'e.keywords'])
         .where('em.mailbox_id', '=', mailboxId)
         .where('em.modseq', '>', modseq)
+        .$if(skip.length > 0, (q) => q.where('em.modseq', 'not in', skip))
         .orderBy('em.uid')
         .execute()
     ).map((r) => ({ ...r, uid: Number(r.uid), modseq: Number(r.modseq) })),

@@ -68,3 +68,12 @@ test("a session's own flag changes show at once and are folded in at its next ca
   assert.deepEqual(mine.apply([msg(5, ['$seen'], 2)], null, 2, 10, true), []);
   assert.deepEqual(other.apply([msg(5, ['$seen'], 2)], null, 2, 10, true), [{ kind: 'flags', seq: 2, message: msg(5, ['$seen'], 2) }]);
 });
+
+test('the modseqs of own writes are handed to the next catch-up once, and not at all past a few hundred', () => {
+  const sel = open([msg(3), msg(5)], 1);
+  sel.wrote([2, 3]);
+  assert.deepEqual(sel.takeOwnWrites(), [2, 3]);
+  assert.deepEqual(sel.takeOwnWrites(), []);
+  sel.wrote(Array.from({ length: 501 }, (_, i) => i + 10));
+  assert.deepEqual(sel.takeOwnWrites(), [], 'too many to list: the catch-up reads them back');
+});
