@@ -1251,6 +1251,10 @@ describe('RFC 9051 §7 response examples and §8', () => {
     await c.command('CREATE this');
     await c.command('CREATE that');
     assert.match((await c.send('RENAME this that')).status, /^NO \[ALREADYEXISTS\]/);
+    // A name taken is ALREADYEXISTS whatever it says: a mailbox called "child" is no HASCHILDREN.
+    await c.command('CREATE child');
+    assert.match((await c.send('RENAME this child')).status, /^NO \[ALREADYEXISTS\]/);
+    assert.match((await c.send('CREATE child')).status, /^NO \[ALREADYEXISTS\]/);
     await c.command('DELETE this');
     assert.match((await c.send('RENAME this other')).status, /^NO \[NONEXISTENT\]/);
   });
