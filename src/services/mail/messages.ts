@@ -276,6 +276,12 @@ export class MessageService {
   }
 
   async update(accountId: string, id: string, patch: MessagePatch): Promise<MessageDetail> {
+    await this.change(accountId, id, patch);
+    return this.get(accountId, id);
+  }
+
+  /** update() without reading and parsing the message back, for callers that change many. */
+  private async change(accountId: string, id: string, patch: MessagePatch): Promise<void> {
     const mailboxes = new Set((await repo.mailboxes(this.store.db, accountId)).map((m) => m.id));
     const checkBoxes = (ids: string[] | undefined, field: string) => {
       for (const m of ids ?? []) if (!mailboxes.has(m)) throw invalid(field, `mailbox ${m} does not exist`);
@@ -314,7 +320,7 @@ export class MessageService {
         if (!row) throw notFound(`message ${id}`);
         await apply(w, next(row, movesMail ? (await repo.memberships(w.trx, [id])).map((m) => m.mailbox_id) : []));
       });
-      return this.get(accountId, id);
+      return;
     }
     await this.gate!.exclusive(accountId, async () => {
       const row = await repo.email(this.store.db, accountId, id);
@@ -332,7 +338,6 @@ export class MessageService {
         if (moved) await remoteRepo.relocate(w.trx, id, at, moved);
       });
     });
-    return this.get(accountId, id);
   }
 
   /** Copies emails of one account into another (see copyEmails); each result is the new email or why it failed. */
