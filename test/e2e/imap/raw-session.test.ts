@@ -173,6 +173,29 @@ describe('IMAP wire protocol', () => {
     assert.deepEqual(text(await c.command('THREAD ORDEREDSUBJECT UTF-8 SUBJECT topic')), ['* THREAD (1 3)']);
   });
 
+  test('BINARY (RFC 9051 §6.4.5): decoded text with CRLF lines, a size to match, and NO [UNKNOWN-CTE] or [NONEXISTENT] as the answer', async () => {
+    const box = await server.services.mailboxes.create(accountId, { name: 'Binary' });
+    const parts = [
+      'Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\ncaf=C3=A9  \nsoft=\nbreak\n',
+      'Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\nAAEC\n',
+      'Content-Type: text/plain\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 x\n`\nend\n',
+    ];
+    // Stored as it came, with bare LF line ends.
+    const raw = Buffer.from(`Subject: parts\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n${parts.map((p) => `--B\n${p}`).join('')}--B--\n`);
+    await server.services.ingest.ingest({ accountId, mailboxId: box.id, raw });
+    const c = await login();
+    await c.command('EXAMINE Binary');
+    const text1 = text(await c.command('FETCH 1 (BINARY.PEEK[1] BINARY.SIZE[1])'));
+    // A string, not literal8, as there is no NUL (the RFC's SHOULD; Dovecot sends literal8).
+    assert.deepEqual(text1, ['* 1 FETCH (BINARY[1] {16}\r\ncaf\u00e9\r\nsoftbreak BINARY.SIZE[1] 16)']);
+    assert.deepEqual(text(await c.command('FETCH 1 (BINARY.PEEK[2])')), ['* 1 FETCH (BINARY[2] ~{3}\r\n\u0000\u0001\u0002)']);
+    // Answered at once, and the session goes on (the responses of the round are not held back).
+    await assert.rejects(c.command('FETCH 1 (BINARY.PEEK[3])'), /NO \[UNKNOWN-CTE\]/);
+    await assert.rejects(c.command('FETCH 1 (BINARY.SIZE[3])'), /NO \[UNKNOWN-CTE\]/);
+    await assert.rejects(c.command('FETCH 1 (BINARY.PEEK[9])'), /NO \[NONEXISTENT\]/);
+    assert.deepEqual(text(await c.command('FETCH 1 (BINARY.SIZE[2])')), ['* 1 FETCH (BINARY.SIZE[2] 3)']);
+  });
+
   test('unknown commands and bad syntax are BAD; the connection survives', async () => {
     const c = await login();
     await assert.rejects(c.command('FROBNICATE'), /BAD/);
