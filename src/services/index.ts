@@ -85,7 +85,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
   const box = new SecretBox(config.secretKey, config.dataDir);
   const remotes = new RemoteAccountService(store, directory, mailboxes, box, discovery, log);
   const gate = new UpstreamGate(store, remotes);
-  const folders = new ImapFolders(store, mailboxes);
+  const folders = new ImapFolders(store, mailboxes, messages);
   const imapMail = new ImapMail(store, messages, ingest, writer, folders);
   for (const service of [ingest, messages, mailboxes, imapMail]) service.useUpstream(gate);
   const mirrors = new SyncSupervisor(

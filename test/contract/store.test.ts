@@ -276,6 +276,26 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       assert.ok(!existsSync(s.store.blobs.pathOf(stored.blobId)));
     });
 
+    it('moving a whole mailbox (RENAME INBOX) keeps ids and UID order, walks past a chunk, and leaves counters true', async (s) => {
+      const d = s.services.directory;
+      const kim = await d.createUser({ username: 'kim', password: 'password123', address: 'kim@contract.test' });
+      const acc = (await d.accountOfUser(kim.id)).accountId;
+      const inbox = await s.services.mailboxes.byRole(acc, 'inbox');
+      const ids: string[] = [];
+      for (let i = 0; i < 205; i++) ids.push((await s.services.ingest.ingest({ accountId: acc, raw: simpleMessage({ subject: `all ${i}` }), keywords: i % 3 ? ['$seen'] : [] })).id);
+      await s.services.imap.folders.rename(acc, 'INBOX', 'Moved');
+      const moved = await s.services.imap.folders.get(acc, 'Moved');
+      const members = await s.store.db.selectFrom('email_mailboxes').select(['email_id', 'uid']).where('mailbox_id', '=', moved.id).orderBy('uid').execute();
+      assert.deepEqual(members.map((m) => m.email_id), ids);
+      assert.deepEqual(members.map((m) => Number(m.uid)), ids.map((_, i) => i + 1));
+      const after = await s.services.mailboxes.get(acc, inbox.id);
+      assert.deepEqual([after.total, after.unseen, after.size], [0, 0, 0]);
+      const box = await s.services.mailboxes.get(acc, moved.id);
+      assert.deepEqual([box.total, box.unseen], [205, 69]);
+      assert.equal((await s.services.imap.folders.get(acc, 'INBOX')).row.uidvalidity, inbox.uidvalidity, 'INBOX keeps its UIDVALIDITY');
+      await d.deleteUser(kim.id);
+    });
+
     it('unique names hold on every backend', async (s) => {
       await assert.rejects(s.services.directory.createUser({ username: 'carl', password: 'password123', address: 'carl2@contract.test' }), /already exists/);
       await assert.rejects(s.services.directory.createDomain({ name: 'contract.test' }), /already exists/);

@@ -324,6 +324,35 @@ test('when the upstream refuses, the caller gets the error and nothing changes h
   }
 });
 
+test('RENAME INBOX of a mirrored account: the folder is made upstream and the mail moved there with its email ids; INBOX stays', { skip }, async () => {
+  const accountId = remoteId;
+  const before = await mirrored(accountId);
+  const inbox = before.get('INBOX')!;
+  assert.ok(inbox.emails.length > 0);
+  await server.services.imap.folders.rename(accountId, 'INBOX', 'Old mail');
+
+  const after = await mirrored(accountId);
+  assert.equal(after.get('INBOX')!.id, inbox.id, 'INBOX is the same mailbox');
+  assert.deepEqual(after.get('INBOX')!.emails, []);
+  assert.deepEqual(after.get('Old mail')!.emails.map((e) => e.id).sort(), inbox.emails.map((e) => e.id).sort(), 'the same emails');
+  const c = await dovecot!.client(UPSTREAM);
+  const count = async (path: string) => {
+    const st = await c.status(path, { messages: true });
+    return st ? st.messages : -1;
+  };
+  assert.equal(await count('INBOX'), 0, 'upstream too');
+  assert.equal(await count('Old mail'), inbox.emails.length);
+  await c.logout();
+
+  // The next sync finds nothing to change: every moved message is linked to its new upstream UID.
+  const view = await sync(accountId);
+  assert.equal(view.lastError, null);
+  const synced = await mirrored(accountId);
+  assert.deepEqual(synced.get('Old mail')!.emails.map((e) => e.id).sort(), inbox.emails.map((e) => e.id).sort());
+  assert.deepEqual(synced.get('INBOX')!.emails, []);
+  await assert.rejects(server.services.imap.folders.rename(accountId, 'INBOX', 'Work'), (err: Error & { code?: string }) => err.code === 'conflict');
+});
+
 test('without an IMAP host, the servers are discovered from autoconfig', { skip }, async () => {
   const { createServer } = await import('node:http');
   const xml = `<clientConfig version="1.1"><emailProvider id="upstream.test"><incomingServer type="imap"><hostname>127.0.0.1</hostname><port>${dovecot!.port}</port><socketType>plain</socketType></incomingServer></emailProvider></clientConfig>`;

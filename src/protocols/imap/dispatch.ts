@@ -44,6 +44,9 @@ export async function dispatch(s: ImapSession, cmd: Command): Promise<void> {
     if (code && !done.code && !done.answered) done.code = code;
     else if (code) s.status('OK', 'highest modseq', code);
   } catch (err) {
+    // A command that failed part way through a round of responses (FETCH of a part it cannot
+    // decode) left them corked: they go out first, or the tagged answer would never be sent.
+    await s.flush();
     const e = asImapError(err);
     if (!e) s.ctx.logger.error({ err, command: cmd.name }, 'imap command failed');
     if (s.state === 'selected') {

@@ -3,6 +3,7 @@ import { mailRepo } from '../../store/repos/mail.ts';
 import type { Store } from '../../store/store.ts';
 import { conflict, invalid, notFound, ServiceError } from '../errors.ts';
 import type { MailboxService } from '../mail/mailboxes.ts';
+import type { MessageService } from '../mail/messages.ts';
 
 /** The hierarchy delimiter of IMAP names; mailbox names themselves may not contain it. */
 export const DELIMITER = '/';
@@ -45,6 +46,7 @@ export class ImapFolders {
   constructor(
     private readonly store: Store,
     private readonly mailboxes: MailboxService,
+    private readonly messages: MessageService,
   ) {}
 
   async list(accountId: string): Promise<Folder[]> {
@@ -93,12 +95,32 @@ export class ImapFolders {
   /** RENAME: the mailbox takes its new place and name; its children come along (they hang off its id). */
   async rename(accountId: string, from: string, to: string): Promise<void> {
     const folder = await this.get(accountId, from);
-    if (folder.path === 'INBOX') throw new ServiceError('forbidden', 'renaming INBOX is not supported; create a mailbox and MOVE the messages');
     const target = canonical(to).split(DELIMITER);
     if (await this.find(accountId, target.join(DELIMITER))) throw conflict(`mailbox ${to} already exists`);
+    if (folder.path === 'INBOX') return this.renameInbox(accountId, folder, target.join(DELIMITER));
     const parentPath = target.slice(0, -1).join(DELIMITER);
     const parent = parentPath ? ((await this.find(accountId, parentPath)) ?? (await this.create(accountId, parentPath))) : null;
     await this.mailboxes.update(accountId, folder.id, { name: target[target.length - 1], parentId: parent?.id ?? null });
+  }
+
+  /**
+   * RENAME INBOX (RFC 9051 §6.3.6, RFC 3501 §6.3.5): its messages move to a new mailbox of that
+   * name, keeping their email ids as MOVE does and taking new UIDs there; INBOX itself stays,
+   * empty, with its UIDVALIDITY, and so do its children. A mirrored account does the same
+   * upstream (CREATE, then a UID MOVE per message) rather than sending RENAME INBOX: the server
+   * would give the moved mail new UIDs without telling which, so the next sync could only see
+   * the inbox emptied and a folder of unknown mail, and the mirrored emails would lose their ids.
+   * Mail the mirror does not hold (left out by its sync limits) stays in the upstream INBOX.
+   */
+  private async renameInbox(accountId: string, inbox: Folder, path: string): Promise<void> {
+    const made = await this.create(accountId, path);
+    try {
+      await this.messages.moveAll(accountId, inbox.id, made.id);
+    } catch (err) {
+      // Chunks already moved stay moved: say where they are, or a retry would only meet ALREADYEXISTS.
+      if (err instanceof ServiceError) throw new ServiceError(err.code, `${err.message} (the messages moved so far are in ${made.path}; the rest are still in INBOX)`, err.fields);
+      throw err;
+    }
   }
 
   /** DELETE: refused for INBOX and for a mailbox with children (it would otherwise have to linger as \Noselect). */

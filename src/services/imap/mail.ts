@@ -251,14 +251,7 @@ export class ImapMail {
         for (const r of chunk) await this.messages.update(sel.accountId, r.id, { mailboxIds: [target.id] });
         continue;
       }
-      await this.store.write(async (w) => {
-        const memberships = await mailRepo.memberships(w.trx, chunk.map((r) => r.id));
-        for (const r of chunk) {
-          const current = memberships.filter((m) => m.email_id === r.id).map((m) => m.mailbox_id);
-          const next = [...new Set([...current.filter((m) => m !== sel.mailboxId), target.id])];
-          await this.writer.setMailboxes(w, sel.accountId, r, next);
-        }
-      });
+      await this.store.write((w) => this.writer.move(w, sel.accountId, chunk, sel.mailboxId, target.id));
     }
     return this.placed(target, rows.map((r) => [r.uid, r.id]));
   }

@@ -185,6 +185,18 @@ export class EmailWriter {
     await repo.touchMemberships(w.trx, email.id, modseq);
   }
 
+  /**
+   * MOVE: each email leaves `fromId` for `toId`, keeping its id and its other mailboxes. One that
+   * is no longer in `fromId` (another session moved or expunged it meanwhile) is left alone.
+   */
+  async move(w: WriteContext, accountId: string, emails: Pick<EmailRow, 'id' | 'seen' | 'size' | 'received_at'>[], fromId: string, toId: string): Promise<void> {
+    const memberships = await repo.memberships(w.trx, emails.map((e) => e.id));
+    for (const email of emails) {
+      const current = memberships.filter((m) => m.email_id === email.id).map((m) => m.mailbox_id);
+      if (current.includes(fromId)) await this.setMailboxes(w, accountId, email, [...new Set([...current.filter((m) => m !== fromId), toId])]);
+    }
+  }
+
   /** Takes an email out of one mailbox; an email left in no mailbox is destroyed. */
   async leaveMailbox(w: WriteContext, accountId: string, emailId: string, mailboxId: string): Promise<void> {
     const email = await repo.email(w.trx, accountId, emailId);

@@ -10,7 +10,7 @@ import type { WriteContext } from '../../store/changes.ts';
 import { remoteRepo } from '../../store/repos/remote.ts';
 import type { Store } from '../../store/store.ts';
 import type { UpstreamGate } from '../remote/upstream-gate.ts';
-import { invalid, notFound } from '../errors.ts';
+import { invalid, notFound, ServiceError } from '../errors.ts';
 import { decodeCursor, pageLimit, pageOf, type Page, type PageRequest } from '../paging.ts';
 import { copyEmails, type EmailCopy } from './copy.ts';
 import type { EmailWriter } from './email-writer.ts';
@@ -58,6 +58,9 @@ export interface QueryWindow {
   limit: number;
   collapseThreads?: boolean;
 }
+
+// Messages moved per transaction by moveAll(): bounded so one command never holds the write lock for long.
+const MOVE_CHUNK = 200;
 
 const TEXT_KEYS = ['text', 'from', 'to', 'cc', 'bcc', 'recipients', 'subject', 'body', 'headers'] as const;
 
@@ -277,6 +280,12 @@ export class MessageService {
   }
 
   async update(accountId: string, id: string, patch: MessagePatch): Promise<MessageDetail> {
+    await this.change(accountId, id, patch);
+    return this.get(accountId, id);
+  }
+
+  /** update() without reading and parsing the message back, for callers that change many. */
+  private async change(accountId: string, id: string, patch: MessagePatch): Promise<void> {
     const mailboxes = new Set((await repo.mailboxes(this.store.db, accountId)).map((m) => m.id));
     const checkBoxes = (ids: string[] | undefined, field: string) => {
       for (const m of ids ?? []) if (!mailboxes.has(m)) throw invalid(field, `mailbox ${m} does not exist`);
@@ -315,7 +324,7 @@ export class MessageService {
         if (!row) throw notFound(`message ${id}`);
         await apply(w, next(row, movesMail ? (await repo.memberships(w.trx, [id])).map((m) => m.mailbox_id) : []));
       });
-      return this.get(accountId, id);
+      return;
     }
     await this.gate!.exclusive(accountId, async () => {
       const row = await repo.email(this.store.db, accountId, id);
@@ -333,7 +342,6 @@ export class MessageService {
         if (moved) await remoteRepo.relocate(w.trx, id, at, moved);
       });
     });
-    return this.get(accountId, id);
   }
 
   /** Copies emails of one account into another (see copyEmails); each result is the new email or why it failed. */
@@ -368,4 +376,35 @@ export class MessageService {
     await this.writer.collectGarbage();
   }
 
+  /**
+   * Moves the emails of one mailbox into another, keeping their ids (IMAP's RENAME of INBOX).
+   * Only those there when it starts: mail delivered meanwhile stays. A chunk of UIDs per
+   * transaction, so a huge mailbox never holds the write lock for long. A mirrored account moves
+   * each message upstream first (as update() does), so the two never disagree even if it stops halfway.
+   */
+  async moveAll(accountId: string, fromId: string, toId: string): Promise<void> {
+    const from = await repo.mailbox(this.store.db, accountId, fromId);
+    if (!from) throw notFound(`mailbox ${fromId}`);
+    const upstream = await this.gate?.of(accountId);
+    for (let after = 0; ; ) {
+      const chunk = await repo.membersByUid(this.store.db, fromId, after, from.uidnext, MOVE_CHUNK);
+      if (chunk.length === 0) return;
+      after = Number(chunk[chunk.length - 1].uid);
+      const ids = chunk.map((m) => m.email_id);
+      if (upstream) {
+        for (const id of ids) {
+          await this.change(accountId, id, { mailboxIds: [toId] }).catch(async (err: unknown) => {
+            // A message deleted meanwhile (by another session, or upstream) is no failure.
+            if (!(err instanceof ServiceError && err.code === 'notFound') || (await repo.email(this.store.db, accountId, id))) throw err;
+          });
+        }
+        continue;
+      }
+      await this.store.write(async (w) => {
+        // In UID order, so the messages keep their order under their new UIDs.
+        const byId = new Map((await repo.emailsByIds(w.trx, accountId, ids)).map((e) => [e.id, e]));
+        await this.writer.move(w, accountId, ids.flatMap((id) => byId.get(id) ?? []), fromId, toId);
+      });
+    }
+  }
 }

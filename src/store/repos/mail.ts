@@ -140,6 +140,9 @@ export const mailRepo = {
   deleteEmail: (db: Q, id: string) => db.deleteFrom('emails').where('id', '=', id).execute(),
   emailsInMailbox: (db: Q, mailboxId: string) =>
     db.selectFrom('email_mailboxes').select('email_id').where('mailbox_id', '=', mailboxId).execute(),
+  /** A mailbox walked by UID in chunks: up to `limit` members with `afterUid` < uid < `belowUid`, lowest first (the primary key). */
+  membersByUid: (db: Q, mailboxId: string, afterUid: number, belowUid: number, limit: number) =>
+    db.selectFrom('email_mailboxes').select(['email_id', 'uid']).where('mailbox_id', '=', mailboxId).where('uid', '>', afterUid).where('uid', '<', belowUid).orderBy('uid').limit(limit).execute(),
   emailIdsOfAccount: (db: Q, accountId: string, afterNum: number, limit: number) =>
     db.selectFrom('emails').select(['id', 'num', 'blob_id']).where('account_id', '=', accountId).where('num', '>', afterNum).orderBy('num').limit(limit).execute(),
   threadEmails: (db: Q, accountId: string, threadId: string) =>

@@ -173,11 +173,124 @@ describe('IMAP wire protocol', () => {
     assert.deepEqual(text(await c.command('THREAD ORDEREDSUBJECT UTF-8 SUBJECT topic')), ['* THREAD (1 3)']);
   });
 
+  test('BINARY (RFC 9051 §6.4.5): decoded text with CRLF lines, a size to match, and NO [UNKNOWN-CTE] or [NONEXISTENT] as the answer', async () => {
+    const box = await server.services.mailboxes.create(accountId, { name: 'Binary' });
+    const parts = [
+      'Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\ncaf=C3=A9  \nsoft=\nbreak\n',
+      'Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\nAAEC\n',
+      'Content-Type: text/plain\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 x\n`\nend\n',
+    ];
+    // Stored as it came, with bare LF line ends.
+    const raw = Buffer.from(`Subject: parts\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n${parts.map((p) => `--B\n${p}`).join('')}--B--\n`);
+    await server.services.ingest.ingest({ accountId, mailboxId: box.id, raw });
+    const c = await login();
+    await c.command('EXAMINE Binary');
+    const text1 = text(await c.command('FETCH 1 (BINARY.PEEK[1] BINARY.SIZE[1])'));
+    // A string, not literal8, as there is no NUL (the RFC's SHOULD; Dovecot sends literal8).
+    assert.deepEqual(text1, ['* 1 FETCH (BINARY[1] {16}\r\ncaf\u00e9\r\nsoftbreak BINARY.SIZE[1] 16)']);
+    assert.deepEqual(text(await c.command('FETCH 1 (BINARY.PEEK[2])')), ['* 1 FETCH (BINARY[2] ~{3}\r\n\u0000\u0001\u0002)']);
+    // Answered at once, and the session goes on (the responses of the round are not held back).
+    await assert.rejects(c.command('FETCH 1 (BINARY.PEEK[3])'), /NO \[UNKNOWN-CTE\]/);
+    await assert.rejects(c.command('FETCH 1 (BINARY.SIZE[3])'), /NO \[UNKNOWN-CTE\]/);
+    await assert.rejects(c.command('FETCH 1 (BINARY.PEEK[9])'), /NO \[NONEXISTENT\]/);
+    assert.deepEqual(text(await c.command('FETCH 1 (BINARY.SIZE[2])')), ['* 1 FETCH (BINARY.SIZE[2] 3)']);
+  });
+
   test('unknown commands and bad syntax are BAD; the connection survives', async () => {
     const c = await login();
     await assert.rejects(c.command('FROBNICATE'), /BAD/);
     await assert.rejects(c.command('SELECT'), /BAD/);
     await c.command('NOOP');
+  });
+});
+
+describe('IMAP RENAME INBOX (RFC 9051 §6.3.6)', () => {
+  let server: TestServer;
+  let user: Awaited<ReturnType<typeof createUser>>;
+  let accountId: string;
+  const open: RawImap[] = [];
+  // More than one chunk of the move (200 per transaction), so the walk across chunks is tested.
+  const COUNT = 230;
+
+  const login = async () => {
+    const c = await RawImap.connect(server.listeners.imap.port);
+    open.push(c);
+    await c.command(`LOGIN ${user.username} "${user.password}"`);
+    return c;
+  };
+  const uidValidity = (lines: string[]) => Number(/\[UIDVALIDITY (\d+)\]/.exec(lines.join('\n'))?.[1]);
+  /** UID and EMAILID of every message, in message-number order. */
+  const ids = async (c: RawImap) =>
+    text(await c.command('FETCH 1:* (UID EMAILID)')).map((l) => {
+      const m = /^\* \d+ FETCH \(UID (\d+) EMAILID \((\S+)\)\)$/.exec(l);
+      assert.ok(m, l);
+      return { uid: Number(m[1]), emailId: m[2] };
+    });
+  const expunges = (lines: string[]) => lines.filter((l) => /^\* \d+ EXPUNGE$/.test(l)).length;
+
+  before(async () => {
+    server = (await startTestServer())!;
+    user = await createUser(server, 'inboxrenamer');
+    accountId = (await server.services.directory.accountOfUser(user.id)).accountId;
+    for (let i = 1; i <= COUNT; i++) await server.services.ingest.ingest({ accountId, raw: simpleMessage({ subject: `message ${i}` }), keywords: i % 2 ? ['$seen'] : [] });
+    const child = await server.services.mailboxes.create(accountId, { name: 'child', parentId: (await server.services.mailboxes.byRole(accountId, 'inbox')).id });
+    await server.services.ingest.ingest({ accountId, mailboxId: child.id, raw: simpleMessage({ subject: 'in the child' }) });
+  });
+  after(async () => {
+    for (const c of open) c.close();
+    await server.stop();
+  });
+
+  test('the messages move to the new mailbox with their EMAILIDs; INBOX stays, empty, with its UIDVALIDITY; INBOX/child is untouched', async () => {
+    const renamer = await login();
+    const selected = text(await renamer.command('SELECT INBOX'));
+    const inboxValidity = uidValidity(selected);
+    const before = await ids(renamer);
+    assert.equal(before.length, COUNT);
+    const watcher = await login();
+    await watcher.command('SELECT INBOX');
+
+    const renamed = await renamer.command('RENAME INBOX "Old mail"');
+    assert.match(renamed.status, /^OK/);
+    // The renaming session has INBOX selected: it is told at once that every message left.
+    assert.equal(expunges(text(renamed)), COUNT, text(renamed).slice(0, 3).join('\n'));
+    // Another session with INBOX selected hears of it at its next command.
+    assert.equal(expunges(text(await watcher.command('NOOP'))), COUNT);
+
+    const oldMail = text(await renamer.command('SELECT "Old mail"'));
+    assert.ok(oldMail.includes(`* ${COUNT} EXISTS`), oldMail.join('\n'));
+    assert.notEqual(uidValidity(oldMail), inboxValidity, 'a new mailbox, a new UIDVALIDITY');
+    const after = await ids(renamer);
+    assert.deepEqual(after.map((m) => m.emailId), before.map((m) => m.emailId), 'the same emails, in the same order');
+    assert.deepEqual(after.map((m) => m.uid), Array.from({ length: COUNT }, (_, i) => i + 1), 'new UIDs from 1');
+    const unseen = text(await renamer.command('STATUS "Old mail" (MESSAGES UNSEEN)'));
+    assert.deepEqual(unseen, [`* STATUS "Old mail" (MESSAGES ${COUNT} UNSEEN ${COUNT / 2})`], 'flags and counters travel with the mail');
+
+    const inbox = text(await renamer.command('SELECT INBOX'));
+    assert.ok(inbox.includes('* 0 EXISTS'), inbox.join('\n'));
+    assert.equal(uidValidity(inbox), inboxValidity);
+    assert.ok(inbox.some((l) => l.startsWith(`* OK [UIDNEXT ${COUNT + 1}]`)), 'UIDs are not given out again');
+    const list = text(await renamer.command('LIST "" "*"'));
+    for (const name of ['INBOX', 'INBOX/child', 'Old mail']) assert.ok(list.some((l) => l.endsWith(` "/" "${name}"`)), `${name} in\n${list.join('\n')}`);
+    assert.ok(!list.some((l) => l.includes('Old mail/')), 'INBOX\'s children stay where they are');
+    assert.deepEqual(text(await renamer.command('STATUS INBOX/child (MESSAGES)')), ['* STATUS "INBOX/child" (MESSAGES 1)']);
+
+    // New mail goes to INBOX as before, and INBOX can be renamed again.
+    await server.services.ingest.ingest({ accountId, raw: simpleMessage({ subject: 'after the rename' }) });
+    assert.ok(text(await renamer.command('NOOP')).includes('* 1 EXISTS'));
+    assert.match((await renamer.send('RENAME inbox Later')).status, /^OK/);
+    assert.deepEqual(text(await renamer.command('STATUS Later (MESSAGES)')), ['* STATUS "Later" (MESSAGES 1)']);
+  });
+
+  test('renaming INBOX onto a name that exists is NO [ALREADYEXISTS] and changes nothing', async () => {
+    await server.services.ingest.ingest({ accountId, raw: simpleMessage({ subject: 'stays' }) });
+    const c = await login();
+    // A name that says "child" is still a name taken, not HASCHILDREN.
+    for (const name of ['Drafts', '"Old mail"', 'inbox/child', 'INBOX']) {
+      assert.match((await c.send(`RENAME INBOX ${name}`)).status, /^NO \[ALREADYEXISTS\]/, name);
+    }
+    assert.deepEqual(text(await c.command('STATUS INBOX (MESSAGES)')), ['* STATUS "INBOX" (MESSAGES 1)']);
+    assert.deepEqual(text(await c.command('STATUS Drafts (MESSAGES)')), ['* STATUS "Drafts" (MESSAGES 0)']);
   });
 });
 

@@ -35,7 +35,7 @@ import { createUser, startTestServer, type TestServer } from '../../helpers/serv
  * | 9051 §6.3.5 DELETE, first example ("/", \Noselect foo)           | runs: Gannet has no \Noselect names, so foo stays a mailbox             |
  * | 9051 §6.3.5 DELETE, second example (parent becomes \Noselect)    | not runnable: Gannet takes §6.3.5's other choice (NO for a parent)      |
  * | 9051 §6.3.6 RENAME blurdybloop and foo (children follow)         | runs                                                                    |
- * | 9051 §6.3.6 RENAME INBOX old-mail                                | not runnable: renaming INBOX is refused by design (ADR 0014)            |
+ * | 9051 §6.3.6 RENAME INBOX old-mail                                | runs (with "/" for "."; raw-session.test.ts checks the moved mail)      |
  * | 9051 §6.3.6 RENAME X Y, SUBSCRIBE Y, UNSUBSCRIBE X               | runs                                                                    |
  * | 9051 §6.3.7 SUBSCRIBE, §6.3.8 UNSUBSCRIBE                        | runs, on an existing mailbox (Gannet checks existence, §6.3.7 allows it)|
  * | 9051 §6.3.9.8 basic LIST: A101 LIST "" ""                        | covered by raw-session.test.ts                                          |
@@ -182,7 +182,7 @@ import { createUser, startTestServer, type TestServer } from '../../helpers/serv
  * | 8474 §7 ABNF of the §4.3 and §5 responses (bare objectid)        | runs                                                                    |
  * | 2971 §3.1 ID (params), §3.2 ID NIL                               | runs                                                                    |
  *
- * 165 rows: 138 run (some partly, or as a refusal), 23 not runnable, 4 covered by raw-session.test.ts.
+ * 165 rows: 139 run (some partly, or as a refusal), 22 not runnable, 4 covered by raw-session.test.ts.
  */
 
 let server: TestServer;
@@ -670,6 +670,21 @@ describe('RFC 9051 §6.3: authenticated state', () => {
     const a685 = names(await c.command('LIST "" *'));
     for (const n of ['sarasoop', 'zowie', 'zowie/bar']) assert.ok(a685.includes(n), `${n} in ${a685.join(' ')}`);
     for (const n of ['blurdybloop', 'foo', 'foo/bar']) assert.ok(!a685.includes(n), n);
+  });
+
+  test('§6.3.6: RENAME INBOX old-mail moves its messages; INBOX and INBOX/bar stay', async () => {
+    const acc = await account('inboxrenamer');
+    await putMany(acc, 3);
+    const c = await login(acc, REV2);
+    await c.command('CREATE INBOX/bar');
+    const z432 = names(await c.command('LIST "" *'));
+    assert.ok(z432.includes('INBOX') && z432.includes('INBOX/bar'), z432.join(' '));
+    assert.match((await c.send('RENAME INBOX old-mail')).status, /^OK/);
+    const z434 = names(await c.command('LIST "" *'));
+    for (const n of ['INBOX', 'INBOX/bar', 'old-mail']) assert.ok(z434.includes(n), `${n} in ${z434.join(' ')}`);
+    // "It moves all messages in INBOX to a new mailbox with the given name, leaving INBOX empty."
+    assert.deepEqual(statusOf(lines(await c.command('STATUS INBOX (MESSAGES)'), '* STATUS')[0]).items, { MESSAGES: 0 });
+    assert.deepEqual(statusOf(lines(await c.command('STATUS old-mail (MESSAGES)'), '* STATUS')[0]).items, { MESSAGES: 3 });
   });
 
   test('§6.3.6: RENAME X Y, SUBSCRIBE Y, UNSUBSCRIBE X (keeping subscriptions in step)', async () => {
@@ -1251,6 +1266,10 @@ describe('RFC 9051 §7 response examples and §8', () => {
     await c.command('CREATE this');
     await c.command('CREATE that');
     assert.match((await c.send('RENAME this that')).status, /^NO \[ALREADYEXISTS\]/);
+    // A name taken is ALREADYEXISTS whatever it says: a mailbox called "child" is no HASCHILDREN.
+    await c.command('CREATE child');
+    assert.match((await c.send('RENAME this child')).status, /^NO \[ALREADYEXISTS\]/);
+    assert.match((await c.send('CREATE child')).status, /^NO \[ALREADYEXISTS\]/);
     await c.command('DELETE this');
     assert.match((await c.send('RENAME this other')).status, /^NO \[NONEXISTENT\]/);
   });

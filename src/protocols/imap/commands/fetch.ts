@@ -1,9 +1,9 @@
 import type { FetchRow } from '../../../services/imap/mail.ts';
-import { decodePartBody } from '../../../mime/decode.ts';
 import { findPart } from '../../../mime/parts.ts';
 import type { Envelope } from '../../../mime/envelope.ts';
 import type { MimePart } from '../../../mime/types.ts';
 import { parseKeywords } from '../../../services/mail/keywords.ts';
+import { binaryBody } from '../binary.ts';
 import { atom, type ImapData } from '../data.ts';
 import { parseFetchArgs, type FetchItem } from '../fetch-args.ts';
 import { flagAtoms } from '../keywords.ts';
@@ -59,7 +59,7 @@ function binaryContent(raw: Buffer, root: MimePart, part: number[]): Buffer {
   const p = findPart(root, part.join('.'));
   if (!p) throw new ImapError('NO', `there is no part ${part.join('.')}`, 'NONEXISTENT');
   if (!['7bit', '8bit', 'binary', 'base64', 'quoted-printable'].includes(p.encoding)) throw new ImapError('NO', `cannot decode ${p.encoding}`, 'UNKNOWN-CTE');
-  return decodePartBody(raw, p);
+  return binaryBody(raw, p);
 }
 
 function storedEnvelope(row: FetchRow): ImapData {

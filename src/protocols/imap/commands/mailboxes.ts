@@ -138,14 +138,16 @@ export function oldName(s: ImapSession, t: Token | undefined): ImapData[] | null
 
 /**
  * A name or tree change the store refused is NO, not BAD: the command itself was well formed
- * (RFC 9051 §6.3.4); a mailbox with children answers HASCHILDREN (§6.3.5).
+ * (RFC 9051 §6.3.4). The only conflict DELETE meets is a mailbox with children, which answers
+ * HASCHILDREN (§6.3.5); elsewhere a conflict is a name taken (ALREADYEXISTS), whatever that name
+ * says (a mailbox may well be called "child").
  */
-async function refusedAsNo<T>(fn: () => Promise<T>): Promise<T> {
+async function refusedAsNo<T>(fn: () => Promise<T>, conflict?: 'HASCHILDREN'): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof ServiceError && err.code === 'invalid') throw new ImapError('NO', err.message, 'CANNOT');
-    if (err instanceof ServiceError && err.code === 'conflict' && /child/.test(err.message)) throw new ImapError('NO', err.message, 'HASCHILDREN');
+    if (err instanceof ServiceError && err.code === 'conflict' && conflict) throw new ImapError('NO', err.message, conflict);
     throw err;
   }
 }
@@ -184,7 +186,7 @@ export const mailboxCommands: Record<string, CommandSpec> = {
     async run(s, cmd) {
       const path = mailboxArg(s, cmd.args[0]);
       if (s.selected && s.selected.folder.path === (await s.services.imap.folders.get(s.accountId, path)).path) s.unselect();
-      await refusedAsNo(() => s.services.imap.folders.delete(s.accountId, path));
+      await refusedAsNo(() => s.services.imap.folders.delete(s.accountId, path), 'HASCHILDREN');
     },
   },
   RENAME: {
