@@ -8,13 +8,27 @@ for (let i = 0; i < 6; i++) {
   HEX[97 + i] = 10 + i;
 }
 
-/** Quoted-printable decoding (RFC 2045 §6.7); malformed escapes are kept literally. */
+const isBlank = (c: number | undefined) => c === 32 || c === 9;
+
+/**
+ * Quoted-printable decoding (RFC 2045 §6.7); malformed escapes are kept literally. Blanks that end
+ * a line are transport padding and are dropped (rule 3: they "must be deleted"); encoded ones
+ * (=20) are content.
+ */
 export function decodeQuotedPrintable(buf: Buffer): Buffer {
   const len = buf.length;
   const out = Buffer.allocUnsafe(len);
   let o = 0;
   for (let i = 0; i < len; i++) {
     const c = buf[i]!;
+    if (isBlank(c)) {
+      let j = i + 1;
+      while (isBlank(buf[j])) j++;
+      const lineEnd = j >= len || buf[j] === 10 || (buf[j] === 13 && buf[j + 1] === 10);
+      if (!lineEnd) o += buf.copy(out, o, i, j);
+      i = j - 1;
+      continue;
+    }
     if (c !== 61) {
       out[o++] = c;
       continue;
@@ -30,7 +44,7 @@ export function decodeQuotedPrintable(buf: Buffer): Buffer {
     }
     // Soft line break: "=" plus optional transport padding, then the line break.
     let j = i + 1;
-    while (j < len && (buf[j] === 32 || buf[j] === 9)) j++;
+    while (j < len && isBlank(buf[j])) j++;
     if (j >= len) {
       i = len;
     } else if (buf[j] === 10) {

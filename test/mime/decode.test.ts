@@ -64,3 +64,9 @@ test('decodePartBody / decodePartText on leaves and containers', () => {
   // a multipart yields its raw body
   assert.ok(decodePartBody(raw, root).toString().startsWith('--m\r\n'));
 });
+
+test('quoted-printable drops blanks that end a line (transport padding, RFC 2045 §6.7 rule 3) and keeps encoded ones', () => {
+  assert.equal(qp('a \t\r\nb  c \nd\t \re \t'), 'a\r\nb  c\nd\t \re');
+  assert.equal(qp('a=20\r\nb=09'), 'a \r\nb\t');
+  assert.equal(qp('soft  =  \r\nbreak'), 'soft  break');
+});

@@ -3,8 +3,6 @@ import type { MimePart } from '../../mime/types.ts';
 
 const LF = 0x0a;
 const CR = 0x0d;
-const SP = 0x20;
-const HT = 0x09;
 
 // Charsets in which the byte 0x0A need not be a line feed, so no line ends can be fixed by bytes.
 const WIDE_CHARSET = /^(utf-?16|utf-?32|ucs-?2|ucs-?4)/i;
@@ -17,18 +15,14 @@ const WIDE_CHARSET = /^(utf-?16|utf-?32|ucs-?2|ucs-?4)/i;
  *   breaks of quoted-printable, which stand for CRLF (RFC 2045 §6.7 rule 4). The octets an
  *   encoding carries as data (inside base64, or escaped as =0A) are the content and are given as
  *   they are, as Dovecot does.
- * - Quoted-printable loses the blanks that end a line (RFC 2045 §6.7 rule 3: transport padding).
  * - A multipart or message part has an identity encoding of its own (RFC 2045 §6.4), so its bytes
  *   come as stored; RFC 9051 asks clients to request only leaf parts.
  */
 export function binaryBody(raw: Buffer, part: MimePart): Buffer {
   const leaf = part.children.length === 0;
   const lines = leaf && part.encoding !== 'base64' && part.type.startsWith('text/') && !WIDE_CHARSET.test(part.params['charset'] ?? '');
-  const padded = leaf && part.encoding === 'quoted-printable';
-  if (!lines && !padded) return decodePartBody(raw, part);
-  let body = raw.subarray(part.bodyStart, part.bodyEnd);
-  if (lines) body = withCrlf(body);
-  if (padded) body = withoutLineEndBlanks(body);
+  if (!lines) return decodePartBody(raw, part);
+  const body = withCrlf(raw.subarray(part.bodyStart, part.bodyEnd));
   return decodePartBody(body, { ...part, bodyStart: 0, bodyEnd: body.length });
 }
 
@@ -47,23 +41,5 @@ export function withCrlf(body: Buffer): Buffer {
     from = i;
   }
   o += body.copy(out, o, from);
-  return out.subarray(0, o);
-}
-
-/** Spaces and tabs right before a line end (CRLF, LF, or the end of the body) are dropped. */
-export function withoutLineEndBlanks(body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(body.length);
-  let o = 0;
-  for (let i = 0; i < body.length; ) {
-    if (body[i] !== SP && body[i] !== HT) {
-      out[o++] = body[i++];
-      continue;
-    }
-    let j = i;
-    while (j < body.length && (body[j] === SP || body[j] === HT)) j++;
-    const atLineEnd = j === body.length || body[j] === LF || (body[j] === CR && body[j + 1] === LF);
-    if (!atLineEnd) o += body.copy(out, o, i, j);
-    i = j;
-  }
   return out.subarray(0, o);
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseMessage } from '../../../src/mime/parse.ts';
 import { findPart } from '../../../src/mime/parts.ts';
-import { binaryBody, withCrlf, withoutLineEndBlanks } from '../../../src/protocols/imap/binary.ts';
+import { binaryBody, withCrlf } from '../../../src/protocols/imap/binary.ts';
 import { eml } from '../../mime/helpers.ts';
 
 // What BINARY[part] and BINARY.SIZE[part] serve (RFC 9051 §6.4.5). Unless a test says otherwise,
@@ -77,8 +77,4 @@ test('withCrlf adds CR only where missing; a lone CR is no line end and stays', 
   const same = Buffer.from('a\r\nb\r\n');
   assert.equal(withCrlf(same), same, 'nothing to change: the same buffer');
   assert.equal(latin1(withCrlf(Buffer.from('\n\na\r\nb\rc\n'))), '\r\n\r\na\r\nb\rc\r\n');
-});
-
-test('withoutLineEndBlanks drops spaces and tabs before CRLF, LF and the end, and keeps the others', () => {
-  assert.equal(latin1(withoutLineEndBlanks(Buffer.from('a \t\r\nb  c \nd\t \re \t'))), 'a\r\nb  c\nd\t \re');
 });
