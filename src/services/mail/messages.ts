@@ -62,6 +62,14 @@ const TEXT_KEYS = ['text', 'from', 'to', 'cc', 'bcc', 'recipients', 'subject', '
 
 export type EmailRecord = EmailRow & { mailboxIds: string[] };
 
+/**
+ * Faces without IMAP's delete+expunge model (JMAP) ask for emails carrying $deleted to be
+ * treated as absent: not found, not listed (RFC 8621 §4.1.1, ADR 0015).
+ */
+export interface Visibility {
+  hideDeleted?: boolean;
+}
+
 const isCursor = (v: unknown): v is ListCursor =>
   typeof v === 'object' && v !== null && typeof (v as ListCursor).receivedAt === 'number' && typeof (v as ListCursor).id === 'string';
 
@@ -183,8 +191,8 @@ export class MessageService {
   }
 
   /** Stored emails with their memberships, for faces that render their own views (JMAP). Missing ids are left out. */
-  async records(scope: AccountScope, ids: string[]): Promise<EmailRecord[]> {
-    const rows = await repo.emailsByIds(this.store.db, scope, ids);
+  async records(scope: AccountScope, ids: string[], v: Visibility = {}): Promise<EmailRecord[]> {
+    const rows = await repo.emailsByIds(this.store.db, scope, ids, v.hideDeleted);
     const boxes = await this.summaries(rows);
     return rows.map((row) => ({ ...row, mailboxIds: boxes.get(row.id) ?? [] }));
   }
@@ -195,15 +203,15 @@ export class MessageService {
   }
 
   private async compile(accounts: AccountScope, query: EmailQuery): Promise<EmailFilter> {
-    const { tree, ...flat } = query;
-    const top = await this.compileLeaf(accounts, flat, {});
-    return { ...top, accountId: accounts, condition: tree ? await this.compileTree(accounts, tree, top) : undefined };
+    const { tree, hideDeleted, ...flat } = query;
+    const top = await this.compileLeaf(accounts, flat, {}, hideDeleted);
+    return { ...top, accountId: accounts, hideDeleted, condition: tree ? await this.compileTree(accounts, tree, top, hideDeleted) : undefined };
   }
 
-  private async compileTree(accounts: AccountScope, t: EmailQueryTree, scope: EmailLeaf): Promise<EmailCondition> {
-    if (!('operator' in t)) return this.compileLeaf(accounts, t, scope);
+  private async compileTree(accounts: AccountScope, t: EmailQueryTree, scope: EmailLeaf, hideDeleted?: boolean): Promise<EmailCondition> {
+    if (!('operator' in t)) return this.compileLeaf(accounts, t, scope, hideDeleted);
     const conditions: EmailCondition[] = [];
-    for (const c of t.conditions) conditions.push(await this.compileTree(accounts, c, scope));
+    for (const c of t.conditions) conditions.push(await this.compileTree(accounts, c, scope, hideDeleted));
     return { operator: t.operator, conditions };
   }
 
@@ -212,14 +220,14 @@ export class MessageService {
    * with them becomes the exact list of emails that satisfy it among those `scope` (the
    * top-level conditions, which every result must meet anyway) admits.
    */
-  private async compileLeaf(accounts: AccountScope, q: EmailQueryLeaf, scope: EmailLeaf): Promise<EmailLeaf> {
+  private async compileLeaf(accounts: AccountScope, q: EmailQueryLeaf, scope: EmailLeaf, hideDeleted?: boolean): Promise<EmailLeaf> {
     const leaf: Record<string, unknown> = { ...q };
     for (const k of TEXT_KEYS) delete leaf[k];
     const rest = leaf as EmailLeaf;
     const textMatch = this.store.search.matching(accounts, q);
     const valued = (q.headers ?? []).filter((h) => h.value);
     if (valued.length === 0 || !textMatch) return { ...rest, textMatch };
-    const nums = await matchHeaders(this.store, { accountId: accounts, textMatch, condition: { operator: 'AND', conditions: [scope, rest] } }, valued);
+    const nums = await matchHeaders(this.store, { accountId: accounts, textMatch, hideDeleted, condition: { operator: 'AND', conditions: [scope, rest] } }, valued);
     return { ...rest, textMatch: this.store.search.listed(nums) };
   }
 
@@ -267,9 +275,9 @@ export class MessageService {
     return out;
   }
 
-  /** Email ids of each thread, oldest first. */
-  async threadMembers(accountId: string, threadIds: string[]): Promise<Map<string, string[]>> {
-    const rows = await repo.threadEmailIds(this.store.db, accountId, threadIds);
+  /** Email ids of each thread, oldest first; a thread with none is left out. */
+  async threadMembers(accountId: string, threadIds: string[], v: Visibility = {}): Promise<Map<string, string[]>> {
+    const rows = await repo.threadEmailIds(this.store.db, accountId, threadIds, v.hideDeleted);
     const out = new Map<string, string[]>();
     for (const r of rows) out.set(r.thread_id, [...(out.get(r.thread_id) ?? []), r.id]);
     return out;

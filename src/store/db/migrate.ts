@@ -14,6 +14,7 @@ import * as remoteAccounts from './migrations/010_remote_accounts.ts';
 import * as webhooks from './migrations/011_webhooks.ts';
 import * as remoteWriteLock from './migrations/012_remote_write_lock.ts';
 import * as imapModseq from './migrations/013_imap_modseq.ts';
+import * as deletedEmails from './migrations/014_deleted_emails.ts';
 
 /**
  * Migrations are listed here in order; each receives the dialect for the few backend-specific
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect, blobs: 
   '011_webhooks': webhooks,
   '012_remote_write_lock': remoteWriteLock,
   '013_imap_modseq': imapModseq,
+  '014_deleted_emails': deletedEmails,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -1,3 +1,4 @@
+import type { Visibility } from '../../../services/mail/messages.ts';
 import { COLLATION_ALGORITHMS, MAX_OBJECTS_IN_GET } from '../core/limits.ts';
 import { parseState, readOptionalInt, readOptionalString, requireAccount, resolveCreationId, stateString } from '../core/index.ts';
 import { MethodError, type Args, type MethodContext } from '../types.ts';
@@ -5,6 +6,10 @@ import { MethodError, type Args, type MethodContext } from '../types.ts';
 /** What every mail method shares: the account state, /changes, property selection and ifInState. */
 
 export const MAX_IDS = MAX_OBJECTS_IN_GET;
+
+/** JMAP has no delete+expunge: an email carrying IMAP's \Deleted does not exist here (RFC 8621 §4.1.1). */
+export const VISIBLE: Visibility = { hideDeleted: true };
+
 
 export async function stateOf(ctx: MethodContext, accountId: string): Promise<string> {
   return stateString(await ctx.services.changes.current(accountId));

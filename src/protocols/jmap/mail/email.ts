@@ -7,7 +7,7 @@ import { parseHeaderProperty } from './header-forms.ts';
 import { setError } from './set-errors.ts';
 import { createEmail } from './email-create.ts';
 import { checkIds, readBoolean, readOptionalInt, readOptionalStringArray, requireAccount, resolveCreationId, runSet } from '../core/index.ts';
-import { checkIfInState, MAX_IDS, standardChanges, stateOf } from './common.ts';
+import { checkIfInState, MAX_IDS, standardChanges, stateOf, VISIBLE } from './common.ts';
 
 export async function emailGet(args: Args, ctx: MethodContext): Promise<Args> {
   const accountId = requireAccount(args, ctx);
@@ -25,8 +25,8 @@ export async function emailGet(args: Args, ctx: MethodContext): Promise<Args> {
   );
   const state = await stateOf(ctx, accountId);
   // Without ids, /get returns every object; for email that is capped like any id list.
-  const ids = requested ? requested.map((id) => resolveCreationId(id, ctx)) : (await ctx.services.messages.queryIds(accountId, {}, { sort: [{ column: 'received_at', asc: false }], position: 0, limit: 1000 })).ids;
-  const records = await ctx.services.messages.records(accountId, ids);
+  const ids = requested ? requested.map((id) => resolveCreationId(id, ctx)) : (await ctx.services.messages.queryIds(accountId, VISIBLE, { sort: [{ column: 'received_at', asc: false }], position: 0, limit: 1000 })).ids;
+  const records = await ctx.services.messages.records(accountId, ids, VISIBLE);
   const byId = new Map(records.map((r) => [r.id, r]));
   const needRaw = properties.some((p) => RAW_PROPERTIES.has(p) || p.startsWith('header:'));
   const list: Record<string, unknown>[] = [];
