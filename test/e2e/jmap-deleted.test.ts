@@ -100,6 +100,36 @@ test('Email/queryChanges removes a hidden email and adds it back when shown', as
   assert.deepEqual(shown.added, [{ id, index: 0 }]);
 });
 
+test('Email/set: a hidden email cannot be updated or destroyed, and JMAP cannot give $deleted', async () => {
+  const hidden = await f.upload(simpleMessage({ subject: 'Out of reach' }));
+  const visible = await f.upload(simpleMessage({ subject: 'In reach' }));
+  await hide(hidden);
+  const set = await one([
+    'Email/set',
+    {
+      accountId,
+      update: { [hidden]: { 'keywords/$seen': true }, [visible]: { 'keywords/$deleted': true } },
+      destroy: [hidden],
+    },
+    's',
+  ]);
+  const notUpdated = set.notUpdated as Record<string, { type: string; properties?: string[] }>;
+  assert.equal(notUpdated[hidden].type, 'notFound');
+  assert.deepEqual(notUpdated[visible], { ...notUpdated[visible], type: 'invalidProperties', properties: ['keywords/$deleted'] });
+  assert.equal((set.notDestroyed as Record<string, { type: string }>)[hidden].type, 'notFound');
+
+  const whole = await one(['Email/set', { accountId, update: { [visible]: { keywords: { $Deleted: true } } } }, 's']);
+  assert.equal((whole.notUpdated as Record<string, { type: string }>)[visible].type, 'invalidProperties');
+  const created = await one(['Email/set', { accountId, create: { n: { mailboxIds: { [inbox]: true }, keywords: { '\\Deleted': true }, subject: 'x' } } }, 's']);
+  assert.equal((created.notCreated as Record<string, { type: string }>).n.type, 'invalidProperties');
+  const { blobId } = await f.blob(simpleMessage({ subject: 'Imported' }));
+  const imported = await one(['Email/import', { accountId, emails: { i: { blobId, mailboxIds: { [inbox]: true }, keywords: { $deleted: true } } } }, 'i']);
+  assert.equal((imported.notCreated as Record<string, { type: string }>).i.type, 'invalidProperties');
+
+  const stored = await f.server.services.messages.records(accountId, [hidden, visible]);
+  assert.deepEqual(new Map(stored.map((r) => [r.id, JSON.parse(r.keywords)])), new Map([[hidden, ['$deleted']], [visible, []]]), 'nothing was written');
+});
+
 test('a mailbox whose emails are all hidden can be destroyed, and they go with it', async () => {
   const box = ((await one(['Mailbox/set', { accountId, create: { b: { name: 'Expunge me' } } }, 's'])).created as Record<string, { id: string }>).b.id;
   const id = await f.upload(simpleMessage({ subject: 'Awaiting expunge' }), box);

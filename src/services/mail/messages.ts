@@ -6,7 +6,8 @@ import type { Attachment, MimePart } from '../../mime/types.ts';
 import type { EmailRow } from '../../store/db/schema.ts';
 import { mailRepo as repo, type EmailCondition, type EmailFilter, type EmailLeaf, type EmailSort, type ListCursor } from '../../store/repos/mail.ts';
 import type { AccountScope, TextQuery } from '../../store/search/types.ts';
-import type { WriteContext } from '../../store/changes.ts';
+import type { Trx, WriteContext } from '../../store/changes.ts';
+import type { Db } from '../../store/db/connect.ts';
 import { remoteRepo } from '../../store/repos/remote.ts';
 import type { Store } from '../../store/store.ts';
 import type { UpstreamGate } from '../remote/upstream-gate.ts';
@@ -15,7 +16,7 @@ import { decodeCursor, pageLimit, pageOf, type Page, type PageRequest } from '..
 import { copyEmails, type EmailCopy } from './copy.ts';
 import type { EmailWriter } from './email-writer.ts';
 import { matchHeaders } from './header-filter.ts';
-import { normalizeKeywords, parseKeywords } from './keywords.ts';
+import { DELETED, normalizeKeywords, parseKeywords } from './keywords.ts';
 import { attachmentId, messageSummary, partIdOf, type MessageDetail, type MessageSummary } from './views.ts';
 
 export interface ListOptions extends PageRequest {
@@ -64,7 +65,7 @@ export type EmailRecord = EmailRow & { mailboxIds: string[] };
 
 /**
  * Faces without IMAP's delete+expunge model (JMAP) ask for emails carrying $deleted to be
- * treated as absent: not found, not listed (RFC 8621 §4.1.1, ADR 0015).
+ * treated as absent: not found, not listed, not changed (RFC 8621 §4.1.1, ADR 0015).
  */
 export interface Visibility {
   hideDeleted?: boolean;
@@ -132,9 +133,9 @@ export class MessageService {
     );
   }
 
-  private async row(accountId: string, id: string): Promise<EmailRow> {
-    const row = await repo.email(this.store.db, accountId, id);
-    if (!row) throw notFound(`message ${id}`);
+  private async row(accountId: string, id: string, v: Visibility = {}, db: Db | Trx = this.store.db): Promise<EmailRow> {
+    const row = await repo.email(db, accountId, id);
+    if (!row || (v.hideDeleted && parseKeywords(row.keywords).includes(DELETED))) throw notFound(`message ${id}`);
     return row;
   }
 
@@ -283,7 +284,7 @@ export class MessageService {
     return out;
   }
 
-  async update(accountId: string, id: string, patch: MessagePatch): Promise<MessageDetail> {
+  async update(accountId: string, id: string, patch: MessagePatch, v: Visibility = {}): Promise<MessageDetail> {
     const mailboxes = new Set((await repo.mailboxes(this.store.db, accountId)).map((m) => m.id));
     const checkBoxes = (ids: string[] | undefined, field: string) => {
       for (const m of ids ?? []) if (!mailboxes.has(m)) throw invalid(field, `mailbox ${m} does not exist`);
@@ -310,23 +311,20 @@ export class MessageService {
       return { keywords: [...keywords].sort(), mailboxIds: [...target] };
     };
     const apply = async (w: WriteContext, n: ReturnType<typeof next>) => {
-      const row = await repo.email(w.trx, accountId, id);
-      if (!row) throw notFound(`message ${id}`);
+      const row = await this.row(accountId, id, v, w.trx);
       await this.writer.setKeywords(w, accountId, row, n.keywords);
       if (n.mailboxIds) await this.writer.setMailboxes(w, accountId, (await repo.email(w.trx, accountId, id))!, n.mailboxIds);
     };
     const upstream = await this.gate?.of(accountId);
     if (!upstream) {
       await this.store.write(async (w) => {
-        const row = await repo.email(w.trx, accountId, id);
-        if (!row) throw notFound(`message ${id}`);
+        const row = await this.row(accountId, id, v, w.trx);
         await apply(w, next(row, movesMail ? (await repo.memberships(w.trx, [id])).map((m) => m.mailbox_id) : []));
       });
       return this.get(accountId, id);
     }
     await this.gate!.exclusive(accountId, async () => {
-      const row = await repo.email(this.store.db, accountId, id);
-      if (!row) throw notFound(`message ${id}`);
+      const row = await this.row(accountId, id, v);
       const current = (await repo.memberships(this.store.db, [id])).map((m) => m.mailbox_id);
       const n = next(row, current);
       const moving = n.mailboxIds !== null && (n.mailboxIds.length !== current.length || n.mailboxIds.some((m) => !current.includes(m)));
@@ -344,12 +342,12 @@ export class MessageService {
   }
 
   /** Copies emails of one account into another (see copyEmails); each result is the new email or why it failed. */
-  async copy(fromAccountId: string, toAccountId: string, copies: EmailCopy[]): Promise<PromiseSettledResult<EmailRow>[]> {
+  async copy(fromAccountId: string, toAccountId: string, copies: EmailCopy[], v: Visibility = {}): Promise<PromiseSettledResult<EmailRow>[]> {
     const upstream = await this.gate?.of(toAccountId);
-    if (!upstream) return copyEmails(this.store, this.writer, fromAccountId, toAccountId, copies);
+    if (!upstream) return copyEmails(this.store, this.writer, fromAccountId, toAccountId, copies, v);
     // Into a mirrored account: each copy is appended upstream first and linked to its new UID.
     return this.gate!.exclusive(toAccountId, () =>
-      copyEmails(this.store, this.writer, fromAccountId, toAccountId, copies, async (email) => {
+      copyEmails(this.store, this.writer, fromAccountId, toAccountId, copies, v, async (email) => {
         if (email.mailboxIds.length !== 1) throw invalid('mailboxIds', 'a message of a mirrored IMAP account is in exactly one mailbox');
         const at = await upstream.append(await upstream.folderOf(email.mailboxIds[0]), email.raw, email.keywords, email.receivedAt);
         return async (w, emailId) => {
@@ -359,11 +357,16 @@ export class MessageService {
     );
   }
 
-  async delete(accountId: string, id: string): Promise<void> {
+  async delete(accountId: string, id: string, v: Visibility = {}): Promise<void> {
     const upstream = await this.gate?.of(accountId);
-    if (!upstream) await this.store.write((w) => this.writer.destroy(w, accountId, id));
-    else {
+    if (!upstream) {
+      await this.store.write(async (w) => {
+        await this.row(accountId, id, v, w.trx);
+        await this.writer.destroy(w, accountId, id);
+      });
+    } else {
       await this.gate!.exclusive(accountId, async () => {
+        await this.row(accountId, id, v);
         const at = await upstream.locate(id);
         await upstream.expunge(at);
         await this.store.write(async (w) => {
