@@ -138,3 +138,13 @@ test('a mailbox whose emails are all hidden can be destroyed, and they go with i
   assert.deepEqual(destroyed.destroyed, [box], JSON.stringify(destroyed.notDestroyed));
   assert.deepEqual(await f.server.services.messages.records(accountId, [id]), []);
 });
+
+test('the blob of a hidden email is out of reach', async () => {
+  const id = await f.upload(simpleMessage({ subject: 'Blob of a hidden email', body: 'unique body 4417' }));
+  const blobId = ((await one(['Email/get', { accountId, ids: [id], properties: ['blobId'] }, 'g'])).list as { blobId: string }[])[0].blobId;
+  await hide(id);
+  const download = await fetch(`${f.server.baseUrl}/raw/${accountId}/${blobId}/m.eml`, { headers: { authorization: f.auth } });
+  assert.equal(download.status, 404);
+  const lookup = (await f.jmap([['Blob/lookup', { accountId, typeNames: ['Email'], ids: [blobId] }, 'l']], ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail', 'urn:ietf:params:jmap:blob']))[0][1];
+  assert.deepEqual(lookup.list, [{ id: blobId, matchedIds: { Email: [] } }]);
+});
