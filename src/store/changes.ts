@@ -40,8 +40,9 @@ export class WriteContext {
     const event = this.events.get(accountId)!;
     const existing = event.changes.find((c) => c.type === type && c.id === id);
     // Within one write, created-then-updated stays a creation; anything-then-destroyed is a destruction.
+    // Destroyed-then-created only happens to what can come back (an email hidden then shown again).
     if (!existing) event.changes.push({ type, id, op });
-    else if (op === 'd') existing.op = 'd';
+    else if (op === 'd' || (op === 'c' && existing.op === 'd')) existing.op = op;
     return modseq;
   }
 

@@ -22,10 +22,15 @@ after(() => f.server.stop());
 const hide = (id: string) => f.server.services.messages.update(accountId, id, { addKeywords: ['$deleted'] });
 const show = (id: string) => f.server.services.messages.update(accountId, id, { removeKeywords: ['$deleted'] });
 const one = async (call: Call) => (await f.jmap([call]))[0][1];
+const state = async () => (await one(['Email/get', { accountId, ids: [] }, 'g'])).state as string;
 const counts = async (mailboxId: string) => {
   const res = await one(['Mailbox/get', { accountId, ids: [mailboxId], properties: ['totalEmails', 'unreadEmails', 'totalThreads', 'unreadThreads'] }, 'm']);
   const { totalEmails, unreadEmails, totalThreads, unreadThreads } = (res.list as Record<string, number>[])[0];
   return { totalEmails, unreadEmails, totalThreads, unreadThreads };
+};
+const changes = async (type: string, sinceState: string) => {
+  const res = await one([`${type}/changes`, { accountId, sinceState }, 'c']);
+  return { created: res.created as string[], updated: res.updated as string[], destroyed: res.destroyed as string[] };
 };
 
 test('a $deleted email is not found, listed, counted, threaded or snippeted; IMAP counters and REST still see it', async () => {
@@ -85,6 +90,39 @@ test('thread conditions and sorts ignore hidden siblings', async () => {
   assert.ok((await ids({ noneInThreadHaveKeyword: '$flagged' })).includes(root));
   await f.server.services.messages.update(accountId, root, { addKeywords: ['$seen'] });
   assert.ok((await ids({ allInThreadHaveKeyword: '$seen' })).includes(root), 'the unseen sibling is hidden');
+});
+
+test('Email/changes: hidden is destroyed, shown again is created, and nothing in between is told', async () => {
+  const id = await f.upload(simpleMessage({ subject: 'Comes and goes' }));
+  const [threadId] = ((await one(['Email/get', { accountId, ids: [id], properties: ['threadId'] }, 'g'])).list as { threadId: string }[]).map((e) => e.threadId);
+  const s0 = await state();
+
+  await hide(id);
+  const s1 = await state();
+  assert.deepEqual(await changes('Email', s0), { created: [], updated: [], destroyed: [id] });
+  assert.deepEqual((await changes('Mailbox', s0)).updated, [inbox], 'the mailbox counts changed');
+  assert.deepEqual(await changes('Thread', s0), { created: [], updated: [], destroyed: [threadId] });
+
+  await f.server.services.messages.update(accountId, id, { addKeywords: ['$flagged'] });
+  assert.deepEqual(await changes('Email', s1), { created: [], updated: [], destroyed: [] }, 'a hidden email changes unseen');
+  assert.deepEqual(await changes('Thread', s1), { created: [], updated: [], destroyed: [threadId] }, 'told again, harmlessly');
+
+  await show(id);
+  assert.deepEqual(await changes('Email', s1), { created: [id], updated: [], destroyed: [] });
+  assert.deepEqual(await changes('Email', s0), { created: [], updated: [id], destroyed: [] }, 'visible at both ends: an update');
+  assert.deepEqual((await changes('Mailbox', s1)).updated, [inbox]);
+
+  const beforeCopy = await state();
+  // What an IMAP COPY of a \Deleted message makes: an email that is hidden from birth.
+  const copy = await f.server.services.ingest.ingest({ accountId, raw: simpleMessage({ subject: 'Born hidden' }), keywords: ['$deleted'] });
+  assert.deepEqual(await changes('Email', beforeCopy), { created: [], updated: [], destroyed: [] });
+  await show(copy.id);
+  assert.deepEqual(await changes('Email', beforeCopy), { created: [copy.id], updated: [], destroyed: [] });
+
+  const beforeExpunge = await state();
+  await hide(id);
+  await f.server.services.messages.delete(accountId, id);
+  assert.deepEqual(await changes('Email', beforeExpunge), { created: [], updated: [], destroyed: [id] });
 });
 
 test('Email/queryChanges removes a hidden email and adds it back when shown', async () => {
@@ -147,4 +185,12 @@ test('the blob of a hidden email is out of reach', async () => {
   assert.equal(download.status, 404);
   const lookup = (await f.jmap([['Blob/lookup', { accountId, typeNames: ['Email'], ids: [blobId] }, 'l']], ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail', 'urn:ietf:params:jmap:blob']))[0][1];
   assert.deepEqual(lookup.list, [{ id: blobId, matchedIds: { Email: [] } }]);
+});
+
+test('the change log entries behind Email/changes reach no other reader', async () => {
+  const id = await f.upload(simpleMessage({ subject: 'Private entries' }));
+  const from = await f.server.services.changes.current(accountId);
+  await hide(id);
+  const batch = await f.server.services.changes.since(accountId, from);
+  assert.deepEqual(batch.events.flatMap((e) => e.changes.map((c) => c.type)).sort(), ['Email', 'Mailbox', 'Thread']);
 });

@@ -268,6 +268,11 @@ export const mailRepo = {
           .where(inScope(sql`(emails.account_id || '')`, scope))
           .$if(hideDeleted, (q) => q.where(notDeleted))
           .execute(),
+  /** Which of these emails carry $deleted now. */
+  deletedAmong: async (db: Q, accountId: string, ids: string[]): Promise<string[]> =>
+    ids.length === 0
+      ? []
+      : (await db.selectFrom('emails').select('id').where('id', 'in', ids).where(sql<boolean>`(emails.account_id || '') = ${accountId}`).where(deletedIn('emails')).execute()).map((r) => r.id),
   emailByNum: (db: Q, scope: AccountScope, num: number) =>
     db.selectFrom('emails').selectAll().where('num', '=', num).where(inScope(sql`(emails.account_id || '')`, scope)).executeTakeFirst(),
   threadEmailIds: (db: Q, accountId: string, threadIds: string[], hideDeleted = false) =>
@@ -282,6 +287,20 @@ export const mailRepo = {
           .orderBy('received_at')
           .orderBy('id')
           .execute(),
+  /** Which of these threads have an email without $deleted. */
+  threadsWithVisibleEmails: async (db: Q, accountId: string, threadIds: string[]): Promise<string[]> =>
+    threadIds.length === 0
+      ? []
+      : (
+          await db
+            .selectFrom('emails')
+            .select('thread_id')
+            .distinct()
+            .where('thread_id', 'in', threadIds)
+            .where(sql<boolean>`(emails.account_id || '') = ${accountId}`)
+            .where(notDeleted)
+            .execute()
+        ).map((r) => r.thread_id),
   /** How many emails each thread has, by the (thread_id, received_at) index. */
   threadSizes: (db: Q, threadIds: string[]) =>
     threadIds.length === 0
