@@ -42,11 +42,12 @@ export class WriteContext {
     const key = `${accountId} ${type} ${id}`;
     const existing = this.recorded.get(key);
     // Within one write, created-then-updated stays a creation; anything-then-destroyed is a destruction.
+    // Destroyed-then-created only happens to what can come back (an email hidden then shown again).
     if (!existing) {
       const change = { type, id, op };
       this.events.get(accountId)!.changes.push(change);
       this.recorded.set(key, change);
-    } else if (op === 'd') existing.op = 'd';
+    } else if (op === 'd' || (op === 'c' && existing.op === 'd')) existing.op = op;
     return modseq;
   }
 

@@ -18,7 +18,8 @@ const SHA = /^[0-9a-f]{64}$/;
 /**
  * Blobs as clients address them (JMAP blob ids): `B<sha256>` an upload, `M<sha256>` a stored
  * message, `M<sha256>_<part>` one decoded part of it (part numbers with `-` for `.`). An account
- * reaches only blobs it uploaded or that back one of its own emails.
+ * reaches only blobs it uploaded or that back one of its own emails, but not one awaiting an IMAP
+ * EXPUNGE, which JMAP does not see.
  */
 export class BlobService {
   constructor(
@@ -73,8 +74,7 @@ export class BlobService {
         throw err;
       }
     }
-    const rows = await this.store.db.selectFrom('emails').select('id').where('account_id', '=', accountId).where('blob_id', '=', m[1]).orderBy('id').execute();
-    return rows.map((r) => r.id);
+    return uploadRepo.emailIdsIn(this.store.db, accountId, m[1]);
   }
 
   /** Drops uploads older than maxAgeMs that nothing imported (RFC 8620 §6.1: at least 1 hour). */

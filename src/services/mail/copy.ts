@@ -7,6 +7,7 @@ import type { Store, WriteFn } from '../../store/store.ts';
 import { invalid, notFound } from '../errors.ts';
 import type { EmailWriter, NewEmail } from './email-writer.ts';
 import { normalizeKeywords, parseKeywords } from './keywords.ts';
+import type { Visibility } from './messages.ts';
 
 /** One email to copy and what the copy changes; everything else is the original's. */
 export interface EmailCopy {
@@ -33,9 +34,17 @@ const BATCH_BYTES = 8 * 1024 * 1024;
  */
 export type PlaceCopy = (email: NewEmail) => Promise<(w: WriteContext, emailId: string) => Promise<void>>;
 
-export async function copyEmails(store: Store, writer: EmailWriter, fromAccountId: string, toAccountId: string, copies: EmailCopy[], place?: PlaceCopy): Promise<PromiseSettledResult<EmailRow>[]> {
+export async function copyEmails(
+  store: Store,
+  writer: EmailWriter,
+  fromAccountId: string,
+  toAccountId: string,
+  copies: EmailCopy[],
+  v: Visibility,
+  place?: PlaceCopy,
+): Promise<PromiseSettledResult<EmailRow>[]> {
   const [sources, mailboxes, quota] = await Promise.all([
-    repo.emailsByIds(store.db, fromAccountId, copies.map((c) => c.id)),
+    repo.emailsByIds(store.db, fromAccountId, copies.map((c) => c.id), v.hideDeleted),
     repo.mailboxes(store.db, toAccountId),
     directoryRepo.accountQuota(store.db, toAccountId),
   ]);

@@ -13,6 +13,7 @@ import { notFound, ServiceError } from '../errors.ts';
 import { parseKeywords } from './keywords.ts';
 import { assignThread } from './threading.ts';
 import { storedStructure } from '../../mime/stored-structure.ts';
+import { recordVisibility } from './visibility.ts';
 
 export interface NewEmail {
   accountId: string;
@@ -72,6 +73,8 @@ export class EmailWriter {
 
     const id = newId('e');
     const modseq = await w.record(e.accountId, 'Email', id, 'c');
+    // Nobody saw it before: created with $deleted (an IMAP COPY of a \Deleted message), JMAP never does.
+    await recordVisibility(w, e.accountId, [{ id, keywords: '[]' }], e.keywords);
     const { threadId, created } = await assignThread(w, e.accountId, e.parsed, e.receivedAt);
     await w.record(e.accountId, 'Thread', threadId, created ? 'c' : 'u');
     const p = e.parsed;
@@ -123,6 +126,7 @@ export class EmailWriter {
     const before = parseKeywords(email.keywords);
     if (before.length === keywords.length && before.every((k, i) => k === keywords[i])) return;
     const modseq = await w.record(accountId, 'Email', email.id, 'u');
+    await recordVisibility(w, accountId, [email], keywords);
     const seen = keywords.includes('$seen') ? 1 : 0;
     await repo.updateEmail(w.trx, email.id, { keywords: JSON.stringify(keywords), seen, flagged: keywords.includes('$flagged') ? 1 : 0, updated_modseq: modseq });
     await repo.touchMemberships(w.trx, email.id, modseq);
@@ -162,6 +166,7 @@ export class EmailWriter {
       await w.record(accountId, 'Email', e.id, 'u');
       await w.record(accountId, 'Thread', e.thread_id, 'u');
     }
+    await recordVisibility(w, accountId, changing, keywords);
     return modseq;
   }
 

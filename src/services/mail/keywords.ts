@@ -12,6 +12,12 @@ const SYSTEM: Record<string, string> = {
   '\\deleted': '$deleted',
 };
 
+/** IMAP's \Deleted: the email awaits EXPUNGE, and JMAP does not see it (RFC 8621 §4.1.1, ADR 0015). */
+export const DELETED = '$deleted';
+
+/** Whether a keyword as a client spells it (`$Deleted`, `\Deleted`) is DELETED. */
+export const isDeletedKeyword = (input: string) => (SYSTEM[input.toLowerCase()] ?? input.toLowerCase()) === DELETED;
+
 // IMAP atom characters minus the ones JMAP forbids in keywords.
 const KEYWORD = /^[\x21-\x7e]{1,100}$/;
 const FORBIDDEN = /[()[\]{}%*"\\]/;

@@ -22,6 +22,13 @@ export const DEFAULT_MAILBOXES: { name: string; role: string }[] = [
 
 export const ROLES = ['inbox', 'drafts', 'sent', 'junk', 'trash', 'archive', 'all', 'flagged', 'important'] as const;
 
+export interface MailboxCounts {
+  emails: number;
+  unread: number;
+  threads: number;
+  unreadThreads: number;
+}
+
 export interface MailboxInput {
   name?: string;
   parentId?: string | null;
@@ -90,10 +97,20 @@ export class MailboxService {
     return mailboxView(row, rows);
   }
 
-  /** Distinct threads and unread threads per mailbox id. */
-  async threadCounts(accountId: string): Promise<Map<string, { threads: number; unread: number }>> {
-    const rows = await repo.threadCounts(this.store.db, accountId);
-    return new Map(rows.map((r) => [r.mailbox_id, { threads: Number(r.threads), unread: Number(r.unread) }]));
+  /**
+   * What JMAP counts in each mailbox: emails and unread emails, and when asked the distinct
+   * threads and unread threads, never counting emails carrying $deleted (RFC 8621 §4.1.1, ADR
+   * 0015). The mailbox's own counters, which IMAP shows, count those until EXPUNGE.
+   */
+  async visibleCounts(accountId: string, withThreads: boolean): Promise<Map<string, MailboxCounts>> {
+    const [emails, threads] = await Promise.all([repo.visibleCounts(this.store.db, accountId), withThreads ? repo.threadCounts(this.store.db, accountId) : []]);
+    const byMailbox = new Map(threads.map((r) => [r.mailbox_id, r]));
+    return new Map(
+      emails.map((r) => {
+        const t = byMailbox.get(r.id);
+        return [r.id, { emails: Number(r.emails), unread: Number(r.unread), threads: Number(t?.threads ?? 0), unreadThreads: Number(t?.unread ?? 0) }];
+      }),
+    );
   }
 
   /** A mailbox named by id or by role (`inbox`, `sent`…), for routes where either is handy. */

@@ -6,7 +6,8 @@ import type { Attachment } from '../../mime/types.ts';
 import type { EmailRow } from '../../store/db/schema.ts';
 import { mailRepo as repo, type EmailCondition, type EmailFilter, type EmailLeaf, type EmailSort, type ListCursor } from '../../store/repos/mail.ts';
 import type { AccountScope, TextQuery } from '../../store/search/types.ts';
-import type { WriteContext } from '../../store/changes.ts';
+import type { Trx, WriteContext } from '../../store/changes.ts';
+import type { Db } from '../../store/db/connect.ts';
 import { remoteRepo } from '../../store/repos/remote.ts';
 import type { Store } from '../../store/store.ts';
 import type { UpstreamGate } from '../remote/upstream-gate.ts';
@@ -15,7 +16,7 @@ import { decodeCursor, pageLimit, pageOf, type Page, type PageRequest } from '..
 import { copyEmails, type EmailCopy } from './copy.ts';
 import type { EmailWriter } from './email-writer.ts';
 import { matchHeaders } from './header-filter.ts';
-import { normalizeKeywords, parseKeywords } from './keywords.ts';
+import { DELETED, normalizeKeywords, parseKeywords } from './keywords.ts';
 import { attachmentId, messageSummary, partIdOf, type MessageDetail, type MessageSummary } from './views.ts';
 import { readStructure } from '../../mime/stored-structure.ts';
 
@@ -65,6 +66,14 @@ const MOVE_CHUNK = 200;
 const TEXT_KEYS = ['text', 'from', 'to', 'cc', 'bcc', 'recipients', 'subject', 'body', 'headers'] as const;
 
 export type EmailRecord = EmailRow & { mailboxIds: string[] };
+
+/**
+ * Faces without IMAP's delete+expunge model (JMAP) ask for emails carrying $deleted to be
+ * treated as absent: not found, not listed, not changed (RFC 8621 §4.1.1, ADR 0015).
+ */
+export interface Visibility {
+  hideDeleted?: boolean;
+}
 
 const isCursor = (v: unknown): v is ListCursor =>
   typeof v === 'object' && v !== null && typeof (v as ListCursor).receivedAt === 'number' && typeof (v as ListCursor).id === 'string';
@@ -128,9 +137,9 @@ export class MessageService {
     );
   }
 
-  private async row(accountId: string, id: string): Promise<EmailRow> {
-    const row = await repo.email(this.store.db, accountId, id);
-    if (!row) throw notFound(`message ${id}`);
+  private async row(accountId: string, id: string, v: Visibility = {}, db: Db | Trx = this.store.db): Promise<EmailRow> {
+    const row = await repo.email(db, accountId, id);
+    if (!row || (v.hideDeleted && parseKeywords(row.keywords).includes(DELETED))) throw notFound(`message ${id}`);
     return row;
   }
 
@@ -187,8 +196,8 @@ export class MessageService {
   }
 
   /** Stored emails with their memberships, for faces that render their own views (JMAP). Missing ids are left out. */
-  async records(scope: AccountScope, ids: string[]): Promise<EmailRecord[]> {
-    const rows = await repo.emailsByIds(this.store.db, scope, ids);
+  async records(scope: AccountScope, ids: string[], v: Visibility = {}): Promise<EmailRecord[]> {
+    const rows = await repo.emailsByIds(this.store.db, scope, ids, v.hideDeleted);
     const boxes = await this.summaries(rows);
     return rows.map((row) => ({ ...row, mailboxIds: boxes.get(row.id) ?? [] }));
   }
@@ -199,15 +208,15 @@ export class MessageService {
   }
 
   private async compile(accounts: AccountScope, query: EmailQuery): Promise<EmailFilter> {
-    const { tree, ...flat } = query;
-    const top = await this.compileLeaf(accounts, flat, {});
-    return { ...top, accountId: accounts, condition: tree ? await this.compileTree(accounts, tree, top) : undefined };
+    const { tree, hideDeleted, ...flat } = query;
+    const top = await this.compileLeaf(accounts, flat, {}, hideDeleted);
+    return { ...top, accountId: accounts, hideDeleted, condition: tree ? await this.compileTree(accounts, tree, top, hideDeleted) : undefined };
   }
 
-  private async compileTree(accounts: AccountScope, t: EmailQueryTree, scope: EmailLeaf): Promise<EmailCondition> {
-    if (!('operator' in t)) return this.compileLeaf(accounts, t, scope);
+  private async compileTree(accounts: AccountScope, t: EmailQueryTree, scope: EmailLeaf, hideDeleted?: boolean): Promise<EmailCondition> {
+    if (!('operator' in t)) return this.compileLeaf(accounts, t, scope, hideDeleted);
     const conditions: EmailCondition[] = [];
-    for (const c of t.conditions) conditions.push(await this.compileTree(accounts, c, scope));
+    for (const c of t.conditions) conditions.push(await this.compileTree(accounts, c, scope, hideDeleted));
     return { operator: t.operator, conditions };
   }
 
@@ -216,14 +225,14 @@ export class MessageService {
    * with them becomes the exact list of emails that satisfy it among those `scope` (the
    * top-level conditions, which every result must meet anyway) admits.
    */
-  private async compileLeaf(accounts: AccountScope, q: EmailQueryLeaf, scope: EmailLeaf): Promise<EmailLeaf> {
+  private async compileLeaf(accounts: AccountScope, q: EmailQueryLeaf, scope: EmailLeaf, hideDeleted?: boolean): Promise<EmailLeaf> {
     const leaf: Record<string, unknown> = { ...q };
     for (const k of TEXT_KEYS) delete leaf[k];
     const rest = leaf as EmailLeaf;
     const textMatch = this.store.search.matching(accounts, q);
     const valued = (q.headers ?? []).filter((h) => h.value);
     if (valued.length === 0 || !textMatch) return { ...rest, textMatch };
-    const nums = await matchHeaders(this.store, { accountId: accounts, textMatch, condition: { operator: 'AND', conditions: [scope, rest] } }, valued);
+    const nums = await matchHeaders(this.store, { accountId: accounts, textMatch, hideDeleted, condition: { operator: 'AND', conditions: [scope, rest] } }, valued);
     return { ...rest, textMatch: this.store.search.listed(nums) };
   }
 
@@ -271,21 +280,21 @@ export class MessageService {
     return out;
   }
 
-  /** Email ids of each thread, oldest first. */
-  async threadMembers(accountId: string, threadIds: string[]): Promise<Map<string, string[]>> {
-    const rows = await repo.threadEmailIds(this.store.db, accountId, threadIds);
+  /** Email ids of each thread, oldest first; a thread with none is left out. */
+  async threadMembers(accountId: string, threadIds: string[], v: Visibility = {}): Promise<Map<string, string[]>> {
+    const rows = await repo.threadEmailIds(this.store.db, accountId, threadIds, v.hideDeleted);
     const out = new Map<string, string[]>();
     for (const r of rows) out.set(r.thread_id, [...(out.get(r.thread_id) ?? []), r.id]);
     return out;
   }
 
-  async update(accountId: string, id: string, patch: MessagePatch): Promise<MessageDetail> {
-    await this.change(accountId, id, patch);
+  async update(accountId: string, id: string, patch: MessagePatch, v: Visibility = {}): Promise<MessageDetail> {
+    await this.change(accountId, id, patch, v);
     return this.get(accountId, id);
   }
 
   /** update() without reading and parsing the message back, for callers that change many. */
-  private async change(accountId: string, id: string, patch: MessagePatch): Promise<void> {
+  private async change(accountId: string, id: string, patch: MessagePatch, v: Visibility = {}): Promise<void> {
     const mailboxes = new Set((await repo.mailboxes(this.store.db, accountId)).map((m) => m.id));
     const checkBoxes = (ids: string[] | undefined, field: string) => {
       for (const m of ids ?? []) if (!mailboxes.has(m)) throw invalid(field, `mailbox ${m} does not exist`);
@@ -312,23 +321,20 @@ export class MessageService {
       return { keywords: [...keywords].sort(), mailboxIds: [...target] };
     };
     const apply = async (w: WriteContext, n: ReturnType<typeof next>) => {
-      const row = await repo.email(w.trx, accountId, id);
-      if (!row) throw notFound(`message ${id}`);
+      const row = await this.row(accountId, id, v, w.trx);
       await this.writer.setKeywords(w, accountId, row, n.keywords);
       if (n.mailboxIds) await this.writer.setMailboxes(w, accountId, (await repo.email(w.trx, accountId, id))!, n.mailboxIds);
     };
     const upstream = await this.gate?.of(accountId);
     if (!upstream) {
       await this.store.write(async (w) => {
-        const row = await repo.email(w.trx, accountId, id);
-        if (!row) throw notFound(`message ${id}`);
+        const row = await this.row(accountId, id, v, w.trx);
         await apply(w, next(row, movesMail ? (await repo.memberships(w.trx, [id])).map((m) => m.mailbox_id) : []));
       });
       return;
     }
     await this.gate!.exclusive(accountId, async () => {
-      const row = await repo.email(this.store.db, accountId, id);
-      if (!row) throw notFound(`message ${id}`);
+      const row = await this.row(accountId, id, v);
       const current = (await repo.memberships(this.store.db, [id])).map((m) => m.mailbox_id);
       const n = next(row, current);
       const moving = n.mailboxIds !== null && (n.mailboxIds.length !== current.length || n.mailboxIds.some((m) => !current.includes(m)));
@@ -345,12 +351,12 @@ export class MessageService {
   }
 
   /** Copies emails of one account into another (see copyEmails); each result is the new email or why it failed. */
-  async copy(fromAccountId: string, toAccountId: string, copies: EmailCopy[]): Promise<PromiseSettledResult<EmailRow>[]> {
+  async copy(fromAccountId: string, toAccountId: string, copies: EmailCopy[], v: Visibility = {}): Promise<PromiseSettledResult<EmailRow>[]> {
     const upstream = await this.gate?.of(toAccountId);
-    if (!upstream) return copyEmails(this.store, this.writer, fromAccountId, toAccountId, copies);
+    if (!upstream) return copyEmails(this.store, this.writer, fromAccountId, toAccountId, copies, v);
     // Into a mirrored account: each copy is appended upstream first and linked to its new UID.
     return this.gate!.exclusive(toAccountId, () =>
-      copyEmails(this.store, this.writer, fromAccountId, toAccountId, copies, async (email) => {
+      copyEmails(this.store, this.writer, fromAccountId, toAccountId, copies, v, async (email) => {
         if (email.mailboxIds.length !== 1) throw invalid('mailboxIds', 'a message of a mirrored IMAP account is in exactly one mailbox');
         const at = await upstream.append(await upstream.folderOf(email.mailboxIds[0]), email.raw, email.keywords, email.receivedAt);
         return async (w, emailId) => {
@@ -360,11 +366,16 @@ export class MessageService {
     );
   }
 
-  async delete(accountId: string, id: string): Promise<void> {
+  async delete(accountId: string, id: string, v: Visibility = {}): Promise<void> {
     const upstream = await this.gate?.of(accountId);
-    if (!upstream) await this.store.write((w) => this.writer.destroy(w, accountId, id));
-    else {
+    if (!upstream) {
+      await this.store.write(async (w) => {
+        await this.row(accountId, id, v, w.trx);
+        await this.writer.destroy(w, accountId, id);
+      });
+    } else {
       await this.gate!.exclusive(accountId, async () => {
+        await this.row(accountId, id, v);
         const at = await upstream.locate(id);
         await upstream.expunge(at);
         await this.store.write(async (w) => {

@@ -15,6 +15,7 @@ import * as webhooks from './migrations/011_webhooks.ts';
 import * as remoteWriteLock from './migrations/012_remote_write_lock.ts';
 import * as imapModseq from './migrations/013_imap_modseq.ts';
 import * as envelopes from './migrations/014_envelopes.ts';
+import * as deletedEmails from './migrations/015_deleted_emails.ts';
 
 /**
  * Migrations are listed here in order; each receives the dialect for the few backend-specific
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect, blobs: 
   '012_remote_write_lock': remoteWriteLock,
   '013_imap_modseq': imapModseq,
   '014_envelopes': envelopes,
+  '015_deleted_emails': deletedEmails,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -32,12 +32,14 @@ export interface EmailFilter {
   noneInThreadKeywords?: string[];
   /** Only these emails (JMAP queryChanges asks which changed emails match now). */
   ids?: string[];
+  /** Leave out emails carrying $deleted, here and among the siblings thread conditions look at (JMAP, ADR 0015). */
+  hideDeleted?: boolean;
   /** An OR/NOT condition tree (JMAP FilterOperator), ANDed with the flat fields. */
   condition?: EmailCondition;
 }
 
 /** The per-email conditions of a filter leaf: everything but the account and the fast-path options. */
-export type EmailLeaf = Omit<EmailFilter, 'accountId' | 'condition'>;
+export type EmailLeaf = Omit<EmailFilter, 'accountId' | 'condition' | 'hideDeleted'>;
 export type EmailCondition = { operator: 'AND' | 'OR' | 'NOT'; conditions: EmailCondition[] } | EmailLeaf;
 
 export interface QueryOptions {
@@ -62,13 +64,25 @@ function hasKeyword(alias: string, keyword: string): RawBuilder<number> {
   return sql<number>`CASE WHEN ${sql.ref(`${alias}.keywords`)} LIKE ${keywordLike(keyword)} ESCAPE '\\' THEN 1 ELSE 0 END`;
 }
 
-function sortExpression(s: EmailSort, walkingMailbox: boolean): RawBuilder<unknown> {
+/**
+ * The email behind `alias` carries IMAP's \Deleted. Written exactly as the partial index
+ * emails_deleted (migration 014) is: a literal without ESCAPE, or neither planner matches it.
+ */
+export const deletedIn = (alias: string) => sql<boolean>`${sql.ref(`${alias}.keywords`)} LIKE '%"$deleted"%'`;
+
+/** The other emails of the thread, as `t` (by the (thread_id, received_at) index). */
+const siblingsOf = (hideDeleted: boolean) => sql`FROM emails t WHERE t.thread_id = emails.thread_id${hideDeleted ? sql` AND NOT ${deletedIn('t')}` : sql``}`;
+
+/** The email is not awaiting an IMAP EXPUNGE: what JMAP may see. */
+export const notDeleted = sql<boolean>`NOT ${deletedIn('emails')}`;
+
+function sortExpression(s: EmailSort, walkingMailbox: boolean, hideDeleted: boolean): RawBuilder<unknown> {
   if ('column' in s) return sql.ref(walkingMailbox && s.column === 'received_at' ? 'em.received_at' : `emails.${s.column}`);
   if (s.inThread === 'email') return hasKeyword('emails', s.keyword);
   const member = hasKeyword('t', s.keyword);
   return s.inThread === 'some'
-    ? sql`CASE WHEN EXISTS (SELECT 1 FROM emails t WHERE t.thread_id = emails.thread_id AND ${member} = 1) THEN 1 ELSE 0 END`
-    : sql`CASE WHEN EXISTS (SELECT 1 FROM emails t WHERE t.thread_id = emails.thread_id AND ${member} = 0) THEN 0 ELSE 1 END`;
+    ? sql`CASE WHEN EXISTS (SELECT 1 ${siblingsOf(hideDeleted)} AND ${member} = 1) THEN 1 ELSE 0 END`
+    : sql`CASE WHEN EXISTS (SELECT 1 ${siblingsOf(hideDeleted)} AND ${member} = 0) THEN 0 ELSE 1 END`;
 }
 
 /** Queries for mailboxes, emails and their memberships. Rules live in services/mail. */
@@ -227,7 +241,7 @@ export const mailRepo = {
       : db.selectFrom('emails').select('emails.id').where(inScope(sql.ref('emails.account_id'), filter.accountId));
     // In a mailbox walk, receivedAt sorts by the membership copy so the mailbox index serves it.
     const keys = [
-      ...opts.sort.map((s) => ({ expr: sortExpression(s, walkingMailbox), asc: s.asc })),
+      ...opts.sort.map((s) => ({ expr: sortExpression(s, walkingMailbox, !!filter.hideDeleted), asc: s.asc })),
       // The tie-break must be the walked index's own column, or SQLite sorts the whole mailbox.
       { expr: sql.ref(walkingMailbox ? 'em.email_id' : 'emails.id'), asc: opts.sort[0]?.asc ?? false },
     ];
@@ -247,22 +261,55 @@ export const mailRepo = {
   },
 
   /** By the unique id index; the no-op concatenation stops SQLite from walking the whole account instead (9 ms at 20k). */
-  emailsByIds: (db: Q, scope: AccountScope, ids: string[]) =>
+  emailsByIds: (db: Q, scope: AccountScope, ids: string[], hideDeleted = false) =>
     ids.length === 0
       ? Promise.resolve([] as EmailRow[])
-      : db.selectFrom('emails').selectAll().where('id', 'in', ids).where(inScope(sql`(emails.account_id || '')`, scope)).execute(),
+      : db
+          .selectFrom('emails')
+          .selectAll()
+          .where('id', 'in', ids)
+          .where(inScope(sql`(emails.account_id || '')`, scope))
+          .$if(hideDeleted, (q) => q.where(notDeleted))
+          .execute(),
+  /** Which of these emails carry $deleted now. */
+  deletedAmong: async (db: Q, accountId: string, ids: string[]): Promise<string[]> =>
+    ids.length === 0
+      ? []
+      : (await db.selectFrom('emails').select('id').where('id', 'in', ids).where(sql<boolean>`(emails.account_id || '') = ${accountId}`).where(deletedIn('emails')).execute()).map((r) => r.id),
   emailByNum: (db: Q, scope: AccountScope, num: number) =>
     db.selectFrom('emails').selectAll().where('num', '=', num).where(inScope(sql`(emails.account_id || '')`, scope)).executeTakeFirst(),
-  threadEmailIds: (db: Q, accountId: string, threadIds: string[]) =>
+  threadEmailIds: (db: Q, accountId: string, threadIds: string[], hideDeleted = false) =>
     threadIds.length === 0
       ? Promise.resolve([] as { id: string; thread_id: string }[])
-      : db.selectFrom('emails').select(['id', 'thread_id']).where('thread_id', 'in', threadIds).where(sql<boolean>`(emails.account_id || '') = ${accountId}`).orderBy('received_at').orderBy('id').execute(),
+      : db
+          .selectFrom('emails')
+          .select(['id', 'thread_id'])
+          .where('thread_id', 'in', threadIds)
+          .where(sql<boolean>`(emails.account_id || '') = ${accountId}`)
+          .$if(hideDeleted, (q) => q.where(notDeleted))
+          .orderBy('received_at')
+          .orderBy('id')
+          .execute(),
+  /** Which of these threads have an email without $deleted. */
+  threadsWithVisibleEmails: async (db: Q, accountId: string, threadIds: string[]): Promise<string[]> =>
+    threadIds.length === 0
+      ? []
+      : (
+          await db
+            .selectFrom('emails')
+            .select('thread_id')
+            .distinct()
+            .where('thread_id', 'in', threadIds)
+            .where(sql<boolean>`(emails.account_id || '') = ${accountId}`)
+            .where(notDeleted)
+            .execute()
+        ).map((r) => r.thread_id),
   /** How many emails each thread has, by the (thread_id, received_at) index. */
   threadSizes: (db: Q, threadIds: string[]) =>
     threadIds.length === 0
       ? Promise.resolve([] as { thread_id: string; n: number }[])
       : db.selectFrom('emails').select(['thread_id', sql<number>`count(*)`.as('n')]).where('thread_id', 'in', threadIds).groupBy('thread_id').execute(),
-  /** Distinct threads and unread threads per mailbox (JMAP Mailbox totalThreads/unreadThreads). */
+  /** Distinct threads and unread threads per mailbox, leaving out emails carrying $deleted (JMAP Mailbox totalThreads/unreadThreads). */
   threadCounts: (db: Q, accountId: string) =>
     db
       .selectFrom('email_mailboxes as em')
@@ -271,8 +318,30 @@ export const mailRepo = {
       .select(sql<number>`count(DISTINCT emails.thread_id)`.as('threads'))
       .select(sql<number>`count(DISTINCT CASE WHEN emails.seen = 0 THEN emails.thread_id END)`.as('unread'))
       .where('em.account_id', '=', accountId)
+      .where(notDeleted)
       .groupBy('em.mailbox_id')
       .execute(),
+  /**
+   * Emails and unseen emails per mailbox, leaving out those carrying $deleted (JMAP Mailbox
+   * totalEmails/unreadEmails): the counters less what the emails_deleted index finds. One
+   * statement, so both sides are read at the same moment.
+   */
+  visibleCounts: (db: Q, accountId: string) => {
+    const deleted = db
+      .selectFrom('emails')
+      .innerJoin('email_mailboxes as em', 'em.email_id', 'emails.id')
+      .select(['em.mailbox_id', sql<number>`count(*)`.as('n'), sql<number>`sum(1 - emails.seen)`.as('unseen')])
+      .where('emails.account_id', '=', accountId)
+      .where(deletedIn('emails'))
+      .groupBy('em.mailbox_id')
+      .as('d');
+    return db
+      .selectFrom('mailboxes as m')
+      .leftJoin(deleted, 'd.mailbox_id', 'm.id')
+      .select(['m.id', sql<number>`m.message_count - coalesce(d.n, 0)`.as('emails'), sql<number>`m.unseen_count - coalesce(d.unseen, 0)`.as('unread')])
+      .where('m.account_id', '=', accountId)
+      .execute();
+  },
 
   countEmails: async (db: Q, filter: EmailFilter, distinctThreads = false): Promise<number> => {
     const counted = distinctThreads ? sql<number>`count(DISTINCT emails.thread_id)` : sql<number>`count(*)`;
@@ -325,7 +394,7 @@ const inMailbox = (mailboxId: string) => sql<boolean>`EXISTS (SELECT 1 FROM emai
 const keywordLike = (k: string) => `%"${escapeLike(k)}"%`;
 
 // The filter conditions shared by list and count, each a boolean SQL expression over `emails`.
-function leafParts(f: EmailLeaf, walkingMailbox: boolean): RawBuilder<boolean>[] {
+function leafParts(f: EmailLeaf, walkingMailbox: boolean, hideDeleted: boolean): RawBuilder<boolean>[] {
   const out: RawBuilder<boolean>[] = [];
   // Walking a mailbox, unary plus keeps the planner from using the match list as an index key
   // inside the walk (a nested loop over every match for every message: seconds at 100k).
@@ -346,9 +415,8 @@ function leafParts(f: EmailLeaf, walkingMailbox: boolean): RawBuilder<boolean>[]
   // Keywords are validated atoms without quotes, so the JSON text can be matched directly.
   for (const k of f.hasKeywords ?? []) out.push(sql<boolean>`emails.keywords LIKE ${keywordLike(k)} ESCAPE '\\'`);
   for (const k of f.notKeywords ?? []) out.push(sql<boolean>`emails.keywords NOT LIKE ${keywordLike(k)} ESCAPE '\\'`);
-  // Thread conditions look at the sibling rows through the (thread_id, received_at) index.
   const sibling = (k: string, not: boolean) =>
-    sql<boolean>`EXISTS (SELECT 1 FROM emails t WHERE t.thread_id = emails.thread_id AND t.keywords ${sql.raw(not ? 'NOT LIKE' : 'LIKE')} ${keywordLike(k)} ESCAPE '\\')`;
+    sql<boolean>`EXISTS (SELECT 1 ${siblingsOf(hideDeleted)} AND t.keywords ${sql.raw(not ? 'NOT LIKE' : 'LIKE')} ${keywordLike(k)} ESCAPE '\\')`;
   for (const k of f.someInThreadKeywords ?? []) out.push(sibling(k, false));
   for (const k of f.allInThreadKeywords ?? []) out.push(sql<boolean>`NOT ${sibling(k, true)}`);
   for (const k of f.noneInThreadKeywords ?? []) out.push(sql<boolean>`NOT ${sibling(k, false)}`);
@@ -357,21 +425,23 @@ function leafParts(f: EmailLeaf, walkingMailbox: boolean): RawBuilder<boolean>[]
 
 const TRUE = sql<boolean>`1 = 1`;
 
-function conditionSql(c: EmailCondition): RawBuilder<boolean> {
+function conditionSql(c: EmailCondition, hideDeleted: boolean): RawBuilder<boolean> {
   if ('operator' in c) {
-    const parts = c.conditions.map(conditionSql);
+    const parts = c.conditions.map((d) => conditionSql(d, hideDeleted));
     if (c.operator === 'AND') return parts.length ? sql<boolean>`(${sql.join(parts, sql` AND `)})` : TRUE;
     const any = parts.length ? sql<boolean>`(${sql.join(parts, sql` OR `)})` : sql<boolean>`1 = 0`;
     return c.operator === 'OR' ? any : sql<boolean>`NOT ${any}`;
   }
-  const parts = leafParts(c, false);
+  const parts = leafParts(c, false, hideDeleted);
   if (c.mailboxId !== undefined) parts.push(inMailbox(c.mailboxId));
   return parts.length ? sql<boolean>`(${sql.join(parts, sql` AND `)})` : TRUE;
 }
 
 function applyEmailFilter<T extends { where: (...args: any[]) => T }>(q: T, f: EmailFilter, walkingMailbox = false): T {
   let out = q;
-  for (const p of leafParts(f, walkingMailbox)) out = out.where(p);
-  if (f.condition) out = out.where(conditionSql(f.condition));
+  const hideDeleted = !!f.hideDeleted;
+  for (const p of leafParts(f, walkingMailbox, hideDeleted)) out = out.where(p);
+  if (hideDeleted) out = out.where(notDeleted);
+  if (f.condition) out = out.where(conditionSql(f.condition, hideDeleted));
   return out;
 }

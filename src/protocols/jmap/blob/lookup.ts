@@ -1,6 +1,6 @@
 import { BLOB_LOOKUP_TYPES } from '../core/capabilities.ts';
 import { checkIds, readStringArray, requireAccount } from '../core/index.ts';
-import { MAX_IDS } from '../mail/common.ts';
+import { MAX_IDS, VISIBLE } from '../mail/common.ts';
 import { MAIL, MethodError, type Args, type MethodContext } from '../types.ts';
 
 const BLOB_ID = /^[BM][0-9a-f]{64}(?:_\d+(?:-\d+)*)?$/;
@@ -27,7 +27,7 @@ export async function blobLookup(args: Args, ctx: MethodContext): Promise<Args> 
       continue;
     }
     const emailIds = await ctx.services.blobs.emailIdsUsing(accountId, id);
-    const emails = emailIds.length ? await ctx.services.messages.records(accountId, emailIds) : [];
+    const emails = emailIds.length ? await ctx.services.messages.records(accountId, emailIds, VISIBLE) : [];
     const found: Record<string, string[]> = {
       Email: emails.map((e) => e.id),
       Thread: [...new Set(emails.map((e) => e.thread_id))],

@@ -1,3 +1,5 @@
+import { isDeletedKeyword } from '../../../services/mail/keywords.ts';
+import type { Visibility } from '../../../services/mail/messages.ts';
 import { COLLATION_ALGORITHMS, MAX_OBJECTS_IN_GET } from '../core/limits.ts';
 import { parseState, readOptionalInt, readOptionalString, requireAccount, resolveCreationId, stateString } from '../core/index.ts';
 import { MethodError, type Args, type MethodContext } from '../types.ts';
@@ -5,6 +7,19 @@ import { MethodError, type Args, type MethodContext } from '../types.ts';
 /** What every mail method shares: the account state, /changes, property selection and ifInState. */
 
 export const MAX_IDS = MAX_OBJECTS_IN_GET;
+
+/** JMAP has no delete+expunge: an email carrying IMAP's \Deleted does not exist here (RFC 8621 §4.1.1). */
+export const VISIBLE: Visibility = { hideDeleted: true };
+
+/**
+ * Nor can a JMAP client give an email that keyword: the email would vanish from its view while
+ * still there for IMAP, with no JMAP way back (ADR 0015). Destroying it is the JMAP way.
+ */
+export function refuseDeletedKeyword(keywords: Iterable<string>, property: string): void {
+  for (const k of keywords) {
+    if (isDeletedKeyword(k)) throw new MethodError('invalidProperties', `${k} is IMAP's \\Deleted, which JMAP does not have: destroy the email instead`, { properties: [property] });
+  }
+}
 
 export async function stateOf(ctx: MethodContext, accountId: string): Promise<string> {
   return stateString(await ctx.services.changes.current(accountId));

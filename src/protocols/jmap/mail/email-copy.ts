@@ -3,7 +3,7 @@ import { checkSetSize, errorObject, methodErrorFor, readBoolean, readObject, rea
 import { MAX_OBJECTS_IN_SET } from '../core/limits.ts';
 import { isPlainObject } from '../core/request.ts';
 import { MethodError, type Args, type MethodContext } from '../types.ts';
-import { checkIfInState, stateOf } from './common.ts';
+import { checkIfInState, stateOf, VISIBLE } from './common.ts';
 import { emailSet } from './email.ts';
 import { readPlacement } from './email-create.ts';
 import { emailBlobId } from './email-view.ts';
@@ -47,7 +47,7 @@ export async function emailCopy(args: Args, ctx: MethodContext): Promise<[string
       notCreated[cid] = setError(err);
     }
   }
-  const results = await ctx.services.messages.copy(fromAccountId, accountId, wanted.map(([, copy]) => copy));
+  const results = await ctx.services.messages.copy(fromAccountId, accountId, wanted.map(([, copy]) => copy), VISIBLE);
   const copiedOriginals = new Set<string>();
   results.forEach((result, i) => {
     const [cid, copy] = wanted[i];

@@ -7,6 +7,7 @@ import { resolveCreationId } from '../core/index.ts';
 import { MethodError, type MethodContext } from '../types.ts';
 import { emailBlobId } from './email-view.ts';
 import { parseHeaderProperty } from './header-forms.ts';
+import { refuseDeletedKeyword } from './common.ts';
 
 /** Email/set create (RFC 8621 §4.6): structured properties composed into MIME, stored through ingest. */
 
@@ -50,6 +51,7 @@ export function readPlacement(e: Record<string, unknown>, ctx: MethodContext): {
   const mailboxIds = idSet(e.mailboxIds, 'mailboxIds', ctx);
   if (mailboxIds.length === 0) throw bad('mailboxIds', 'an email must be in at least one mailbox');
   const keywords = e.keywords === undefined || e.keywords === null ? undefined : idSet(e.keywords, 'keywords', ctx);
+  refuseDeletedKeyword(keywords ?? [], 'keywords');
   return { mailboxIds, keywords, receivedAt: date(e, 'receivedAt') };
 }
 

@@ -4,6 +4,7 @@ import type { HeaderCondition } from '../../../store/search/types.ts';
 import { isPlainObject } from '../core/request.ts';
 import { resolveCreationId } from '../core/index.ts';
 import { MethodError, type MethodContext } from '../types.ts';
+import { VISIBLE } from './common.ts';
 
 /** Email/query filters (RFC 8621 §4.4.1) as the message service's query: flat where it can, a tree for OR/NOT. */
 
@@ -94,10 +95,11 @@ function merge(a: EmailQueryLeaf, b: EmailQueryLeaf): EmailQueryLeaf | null {
 
 /**
  * Top-level ANDed conditions become flat fields (so inMailbox still walks the mailbox index);
- * whatever cannot be merged, and every OR/NOT, stays in the tree.
+ * whatever cannot be merged, and every OR/NOT, stays in the tree. Emails carrying $deleted
+ * match nothing.
  */
 export function toQuery(filter: unknown, ctx: MethodContext): EmailQuery {
-  if (filter === undefined || filter === null) return {};
+  if (filter === undefined || filter === null) return { ...VISIBLE };
   const t = tree(filter, ctx);
   const top = 'operator' in t && t.operator === 'AND' ? t.conditions : [t];
   let flat: EmailQueryLeaf = {};
@@ -107,5 +109,5 @@ export function toQuery(filter: unknown, ctx: MethodContext): EmailQuery {
     if (merged) flat = merged;
     else rest.push(c);
   }
-  return rest.length ? { ...flat, tree: { operator: 'AND', conditions: rest } } : flat;
+  return rest.length ? { ...flat, ...VISIBLE, tree: { operator: 'AND', conditions: rest } } : { ...flat, ...VISIBLE };
 }

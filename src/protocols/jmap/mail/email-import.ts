@@ -3,7 +3,7 @@ import { MethodError, type Args, type MethodContext } from '../types.ts';
 import { emailBlobId } from './email-view.ts';
 import { setError } from './set-errors.ts';
 import { readOptionalObject, requireAccount, resolveCreationId } from '../core/index.ts';
-import { checkIfInState, stateOf } from './common.ts';
+import { checkIfInState, refuseDeletedKeyword, stateOf } from './common.ts';
 
 /** Email/import (RFC 8621 §4.8): uploaded raw messages into mailboxes, through the one ingest pipeline. */
 export async function emailImport(args: Args, ctx: MethodContext): Promise<Args> {
@@ -21,6 +21,8 @@ export async function emailImport(args: Args, ctx: MethodContext): Promise<Args>
       if (!e.mailboxIds || typeof e.mailboxIds !== 'object' || Object.keys(e.mailboxIds).length === 0) {
         throw new ServiceError('invalid', 'mailboxIds must name at least one mailbox', [{ field: 'mailboxIds', message: 'is required' }]);
       }
+      const keywords = e.keywords && typeof e.keywords === 'object' ? Object.keys(e.keywords) : [];
+      refuseDeletedKeyword(keywords, 'keywords');
       const receivedAt = typeof e.receivedAt === 'string' ? Date.parse(e.receivedAt) : undefined;
       if (receivedAt !== undefined && Number.isNaN(receivedAt)) throw new ServiceError('invalid', 'receivedAt is not a date', [{ field: 'receivedAt', message: 'is not a UTCDate' }]);
       let raw: Buffer;
@@ -35,7 +37,7 @@ export async function emailImport(args: Args, ctx: MethodContext): Promise<Args>
           accountId,
           raw,
           mailboxIds: Object.keys(e.mailboxIds).map((id) => resolveCreationId(id, ctx)),
-          keywords: e.keywords && typeof e.keywords === 'object' ? Object.keys(e.keywords) : [],
+          keywords,
           receivedAt,
         },
         'jmap',

@@ -7,7 +7,7 @@ import { parseHeaderProperty } from './header-forms.ts';
 import { setError } from './set-errors.ts';
 import { createEmail } from './email-create.ts';
 import { checkIds, readBoolean, readOptionalInt, readOptionalStringArray, requireAccount, resolveCreationId, runSet } from '../core/index.ts';
-import { checkIfInState, MAX_IDS, standardChanges, stateOf } from './common.ts';
+import { checkIfInState, MAX_IDS, refuseDeletedKeyword, standardChanges, stateOf, VISIBLE } from './common.ts';
 
 export async function emailGet(args: Args, ctx: MethodContext): Promise<Args> {
   const accountId = requireAccount(args, ctx);
@@ -25,8 +25,8 @@ export async function emailGet(args: Args, ctx: MethodContext): Promise<Args> {
   );
   const state = await stateOf(ctx, accountId);
   // Without ids, /get returns every object; for email that is capped like any id list.
-  const ids = requested ? requested.map((id) => resolveCreationId(id, ctx)) : (await ctx.services.messages.queryIds(accountId, {}, { sort: [{ column: 'received_at', asc: false }], position: 0, limit: 1000 })).ids;
-  const records = await ctx.services.messages.records(accountId, ids);
+  const ids = requested ? requested.map((id) => resolveCreationId(id, ctx)) : (await ctx.services.messages.queryIds(accountId, VISIBLE, { sort: [{ column: 'received_at', asc: false }], position: 0, limit: 1000 })).ids;
+  const records = await ctx.services.messages.records(accountId, ids, VISIBLE);
   const byId = new Map(records.map((r) => [r.id, r]));
   const needRaw = properties.some((p) => RAW_PROPERTIES.has(p) || p.startsWith('header:'));
   const list: Record<string, unknown>[] = [];
@@ -54,10 +54,14 @@ function toPatch(patch: Record<string, unknown>, ctx: MethodContext): MessagePat
     removeMailboxIds: [],
   };
   for (const [path, value] of Object.entries(patch)) {
-    if (path === 'keywords') out.keywords = Object.keys(value as object);
-    else if (path === 'mailboxIds') out.mailboxIds = Object.keys(value as object).map((id) => resolveCreationId(id, ctx));
-    else if (path.startsWith('keywords/')) (value ? out.addKeywords : out.removeKeywords).push(path.slice(9));
-    else if (path.startsWith('mailboxIds/')) (value ? out.addMailboxIds : out.removeMailboxIds).push(resolveCreationId(path.slice(11), ctx));
+    if (path === 'keywords') {
+      out.keywords = Object.keys(value as object);
+      refuseDeletedKeyword(out.keywords, path);
+    } else if (path === 'mailboxIds') out.mailboxIds = Object.keys(value as object).map((id) => resolveCreationId(id, ctx));
+    else if (path.startsWith('keywords/')) {
+      if (value) refuseDeletedKeyword([path.slice(9)], path);
+      (value ? out.addKeywords : out.removeKeywords).push(path.slice(9));
+    } else if (path.startsWith('mailboxIds/')) (value ? out.addMailboxIds : out.removeMailboxIds).push(resolveCreationId(path.slice(11), ctx));
     else throw new MethodError('invalidProperties', `${path} cannot be changed`, { properties: [path] });
   }
   return out;
@@ -73,7 +77,7 @@ const MUTABLE = /^(keywords|mailboxIds)(\/|$)/;
 async function withoutUnchanged(accountId: string, id: string, patch: Args, ctx: MethodContext): Promise<Args> {
   const others = Object.keys(patch).filter((k) => !MUTABLE.test(k));
   if (others.length === 0) return patch;
-  const [rec] = await ctx.services.messages.records(accountId, [id]);
+  const [rec] = await ctx.services.messages.records(accountId, [id], VISIBLE);
   if (!rec) throw notFound(`email ${id}`);
   const readable = others.filter((k) => ALL_EMAIL_PROPERTIES.includes(k));
   const raw = readable.some((p) => RAW_PROPERTIES.has(p)) ? await ctx.services.messages.rawBytes(rec.blob_id) : null;
@@ -89,10 +93,10 @@ export async function emailSet(args: Args, ctx: MethodContext): Promise<Args> {
   const outcome = await runSet(args, ctx, {
     create: async (_cid, props) => (await createEmail(props, accountId, ctx)) as Args & { id: string },
     update: async (id, patch) => {
-      await ctx.services.messages.update(accountId, id, toPatch(await withoutUnchanged(accountId, id, patch, ctx), ctx));
+      await ctx.services.messages.update(accountId, id, toPatch(await withoutUnchanged(accountId, id, patch, ctx), ctx), VISIBLE);
       return null;
     },
-    destroy: (id) => ctx.services.messages.delete(accountId, id),
+    destroy: (id) => ctx.services.messages.delete(accountId, id, VISIBLE),
     error: (err) => setError(err),
   });
   return { accountId, oldState, newState: await stateOf(ctx, accountId), ...outcome };

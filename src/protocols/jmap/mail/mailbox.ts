@@ -1,4 +1,5 @@
 import { ServiceError } from '../../../services/errors.ts';
+import type { MailboxCounts } from '../../../services/mail/mailboxes.ts';
 import type { MailboxView } from '../../../services/mail/views.ts';
 import { MethodError, type Args, type MethodContext } from '../types.ts';
 import { setError } from './set-errors.ts';
@@ -19,17 +20,17 @@ const RIGHTS = {
   maySubmit: true,
 };
 
-function toJmap(m: MailboxView, threads: { threads: number; unread: number } | undefined): Record<string, unknown> {
+function toJmap(m: MailboxView, counts: MailboxCounts | undefined): Record<string, unknown> {
   return {
     id: m.id,
     name: m.name,
     parentId: m.parentId,
     role: m.role,
     sortOrder: m.sortOrder,
-    totalEmails: m.total,
-    unreadEmails: m.unseen,
-    totalThreads: threads?.threads ?? 0,
-    unreadThreads: threads?.unread ?? 0,
+    totalEmails: counts?.emails ?? 0,
+    unreadEmails: counts?.unread ?? 0,
+    totalThreads: counts?.threads ?? 0,
+    unreadThreads: counts?.unreadThreads ?? 0,
     myRights: { ...RIGHTS, mayRename: m.role !== 'inbox', mayDelete: m.role !== 'inbox' },
     isSubscribed: m.subscribed,
   };
@@ -40,12 +41,10 @@ export async function mailboxGet(args: Args, ctx: MethodContext): Promise<Args> 
   const ids = checkIds(args.ids, MAX_IDS);
   const properties = readOptionalStringArray(args, 'properties');
   for (const p of properties ?? []) if (!PROPERTIES.includes(p)) throw new MethodError('invalidArguments', `unknown property ${p}`);
-  const [all, threads, state] = await Promise.all([
-    ctx.services.mailboxes.list(accountId),
-    properties && !properties.some((p) => p.endsWith('Threads')) ? Promise.resolve(new Map()) : ctx.services.mailboxes.threadCounts(accountId),
-    stateOf(ctx, accountId),
-  ]);
-  return { accountId, state, ...selectForGet(all, ids, properties, ctx, (m) => toJmap(m, threads.get(m.id))) };
+  // Counting threads reads every membership of the account: only when they are asked for.
+  const withThreads = !properties || properties.some((p) => p.endsWith('Threads'));
+  const [all, counts, state] = await Promise.all([ctx.services.mailboxes.list(accountId), ctx.services.mailboxes.visibleCounts(accountId, withThreads), stateOf(ctx, accountId)]);
+  return { accountId, state, ...selectForGet(all, ids, properties, ctx, (m) => toJmap(m, counts.get(m.id))) };
 }
 
 export const mailboxChanges = (args: Args, ctx: MethodContext) =>
@@ -123,7 +122,9 @@ export async function mailboxSet(args: Args, ctx: MethodContext): Promise<Args> 
       const view = await ctx.services.mailboxes.get(accountId, id);
       // myRights.mayDelete is false for the inbox: that is a permission, whatever it holds.
       if (view.role === 'inbox') throw { type: 'forbidden', description: 'the inbox cannot be destroyed' };
-      if (!removeEmails && view.total > 0) throw { type: 'mailboxHasEmail', description: `${view.total} email(s) are in this mailbox` };
+      // Emails awaiting an IMAP EXPUNGE do not exist here, so they go with the mailbox.
+      const total = (await ctx.services.mailboxes.visibleCounts(accountId, false)).get(id)?.emails ?? 0;
+      if (!removeEmails && total > 0) throw { type: 'mailboxHasEmail', description: `${total} email(s) are in this mailbox` };
       await ctx.services.mailboxes.delete(accountId, id);
     },
     error: (err, op) => {

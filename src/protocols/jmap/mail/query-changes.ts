@@ -3,6 +3,7 @@ import { MethodError, type Args, type MethodContext } from '../types.ts';
 import { toQuery } from './email-filter.ts';
 import { readSort } from './email-query.ts';
 import { mailboxResults } from './mailbox.ts';
+import { VISIBLE } from './common.ts';
 
 /**
  * Foo/queryChanges (RFC 8620 §5.6) from the change log: every object changed since the old
@@ -37,7 +38,7 @@ async function changedSince(type: string, args: Args, ctx: MethodContext, accoun
   if (withThreads) {
     // Keyword and membership changes touch the thread too, so its change log names every thread to expand.
     const threads = (await changedIds('Thread', since, ctx, accountId)).ids;
-    for (const members of (await ctx.services.messages.threadMembers(accountId, threads)).values()) for (const id of members) removed.add(id);
+    for (const members of (await ctx.services.messages.threadMembers(accountId, threads, VISIBLE)).values()) for (const id of members) removed.add(id);
     if (removed.size > MAX_CHANGED) throw cannot('too many changes since that state');
   }
   if (maxChanges !== null && removed.size > maxChanges) throw new MethodError('tooManyChanges', `${removed.size} changes; more than maxChanges`);

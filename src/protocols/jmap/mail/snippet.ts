@@ -6,7 +6,7 @@ import { words } from '../../../store/search/types.ts';
 import { checkIds, requireAccount, resolveCreationId } from '../core/index.ts';
 import { isPlainObject } from '../core/request.ts';
 import { MethodError, type Args, type MethodContext } from '../types.ts';
-import { MAX_IDS } from './common.ts';
+import { MAX_IDS, VISIBLE } from './common.ts';
 import { toQuery } from './email-filter.ts';
 import { readStructure } from '../../../mime/stored-structure.ts';
 
@@ -82,7 +82,7 @@ export async function searchSnippetGet(args: Args, ctx: MethodContext): Promise<
   const bodyWords = new Set<string>();
   filterWords(args.filter, subjectWords, bodyWords);
   const ids = emailIds.map((id) => resolveCreationId(id, ctx));
-  const records = new Map((await ctx.services.messages.records(accountId, ids)).map((r) => [r.id, r]));
+  const records = new Map((await ctx.services.messages.records(accountId, ids, VISIBLE)).map((r) => [r.id, r]));
   const list: Args[] = [];
   for (const id of ids) {
     const rec = records.get(id);
