@@ -100,7 +100,8 @@ export class Store {
     for (const event of events) if (event.changes.length > 0) this.bus.publish(event);
   }
 
-  close(): Promise<void> {
-    return this.database.close();
+  async close(): Promise<void> {
+    await this.blobs.close();
+    await this.database.close();
   }
 }

@@ -3,15 +3,13 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { ReadPool } from './read-pool.ts';
 
 export interface BlobRef {
   /** sha256 of the content, lower-case hex. */
   id: string;
   size: number;
 }
-
-// Reads in flight at once: enough to keep the thread pool busy, few enough to leave it to others.
-const HEAD_READERS = 8;
 
 /** Makes the entries of a folder (a just-renamed file) durable. */
 async function syncDir(dir: string): Promise<void> {
@@ -41,6 +39,7 @@ async function createDir(dir: string): Promise<void> {
 export class FsBlobStore {
   // Folders known to exist durably, or being made so: concurrent puts wait for the same mkdir.
   private readonly dirs = new Map<string, Promise<void>>();
+  private readonly reads = new ReadPool();
 
   constructor(private readonly root: string) {}
 
@@ -91,33 +90,15 @@ export class FsBlobStore {
     return readFile(this.pathOf(id));
   }
 
-  /** The first `length` bytes of each blob (fewer if it is shorter), a few files at a time; null for a missing file. */
-  async heads(wanted: { id: string; length: number }[]): Promise<(Buffer | null)[]> {
-    const out: (Buffer | null)[] = new Array(wanted.length).fill(null);
-    let next = 0;
-    const worker = async () => {
-      while (next < wanted.length) {
-        const i = next++;
-        out[i] = await this.head(wanted[i]!.id, wanted[i]!.length);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(HEAD_READERS, wanted.length) }, worker));
-    return out;
+  /** The first `length` bytes of each blob (fewer if it is shorter); null for a missing file. */
+  heads(wanted: { id: string; length: number }[]): Promise<(Buffer | null)[]> {
+    if (wanted.length === 0) return Promise.resolve([]);
+    return this.reads.read(wanted.map((w) => ({ path: this.pathOf(w.id), length: w.length })));
   }
 
-  private async head(id: string, length: number): Promise<Buffer | null> {
-    const fh = await open(this.pathOf(id), 'r').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return null;
-      throw err;
-    });
-    if (!fh) return null;
-    try {
-      const buf = Buffer.allocUnsafe(length);
-      const { bytesRead } = await fh.read(buf, 0, length, 0);
-      return buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
+  /** Stops the reading threads. */
+  close(): Promise<void> {
+    return this.reads.close();
   }
 
   stream(id: string, range?: { start: number; end: number }): Readable {

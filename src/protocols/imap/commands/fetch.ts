@@ -33,6 +33,9 @@ export function internalDate(ms: number): string {
 
 // Items read from the stored message (and its MIME structure); the rest come from the email's row.
 const needsRaw = (i: FetchItem) => ['bodystructure', 'body', 'binary', 'binary.size', 'rfc822', 'rfc822.header', 'rfc822.text'].includes(i.kind);
+// Items that are the whole message as stored: no MIME structure needed.
+const wholeMessage = (i: FetchItem) =>
+  i.kind === 'rfc822' || ((i.kind === 'binary' || i.kind === 'binary.size') && i.part.length === 0) || (i.kind === 'body' && i.section.part.length === 0 && !i.section.text);
 // Items answered from the top-level header block alone.
 const headerOnly = (i: FetchItem) => i.kind === 'rfc822.header' || (i.kind === 'body' && i.section.part.length === 0 && (i.section.text ?? '').startsWith('HEADER'));
 // Reading these sets \Seen (RFC 9051 §6.4.5); .PEEK and RFC822.HEADER do not.
@@ -54,9 +57,9 @@ function textual(bytes: Buffer): Buffer {
 }
 
 /** BINARY[part]: the content with its transfer encoding removed; the whole message as stored. */
-function binaryContent(raw: Buffer, root: MimePart, part: number[]): Buffer {
+function binaryContent(raw: Buffer, structure: () => MimePart, part: number[]): Buffer {
   if (part.length === 0) return raw;
-  const p = findPart(root, part.join('.'));
+  const p = findPart(structure(), part.join('.'));
   if (!p) throw new ImapError('NO', `there is no part ${part.join('.')}`, 'NONEXISTENT');
   if (!['7bit', '8bit', 'binary', 'base64', 'quoted-printable'].includes(p.encoding)) throw new ImapError('NO', `cannot decode ${p.encoding}`, 'UNKNOWN-CTE');
   return binaryBody(raw, p);
@@ -70,7 +73,9 @@ function storedEnvelope(row: FetchRow): ImapData {
 
 function render(items: FetchItem[], row: FetchRow, raw: Buffer | null): ImapData[] {
   const out: ImapData[] = [];
-  const root = raw ? readStructure(row.structure!) : null;
+  // Read only for items that need it: BODY[] of whole messages does not.
+  let root: MimePart | null = null;
+  const structure = () => (root ??= readStructure(row.structure!));
   for (const item of items) {
     switch (item.kind) {
       case 'uid':
@@ -89,29 +94,29 @@ function render(items: FetchItem[], row: FetchRow, raw: Buffer | null): ImapData
         out.push(atom('ENVELOPE'), storedEnvelope(row));
         break;
       case 'bodystructure':
-        out.push(atom(item.extended ? 'BODYSTRUCTURE' : 'BODY'), bodyStructure(raw!, root!, item.extended));
+        out.push(atom(item.extended ? 'BODYSTRUCTURE' : 'BODY'), bodyStructure(raw!, structure(), item.extended));
         break;
       case 'body': {
-        const bytes = sectionBytes(raw!, root!, item.section);
+        const bytes = wholeMessage(item) ? raw! : sectionBytes(raw!, structure(), item.section);
         out.push(atom(item.name), bytes === null ? null : textual(partial(bytes, item.partial)));
         break;
       }
       case 'binary': {
-        const bytes = partial(binaryContent(raw!, root!, item.part), item.partial);
+        const bytes = partial(binaryContent(raw!, structure, item.part), item.partial);
         out.push(atom(item.name), bytes.includes(0) ? { binary: bytes } : bytes);
         break;
       }
       case 'binary.size':
-        out.push(atom(item.name), binaryContent(raw!, root!, item.part).length);
+        out.push(atom(item.name), binaryContent(raw!, structure, item.part).length);
         break;
       case 'rfc822':
         out.push(atom('RFC822'), textual(raw!));
         break;
       case 'rfc822.header':
-        out.push(atom('RFC822.HEADER'), textual(raw!.subarray(root!.headerStart, root!.headerEnd)));
+        out.push(atom('RFC822.HEADER'), textual(raw!.subarray(structure().headerStart, structure().headerEnd)));
         break;
       case 'rfc822.text':
-        out.push(atom('RFC822.TEXT'), textual(raw!.subarray(root!.bodyStart, root!.bodyEnd)));
+        out.push(atom('RFC822.TEXT'), textual(raw!.subarray(structure().bodyStart, structure().bodyEnd)));
         break;
       case 'modseq':
         out.push(atom('MODSEQ'), [row.member_modseq]);
@@ -144,10 +149,11 @@ async function fetch(s: ImapSession, cmd: Command, byUid: boolean): Promise<void
   }
   const markSeen = !sel.readOnly && items.some(setsSeen);
   const raw = items.some(needsRaw);
+  const withStructure = items.some((i) => needsRaw(i) && !wholeMessage(i));
   const headersOnly = items.filter(needsRaw).every(headerOnly);
   const chunk = raw ? CHUNK_WITH_CONTENTS : CHUNK;
   for (let i = 0; i < uids.length; i += chunk) {
-    let rows = await s.services.imap.mail.rows(sel, uids.slice(i, i + chunk), raw);
+    let rows = await s.services.imap.mail.rows(sel, uids.slice(i, i + chunk), withStructure);
     if (args.changedSince !== undefined) rows = rows.filter((r) => r.member_modseq > args.changedSince!);
     const unseen = markSeen ? rows.filter((r) => !parseKeywords(r.keywords).includes('$seen')).map((r) => r.uid) : [];
     if (unseen.length) {
