@@ -5,6 +5,9 @@ import { dispatch, greeting, isKnownCommand } from './dispatch.ts';
 import { CommandReader, type Command, type ReaderEvent } from './reader.ts';
 import { ImapSession, type SessionContext, type Wire } from './session.ts';
 
+// Bytes of responses one connection may hold before its command waits for the client to read.
+const OUTPUT_BUFFER = 1024 * 1024;
+
 // RFC 9051 §5.4: an idle client may be logged out after at least 30 minutes.
 const AUTOLOGOUT_MS = 30 * 60_000;
 // Commands read ahead of the one running: past this, reading pauses (bounded memory per connection).
@@ -67,7 +70,9 @@ export class ImapConnection implements Wire {
   }
 
   async drained(): Promise<void> {
-    if (this.socket.writableNeedDrain && !this.closed) {
+    // Up to OUTPUT_BUFFER may wait for the client, so the next round is prepared while it reads
+    // this one; past that, the command pauses until the client has taken it all.
+    if (this.socket.writableLength > OUTPUT_BUFFER && !this.closed) {
       await new Promise<void>((resolve) => {
         const done = () => {
           this.socket.off('drain', done);

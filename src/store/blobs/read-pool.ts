@@ -20,6 +20,11 @@ export class ReadPool {
   private readonly pending = new Map<number, Pending>();
   private next = 1;
 
+  constructor() {
+    // Started now, so the first FETCH of bodies does not wait for threads to boot.
+    this.start();
+  }
+
   private start(): void {
     for (let i = 0; i < THREADS; i++) {
       // From source text: a worker does not get the TypeScript loader the main thread runs under.

@@ -22,6 +22,8 @@ import { readStructure } from '../../../mime/stored-structure.ts';
 // fewer when message contents are part of it.
 const CHUNK = 500;
 const CHUNK_WITH_CONTENTS = 100;
+// Whole messages held at once by one FETCH: 100 big messages must not mean gigabytes.
+const ROUND_BYTES = 4 * 1024 * 1024;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** date-time of RFC 9051 §9, in UTC: "17-Jul-1996 09:44:25 +0000". */
@@ -152,22 +154,27 @@ async function fetch(s: ImapSession, cmd: Command, byUid: boolean): Promise<void
   const withStructure = items.some((i) => needsRaw(i) && !wholeMessage(i));
   const headersOnly = items.filter(needsRaw).every(headerOnly);
   const chunk = raw ? CHUNK_WITH_CONTENTS : CHUNK;
-  for (let i = 0; i < uids.length; i += chunk) {
-    let rows = await s.services.imap.mail.rows(sel, uids.slice(i, i + chunk), withStructure);
-    if (args.changedSince !== undefined) rows = rows.filter((r) => r.member_modseq > args.changedSince!);
-    const unseen = markSeen ? rows.filter((r) => !parseKeywords(r.keywords).includes('$seen')).map((r) => r.uid) : [];
-    if (unseen.length) {
-      const { changed } = await s.services.imap.mail.setFlags(sel, unseen, { mode: 'add', keywords: ['$seen'] });
-      const now = new Map(changed.map((c) => [c.uid, c]));
-      rows = rows.map((r) => (now.has(r.uid) ? { ...r, keywords: JSON.stringify(now.get(r.uid)!.keywords), member_modseq: now.get(r.uid)!.modseq } : r));
+  const changedFlags = new Set<number>();
+  // Rounds of rows to answer, \Seen set first where the FETCH sets it.
+  async function* rounds(): AsyncGenerator<FetchRow[]> {
+    for (let i = 0; i < uids.length; i += chunk) {
+      let rows = await s.services.imap.mail.rows(sel, uids.slice(i, i + chunk), withStructure);
+      if (args.changedSince !== undefined) rows = rows.filter((r) => r.member_modseq > args.changedSince!);
+      const unseen = markSeen ? rows.filter((r) => !parseKeywords(r.keywords).includes('$seen')).map((r) => r.uid) : [];
+      if (unseen.length) {
+        const { changed } = await s.services.imap.mail.setFlags(sel, unseen, { mode: 'add', keywords: ['$seen'] });
+        const now = new Map(changed.map((c) => [c.uid, c]));
+        rows = rows.map((r) => (now.has(r.uid) ? { ...r, keywords: JSON.stringify(now.get(r.uid)!.keywords), member_modseq: now.get(r.uid)!.modseq } : r));
+        for (const uid of unseen) changedFlags.add(uid);
+      }
+      rows = rows.filter((r) => sel.seqOf(r.uid) > 0);
+      yield* raw && !headersOnly ? bySize(rows) : [rows];
     }
-    const changedFlags = new Set(unseen);
-    rows = rows.filter((r) => sel.seqOf(r.uid) > 0);
-    const contents = raw ? await s.services.imap.mail.contents(rows, headersOnly) : null;
+  }
+  const answer = async (round: FetchRow[], contents: Promise<Buffer[] | null>) => {
+    const bytes = await contents;
     s.cork();
-    for (const [n, row] of rows.entries()) {
-      const seq = sel.seqOf(row.uid);
-      const bytes = contents ? contents[n] : null;
+    for (const [n, row] of round.entries()) {
       // A FETCH that set \Seen tells the new flags; with CONDSTORE, with UID and MODSEQ (RFC 7162 §3.2.4).
       const extra: FetchItem[] = [];
       if (changedFlags.has(row.uid)) {
@@ -176,10 +183,35 @@ async function fetch(s: ImapSession, cmd: Command, byUid: boolean): Promise<void
         if (s.condstore && !has('modseq')) extra.push({ kind: 'modseq' });
       }
       const forItems = extra.length ? [...items, ...extra] : items;
-      s.untagged(seq, atom('FETCH'), render(forItems, row, bytes));
+      s.untagged(sel.seqOf(row.uid), atom('FETCH'), render(forItems, row, bytes ? bytes[n]! : null));
     }
     await s.flush();
+  };
+  // The next round's messages are read while the client takes the one before.
+  let ahead: { round: FetchRow[]; contents: Promise<Buffer[] | null> } | null = null;
+  for await (const round of rounds()) {
+    const contents = raw ? s.services.imap.mail.contents(round, headersOnly) : Promise.resolve(null);
+    // Awaited below; until then a failure must not count as unhandled.
+    contents.catch(() => undefined);
+    if (ahead) await answer(ahead.round, ahead.contents);
+    ahead = { round, contents };
   }
+  if (ahead) await answer(ahead.round, ahead.contents);
+}
+
+/** Rows in rounds of at most ROUND_BYTES of message (one message alone may exceed it). */
+function bySize(rows: FetchRow[]): FetchRow[][] {
+  const rounds: FetchRow[][] = [];
+  let bytes = Infinity;
+  for (const row of rows) {
+    if (bytes + row.size > ROUND_BYTES) {
+      rounds.push([]);
+      bytes = 0;
+    }
+    rounds[rounds.length - 1]!.push(row);
+    bytes += row.size;
+  }
+  return rounds;
 }
 
 export const fetchCommands: Record<string, CommandSpec> = {
