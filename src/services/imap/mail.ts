@@ -81,8 +81,10 @@ export class ImapMail {
     let view = this.views.at(folder.id, modseq);
     if (!view) {
       const [rows, now] = await Promise.all([imapRepo.messages(this.store.db, folder.id), imapRepo.highestModseq(this.store.db, folder.id)]);
-      view = MailboxView.of(rows.map(toState), now);
-      // Shared only when nothing changed between the two reads, so the rows are those of that modseq.
+      // Tagged with the modseq read before the rows: a change made meanwhile is read again at the
+      // next catch-up rather than missed. Shared only when nothing changed, so the rows are exactly
+      // those of that modseq.
+      view = MailboxView.of(rows.map(toState), modseq);
       if (now === modseq) view = this.views.share(folder.id, view);
     }
     return new SelectedMailbox(accountId, folder, readOnly, view, this.views);
