@@ -71,15 +71,17 @@ export class ImapConnection implements Wire {
 
   async drained(): Promise<void> {
     // Up to OUTPUT_BUFFER may wait for the client, so the next round is prepared while it reads
-    // this one; past that, the command pauses until the client has taken it all.
-    if (this.socket.writableLength > OUTPUT_BUFFER && !this.closed) {
+    // this one; past that, the command pauses until the client has taken it all. With COMPRESS,
+    // bytes may also wait in the compressor, which must not grow without bound either.
+    for (const stream of this.deflate ? [this.deflate, this.socket] : [this.socket]) {
+      if (stream.writableLength <= OUTPUT_BUFFER || this.closed) continue;
       await new Promise<void>((resolve) => {
         const done = () => {
-          this.socket.off('drain', done);
+          stream.off('drain', done);
           this.socket.off('close', done);
           resolve();
         };
-        this.socket.on('drain', done);
+        stream.on('drain', done);
         this.socket.on('close', done);
       });
     }
