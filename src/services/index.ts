@@ -16,6 +16,7 @@ import { MessageService } from './mail/messages.ts';
 import { PoolMailService } from './mail/pool-mail.ts';
 import { ChangeFeed } from './mail/changes.ts';
 import { PdpaService } from './pdpa/index.ts';
+import { QueueAdmin } from './outbound/admin.ts';
 import { OutboundQueue } from './outbound/queue.ts';
 import { Router } from './outbound/routes.ts';
 import { PushService } from './push/index.ts';
@@ -50,6 +51,8 @@ export interface Services {
   push: PushService;
   /** Mail leaving through the outbound queue; delivers only between start() and stop(). */
   queue: OutboundQueue;
+  /** The queue as administrators see it: list, reschedule, cancel, stop and start. */
+  queueAdmin: QueueAdmin;
   /** JMAP VacationResponse settings; delivery answers with them. */
   vacation: VacationService;
   /** Mirrored (remote) accounts: settings and sync state. */
@@ -114,6 +117,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     pdpa: new PdpaService(mailboxes, messages, ingest, config.hostname, config.maxMessageSize),
     push: new PushService(store, undefined, log && ((message, err) => log.warn({ err }, `push: ${message}`))),
     queue,
+    queueAdmin: new QueueAdmin(store, queue, writer, log),
     vacation: new VacationService(store),
     remotes,
     jmapProxy: new JmapProxy(store, box, log),

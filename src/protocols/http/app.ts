@@ -9,6 +9,7 @@ import { HttpAuth } from './auth.ts';
 import { problemFor, sendProblem } from './problem.ts';
 import { pdpaRoutes } from './pdpa/routes.ts';
 import { registerImap2Api } from './compat/imap2api/index.ts';
+import { registerStalwart } from './compat/stalwart/index.ts';
 import { registerJmap } from './jmap/index.ts';
 import { registerRest } from './rest/index.ts';
 import { SHARED_SCHEMAS } from './rest/schemas.ts';
@@ -93,5 +94,6 @@ export async function buildHttpApp(ctx: ListenerContext): Promise<App> {
   await app.register(async (j) => registerJmap(j as unknown as App, deps));
   await app.register(async (p) => pdpaRoutes(p as unknown as App, deps));
   await app.register(async (c) => registerImap2Api(c as unknown as App, deps), { prefix: '/compat/imap2api' });
+  await app.register(async (c) => registerStalwart(c as unknown as App, deps), { prefix: '/compat/stalwart/api' });
   return app;
 }

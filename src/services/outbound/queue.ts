@@ -105,6 +105,11 @@ export class OutboundQueue {
     return rows.map((r) => ({ address: r.address, status: r.status, attempts: r.attempts, nextAttemptAt: Number(r.next_attempt_at), lastResponse: r.last_response }));
   }
 
+  /** False between stop() and start(): mail is still accepted, but nothing is delivered. */
+  get running(): boolean {
+    return !this.loop.stopped;
+  }
+
   start(): void {
     this.loop.start();
   }
@@ -157,12 +162,8 @@ export class OutboundQueue {
         await queueRepo.settle(w.trx, r.id, this.owner, { status, next_attempt_at: retry, last_response: res.response.slice(0, 1000), updated_at: now });
         this.log?.info({ queueId: messageId, rcpt: r.address, status, response: res.response }, 'outbound attempt');
       }
-      if ((await queueRepo.pendingCount(w.trx, messageId)) === 0) {
-        // Done with: the bytes go, the per-recipient outcomes were logged.
-        await queueRepo.deleteMessage(w.trx, messageId);
-        await mailRepo.dropBlobRef(w.trx, blobId);
-        finished = true;
-      }
+      // Done with: the bytes go, the per-recipient outcomes were logged.
+      finished = await queueRepo.finishIfSettled(w.trx, messageId, blobId);
     });
     if (finished) await this.writer.collectGarbage();
   }

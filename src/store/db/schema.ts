@@ -220,7 +220,8 @@ export interface QueueMessageRow {
   expires_at: number;
 }
 
-export type QueueStatus = 'queued' | 'delivered' | 'failed';
+/** 'cancelled': an administrator took the recipient out of the queue. */
+export type QueueStatus = 'queued' | 'delivered' | 'failed' | 'cancelled';
 
 export interface QueueRecipientRow {
   id: string;

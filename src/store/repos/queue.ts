@@ -4,6 +4,7 @@ import type { Db } from '../db/connect.ts';
 import type { Dialect } from '../db/dialect.ts';
 import type { QueueMessageRow, QueueRecipientRow } from '../db/schema.ts';
 import { leaseRows } from './lease.ts';
+import { mailRepo } from './mail.ts';
 
 type Q = Db | Trx;
 
@@ -60,5 +61,17 @@ export const queueRepo = {
     Number(
       (await db.selectFrom('queue_recipients').select((eb) => eb.fn.countAll().as('n')).where('message_id', '=', messageId).where('status', '=', 'queued').executeTakeFirstOrThrow()).n,
     ),
-  deleteMessage: (db: Q, id: string) => db.deleteFrom('queue_messages').where('id', '=', id).execute(),
+
+  /**
+   * Once no recipient is left waiting, the message row goes and its blob reference is dropped.
+   * Only the caller that deleted the row drops the reference, so an attempt and an administrator
+   * finishing the same message at once drop it once. True when this call finished it.
+   */
+  async finishIfSettled(db: Q, messageId: string, blobId: string): Promise<boolean> {
+    if ((await queueRepo.pendingCount(db, messageId)) > 0) return false;
+    const gone = await db.deleteFrom('queue_messages').where('id', '=', messageId).executeTakeFirst();
+    if (Number(gone.numDeletedRows) === 0) return false;
+    await mailRepo.dropBlobRef(db, blobId);
+    return true;
+  },
 };

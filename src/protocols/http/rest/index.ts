@@ -11,10 +11,11 @@ import { threadRoutes } from './threads.ts';
 import { updateRoutes } from './updates.ts';
 import { remoteRoutes } from './remotes.ts';
 import { webhookRoutes } from './webhooks.ts';
+import { queueRoutes } from './queue.ts';
 
 /** The native REST API, one module per resource, mounted under /api/v1. */
 export function registerRest(app: App, deps: RouteDeps): void {
-  for (const routes of [authRoutes, domainRoutes, userRoutes, addressRoutes, mappingRoutes, mailboxRoutes, messageRoutes, searchRoutes, threadRoutes, updateRoutes, remoteRoutes, webhookRoutes]) {
+  for (const routes of [authRoutes, domainRoutes, userRoutes, addressRoutes, mappingRoutes, mailboxRoutes, messageRoutes, searchRoutes, threadRoutes, updateRoutes, remoteRoutes, webhookRoutes, queueRoutes]) {
     routes(app, deps);
   }
 }

@@ -229,6 +229,47 @@ export const RemoteSchema = Type.Union(
   { $id: 'RemoteAccount', description: 'A remote account; its password is never returned' },
 );
 
+export const QueueStatusSchema = Type.Unsafe<'pending' | 'deferred' | 'failed' | 'delivered' | 'cancelled'>({
+  type: 'string',
+  enum: ['pending', 'deferred', 'failed', 'delivered', 'cancelled'],
+  description: 'pending: not tried yet; deferred: tried, waiting for a retry; failed: refused for good or expired; cancelled: by an administrator',
+});
+
+export const QueuedMessageSchema = Type.Object(
+  {
+    id: Type.String(),
+    from: Type.String({ description: 'The reverse path; empty for the null sender' }),
+    size: Type.Integer(),
+    origin: Type.String({ description: 'What queued it: vacation, submission…' }),
+    accountId: Nullable(Type.String()),
+    blobId: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+    expiresAt: Type.String({ format: 'date-time', description: 'Recipients still waiting then fail' }),
+    status: QueueStatusSchema,
+    recipients: Type.Array(
+      Type.Object({
+        address: Type.String(),
+        domain: Type.String(),
+        status: QueueStatusSchema,
+        attempts: Type.Integer(),
+        nextAttemptAt: Nullable(Type.String({ format: 'date-time', description: 'Null once settled' })),
+        inFlight: Type.Boolean({ description: 'A node is trying it right now' }),
+        lastResponse: Nullable(Type.String({ description: 'The last reply or error' })),
+        updatedAt: Type.String({ format: 'date-time' }),
+      }),
+    ),
+  },
+  { $id: 'QueuedMessage', description: 'A message in the outbound queue; it leaves the queue once no recipient is waiting' },
+);
+
+export const QueueStateSchema = Type.Object(
+  {
+    running: Type.Boolean({ description: "Whether this node's queue runner delivers; a stopped queue still accepts mail" }),
+    messages: Type.Integer({ description: 'Messages in the queue (all nodes sharing the database)' }),
+  },
+  { $id: 'QueueState' },
+);
+
 export const SHARED_SCHEMAS = [
   RemoteSchema,
   ProblemSchema,
@@ -243,6 +284,8 @@ export const SHARED_SCHEMAS = [
   MessageDetailSchema,
   WebhookSchema,
   WebhookDeliverySchema,
+  QueuedMessageSchema,
+  QueueStateSchema,
 ];
 
 export const UserParam = Type.String({ minLength: 1, maxLength: 320, description: 'A user id, or `me` for the authenticated user' });

@@ -1,0 +1,16 @@
+import type { App, RouteDeps } from '../../app.ts';
+import { queueRoutes } from './queue.ts';
+
+/**
+ * The Stalwart management API (seed 001) in its own paths and `{data: …}` envelopes, mounted
+ * under /compat/stalwart/api. Every route needs the admin token, as the native admin routes do;
+ * errors are the same problem details, which match the seed's (type, status, title, detail).
+ */
+export function registerStalwart(app: App, deps: RouteDeps): void {
+  // The seed's document is this API's reference; Gannet's OpenAPI describes the native API.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
+  app.addHook('preHandler', deps.auth.requireAdmin.bind(deps.auth));
+  queueRoutes(app, deps);
+}

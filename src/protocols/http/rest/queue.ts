@@ -1,0 +1,119 @@
+import { Type } from '@sinclair/typebox';
+import type { App, RouteDeps } from '../app.ts';
+import { errors, IdParam, Page, PageQuery, QueueStatusSchema } from './schemas.ts';
+
+const MessageRef = Type.Ref('QueuedMessage');
+const StateRef = Type.Ref('QueueState');
+const Params = Type.Object({ id: IdParam('Queued message') });
+const Address = Type.String({ minLength: 3, maxLength: 320 });
+const DomainName = Type.String({ minLength: 1, maxLength: 300 });
+
+/** The outbound queue, for the admin token: what waits, when it is tried next, and the runner. */
+export function queueRoutes(app: App, { services, auth }: RouteDeps): void {
+  const admin = { preHandler: auth.requireAdmin.bind(auth) };
+  const tags = ['queue'];
+  const queue = services.queueAdmin;
+
+  app.get(
+    '/queue/messages',
+    {
+      ...admin,
+      schema: {
+        tags,
+        summary: 'List queued messages, oldest first',
+        querystring: Type.Object(
+          {
+            ...PageQuery,
+            status: Type.Optional(QueueStatusSchema),
+            recipient: Type.Optional(Type.String({ minLength: 1, maxLength: 320, description: 'Part of a recipient address' })),
+            from: Type.Optional(Type.String({ minLength: 1, maxLength: 320, description: 'Part of the reverse path' })),
+            domain: Type.Optional(DomainName),
+          },
+          { additionalProperties: false, description: 'A message matches when one of its recipients matches status, recipient and domain' },
+        ),
+        response: { 200: Page(MessageRef, 'A page of queued messages'), ...errors(400, 401, 403) },
+      },
+    },
+    async (req) => {
+      const { limit, cursor, ...filter } = req.query;
+      return queue.list(filter, { limit, cursor });
+    },
+  );
+
+  app.get(
+    '/queue/messages/:id',
+    { ...admin, schema: { tags, summary: 'Get a queued message with its recipients', params: Params, response: { 200: MessageRef, ...errors(401, 403, 404) } } },
+    async (req) => queue.get(req.params.id),
+  );
+
+  app.patch(
+    '/queue/messages/:id',
+    {
+      ...admin,
+      schema: {
+        tags,
+        summary: 'Reschedule the waiting recipients of a message: now, or at a given time',
+        params: Params,
+        body: Type.Object(
+          {
+            at: Type.Optional(Type.String({ format: 'date-time', maxLength: 40, description: 'When to try next; defaults to now' })),
+            recipients: Type.Optional(Type.Array(Address, { minItems: 1, maxItems: 1000, description: 'Only these recipients' })),
+            domain: Type.Optional(Type.String({ ...DomainName, description: 'Only the recipients in this domain' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: MessageRef, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (req) => {
+      const { at, ...selection } = req.body;
+      return queue.reschedule(req.params.id, selection, at === undefined ? undefined : Date.parse(at));
+    },
+  );
+
+  app.delete(
+    '/queue/messages/:id',
+    { ...admin, schema: { tags, summary: 'Cancel every waiting recipient of a message; it leaves the queue, without a bounce', params: Params, response: { 204: Type.Null(), ...errors(401, 403, 404, 409) } } },
+    async (req, reply) => {
+      await queue.cancel(req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.delete(
+    '/queue/messages/:id/recipients/:address',
+    {
+      ...admin,
+      schema: {
+        tags,
+        summary: 'Cancel one recipient of a queued message, without a bounce',
+        params: Type.Object({ id: IdParam('Queued message'), address: Address }),
+        response: { 204: Type.Null(), ...errors(401, 403, 404, 409) },
+      },
+    },
+    async (req, reply) => {
+      await queue.cancel(req.params.id, { recipients: [req.params.address] });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get('/queue/status', { ...admin, schema: { tags, summary: "Whether this node's queue runner delivers", response: { 200: StateRef, ...errors(401, 403) } } }, async () => queue.state());
+
+  for (const [action, running] of [['stop', false], ['start', true]] as const) {
+    app.post(
+      `/queue/status/${action}`,
+      {
+        ...admin,
+        schema: {
+          tags,
+          summary: running ? "Start this node's queue runner again" : "Stop delivery by this node's queue runner; mail is still accepted and queued",
+          response: { 200: StateRef, ...errors(401, 403) },
+        },
+      },
+      async () => {
+        queue.setRunning(running);
+        return queue.state();
+      },
+    );
+  }
+}
