@@ -21,8 +21,6 @@ function refusal(err: unknown, stage: Stage): SmtpReply {
     if (err.reason === 'rateLimit') return new SmtpReply(451, '4.7.1', err.message);
     return new SmtpReply(err.reason === 'sender' ? 553 : 550, '5.7.1', err.message);
   }
-  // The login limiter says 'unavailable' while a client is locked out.
-  if (stage === 'mail' && err instanceof ServiceError && err.code === 'unavailable') return new SmtpReply(454, '4.7.0', err.message);
   return replyFor(err, stage);
 }
 
