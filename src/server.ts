@@ -8,6 +8,7 @@ import { startLmtp } from './protocols/lmtp/server.ts';
 import type { Listener, ListenerContext } from './protocols/shared/listener.ts';
 import { startImap } from './protocols/imap/server.ts';
 import { startSmtp } from './protocols/smtp/server.ts';
+import { startSubmission } from './protocols/smtp/submission.ts';
 import { createServices, type Services } from './services/index.ts';
 import { Store } from './store/store.ts';
 import { loadTls } from './tls.ts';
@@ -17,7 +18,7 @@ export interface RunningServer {
   store: Store;
   services: Services;
   logger: Logger;
-  listeners: Record<'http' | 'mgmt' | 'smtp' | 'lmtp' | 'imap' | 'imaps', Listener> & { imap2api?: Listener };
+  listeners: Record<'http' | 'mgmt' | 'smtp' | 'lmtp' | 'imap' | 'imaps' | 'submission' | 'submissions', Listener> & { imap2api?: Listener };
   /** The admin token generated at first start, if this start generated one. */
   generatedAdminToken: string | null;
   close(): Promise<void>;
@@ -45,8 +46,11 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     started.push(smtp);
     const lmtp = await startLmtp(ctx);
     started.push(lmtp);
-    const [imap, imaps] = await startImap(ctx, await loadTls(config));
+    const tls = await loadTls(config);
+    const [imap, imaps] = await startImap(ctx, tls);
     started.push(imap, imaps);
+    const [submission, submissions] = await startSubmission(ctx, tls);
+    started.push(submission, submissions);
     const imap2api = config.imap2apiPort >= 0 ? await startImap2Api(ctx) : undefined;
     if (imap2api) started.push(imap2api);
     services.queue.start();
@@ -67,7 +71,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
       store,
       services,
       logger,
-      listeners: { http, mgmt, smtp, lmtp, imap, imaps, imap2api },
+      listeners: { http, mgmt, smtp, lmtp, imap, imaps, submission, submissions, imap2api },
       generatedAdminToken,
       async close() {
         clearInterval(housekeeping);

@@ -23,6 +23,9 @@ export const ConfigSchema = Type.Object(
     lmtpPort: Port(2424, 'LMTP port'),
     imapPort: Port(1143, 'IMAP port (STARTTLS offered)'),
     imapsPort: Port(1993, 'IMAP port with implicit TLS'),
+    submissionPort: Port(5870, 'SMTP submission port (STARTTLS, then AUTH)'),
+    submissionsPort: Port(4650, 'SMTP submission port with implicit TLS'),
+    submissionRecipientsPerHour: Type.Integer({ minimum: 0, default: 500, description: 'Recipients each user may send to per hour over submission; 0: unlimited' }),
     tlsCertFile: Type.String({ default: '', description: 'PEM certificate (chain) for TLS on the mail ports; empty: a self-signed one is generated in the data dir at first start' }),
     tlsKeyFile: Type.String({ default: '', description: 'PEM private key of tlsCertFile' }),
     plaintextAuth: Type.Union([Type.Literal('never'), Type.Literal('loopback'), Type.Literal('always')], {

@@ -26,6 +26,7 @@ import { JmapProxy } from './remote/jmap/proxy.ts';
 import { SyncSupervisor } from './remote/supervisor.ts';
 import { UpstreamGate } from './remote/upstream-gate.ts';
 import { SecretBox } from './secrets/box.ts';
+import { SubmissionService } from './submission/submission.ts';
 import { VacationResponder } from './vacation/responder.ts';
 import { VacationService } from './vacation/settings.ts';
 import { parseSchedule } from './webhooks/retry.ts';
@@ -67,6 +68,8 @@ export interface Services {
   webhooks: WebhookService;
   /** Password logins of the mail protocols, with failed attempts limited. */
   logins: LoginService;
+  /** Mail users send over SMTP submission: sender checks, rate limit, Sent copy, queue. */
+  submission: SubmissionService;
   /** Mailboxes by IMAP name and mail in IMAP's terms, for IMAP sessions. */
   imap: { folders: ImapFolders; mail: ImapMail };
 }
@@ -126,5 +129,6 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     webhooks,
     logins: new LoginService(directory, { perAddress: config.loginFailuresPerAddress, perLogin: config.loginFailuresPerUser, windowMs: 15 * 60_000 }),
     imap: { folders, mail: imapMail },
+    submission: new SubmissionService(store, ingest, queue, { hostname: config.hostname, recipientsPerHour: config.submissionRecipientsPerHour }, log),
   };
 }

@@ -54,6 +54,8 @@ export async function startTestServer(opts: { backend?: Backend; config?: Partia
       lmtpPort: 0,
       imapPort: 0,
       imapsPort: 0,
+      submissionPort: 0,
+      submissionsPort: 0,
       plaintextAuth: 'loopback',
       logLevel: 'silent',
       ...opts.config,

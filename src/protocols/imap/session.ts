@@ -4,6 +4,7 @@ import type { Principal } from '../../services/directory/pool.ts';
 import type { MailboxUpdate } from '../../services/imap/selected.ts';
 import type { SelectedMailbox } from '../../services/imap/selected.ts';
 import type { Services } from '../../services/index.ts';
+import { plaintextAllowed } from '../shared/plaintext.ts';
 import { atom, type ImapData } from './data.ts';
 import { flagAtoms } from './keywords.ts';
 import type { Command } from './reader.ts';
@@ -74,9 +75,7 @@ export class ImapSession {
 
   /** Plain-text credentials are refused on an unencrypted connection unless the config allows them. */
   get plaintextAllowed(): boolean {
-    const mode = this.ctx.config.plaintextAuth;
-    if (this.wire.secure || mode === 'always') return true;
-    return mode === 'loopback' && /^(127\.|::1$|::ffff:127\.)/.test(this.wire.remoteAddress);
+    return plaintextAllowed(this.ctx.config.plaintextAuth, this.wire.secure, this.wire.remoteAddress);
   }
 
   /** Responses are assembled here and sent line by line, or a round at a time while corked. */

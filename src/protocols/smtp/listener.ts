@@ -3,7 +3,7 @@ import type { Listener, ListenerContext } from '../shared/listener.ts';
 import { recipientAddress, senderAddress } from './addresses.ts';
 import { receiveMessage, type Answer } from './data.ts';
 import type { Protocol } from './delivery.ts';
-import { libraryLogger, skipLoopback } from './library-options.ts';
+import { commonOptions, listen } from './library-options.ts';
 import { MailServer } from './mail-server.ts';
 import { checkParameters } from './parameters.ts';
 import { dataResult, replies, replyFor, type SmtpReply } from './replies.ts';
@@ -26,23 +26,15 @@ export async function startMailListener(ctx: ListenerContext, opts: MailListener
   const count = (command: 'MAIL' | 'RCPT' | 'DATA', code: number) => metrics.smtpReplies.inc({ protocol, command, code: String(code) });
 
   const server = new MailServer({
-    name: config.hostname,
+    ...commonOptions(config, log),
     lmtp: protocol === 'lmtp',
-    size: config.maxMessageSize,
     // Submission with AUTH and STARTTLS is a separate listener; the sendmail joke commands go too.
     disabledCommands: ['AUTH', 'STARTTLS', 'WIZ', 'SHELL', 'KILL'],
     hideSTARTTLS: true,
-    hideENHANCEDSTATUSCODES: false,
-    heloResponse: '%s Hello %s',
     // RFC 5321 allows 512 octets plus extension parameters; without AUTH nothing legitimate is longer.
     maxCommandLength: 4096,
-    closeTimeout: 5000,
-    // RFC 5321 §4.5.3.2.7: a server should wait at least 5 minutes for the next command.
-    socketTimeout: 5 * 60 * 1000,
     // LMTP peers are local MTAs; for SMTP the name goes into the Received header.
     disableReverseLookup: protocol === 'lmtp',
-    resolver: skipLoopback,
-    logger: libraryLogger(log),
 
     onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error | null) => void) {
       try {
@@ -101,21 +93,5 @@ export async function startMailListener(ctx: ListenerContext, opts: MailListener
     },
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, config.listenAddress, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  // After startup, errors are per connection (a client resetting mid-transaction).
-  server.on('error', (err: Error) => log.info({ err: err.message }, 'connection error'));
-
-  const bound = server.server.address();
-  return {
-    name: protocol,
-    address: config.listenAddress,
-    port: typeof bound === 'object' && bound ? bound.port : opts.port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return listen(server, protocol, opts.port, config.listenAddress, log);
 }

@@ -39,6 +39,8 @@ export const replies = {
   // RFC 6531 §3.5: non-ASCII envelope addresses need SMTPUTF8 on MAIL FROM.
   needsSmtpUtf8: () => new SmtpReply(553, '5.6.7', 'Non-ASCII address requires the SMTPUTF8 parameter'),
   dataArguments: () => new SmtpReply(501, '5.5.4', 'Syntax: DATA takes no arguments'),
+  // RFC 4954 §6.
+  encryptionRequired: () => new SmtpReply(538, '5.7.11', 'Encryption required for requested authentication mechanism: use STARTTLS first'),
   temporaryFailure: () => new SmtpReply(451, '4.3.0', 'Temporary local problem, try again later'),
 };
 

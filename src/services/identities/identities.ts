@@ -2,6 +2,7 @@ import { directoryRepo } from '../../store/repos/directory.ts';
 import type { IdentityRow } from '../../store/db/schema.ts';
 import type { Store } from '../../store/store.ts';
 import { newId } from '../../util/ids.ts';
+import { ownedAddress } from '../directory/senders.ts';
 import { notFound, ServiceError } from '../errors.ts';
 import { identityRepo } from '../../store/repos/identities.ts';
 import { type EmailAddress, type IdentityInput } from './validate.ts';
@@ -109,17 +110,9 @@ export class IdentityService {
     return identityRepo.list(this.store.db, accountId);
   }
 
-  /**
-   * The address as the user may send from it: one of their addresses, any address of a domain
-   * they hold a `*@domain` wildcard for, or that wildcard itself. Otherwise 'forbidden'.
-   */
   private async allowedFrom(principalId: string, email: string): Promise<string> {
-    const lower = email.toLowerCase();
-    const domain = lower.slice(lower.lastIndexOf('@') + 1);
-    const addresses = await directoryRepo.addressesOf(this.store.db, [principalId]);
-    const exact = addresses.find((a) => a.address === lower);
-    if (exact) return exact.display;
-    if (addresses.some((a) => a.address === `*@${domain}`)) return email;
+    const owned = await ownedAddress(this.store.db, principalId, email);
+    if (owned !== null) return owned;
     throw new ServiceError('forbidden', `${email} is not an address of this user`, [{ field: 'email', message: 'not an address of this user' }]);
   }
 

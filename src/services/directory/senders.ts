@@ -1,0 +1,17 @@
+import type { Db } from '../../store/db/connect.ts';
+import { directoryRepo } from '../../store/repos/directory.ts';
+
+/**
+ * The address as the principal may send from it (JMAP identities, SMTP submission): one of
+ * their addresses, or any address of a domain they hold a `*@domain` wildcard for, or that
+ * wildcard itself. Null when it is not theirs. The one rule for "who may send as whom".
+ */
+export async function ownedAddress(db: Db, principalId: string, email: string): Promise<string | null> {
+  const lower = email.toLowerCase();
+  const domain = lower.slice(lower.lastIndexOf('@') + 1);
+  const addresses = await directoryRepo.addressesOf(db, [principalId]);
+  const exact = addresses.find((a) => a.address === lower);
+  if (exact) return exact.display;
+  if (addresses.some((a) => a.address === `*@${domain}`)) return email;
+  return null;
+}

@@ -1,0 +1,107 @@
+import type { Logger } from 'pino';
+import type { Store } from '../../store/store.ts';
+import type { IngestService } from '../delivery/ingest.ts';
+import type { Principal } from '../directory/pool.ts';
+import { ownedAddress } from '../directory/senders.ts';
+import { ServiceError } from '../errors.ts';
+import type { OutboundQueue } from '../outbound/queue.ts';
+import { WindowCounters } from '../../util/window-counters.ts';
+import { addMissingHeaders, readHeaders } from './headers.ts';
+
+export interface SubmissionOptions {
+  hostname: string;
+  /** Recipients per user per hour; 0: unlimited. */
+  recipientsPerHour: number;
+}
+
+export interface Submitted {
+  queueId: string;
+  /** The copy in the sender's Sent mailbox; null when the account has none. */
+  sentEmailId: string | null;
+  /** The bytes sent, with the headers submission added. */
+  raw: Buffer;
+}
+
+/** Why a submission was refused, for the protocol to word. */
+export class SubmissionRefused extends ServiceError {
+  constructor(
+    readonly reason: 'sender' | 'headerFrom' | 'noFrom' | 'rateLimit',
+    message: string,
+  ) {
+    super(reason === 'rateLimit' ? 'unavailable' : 'forbidden', message);
+  }
+}
+
+/**
+ * Mail a user sends (RFC 6409): only from addresses they own, within their hourly recipient
+ * limit, completed with Message-ID/Date, copied to their Sent mailbox and handed to the
+ * outbound queue, which delivers local recipients locally and remote ones over SMTP.
+ */
+export class SubmissionService {
+  /**
+   * Recipients per user in the current hour, in this process like the login limits: no table
+   * holds a natural per-user counter, and a per-node limit still stops a stolen password from
+   * sending at speed. On N nodes a user can reach N times the limit (ADR 0017).
+   */
+  private readonly sentTo = new WindowCounters(60 * 60_000);
+
+  constructor(
+    private readonly store: Store,
+    private readonly ingest: IngestService,
+    private readonly queue: OutboundQueue,
+    private readonly options: SubmissionOptions,
+    private readonly log?: Logger,
+  ) {}
+
+  /** The envelope sender: not null (bounces are not submitted) and one of the user's addresses. */
+  async checkSender(principal: Principal, address: string): Promise<void> {
+    if (address === '') throw new SubmissionRefused('sender', 'the null sender <> cannot be used for submission');
+    if ((await ownedAddress(this.store.db, principal.id, address)) === null) {
+      throw new SubmissionRefused('sender', `<${address}> is not an address of ${principal.username}`);
+    }
+  }
+
+  /** Before each RCPT: would one more recipient (after `pending` accepted) go over the limit? */
+  checkRate(principal: Principal, pending: number): void {
+    const limit = this.options.recipientsPerHour;
+    if (limit > 0 && this.sentTo.get(principal.id) + pending + 1 > limit) {
+      throw new SubmissionRefused('rateLimit', `sending limit of ${limit} recipients per hour reached; try again later`);
+    }
+  }
+
+  /**
+   * Checks the From header, completes the header, stores the Sent copy and queues the message.
+   * Both are durable when this resolves. The Sent copy goes first: if queueing then fails the
+   * client retries and the worst case is a second Sent copy, never a second delivery.
+   */
+  async submit(principal: Principal, from: string, to: string[], data: Buffer): Promise<Submitted> {
+    await this.checkSender(principal, from);
+    this.checkRate(principal, to.length - 1);
+    const headers = readHeaders(data);
+    if (headers.from.length === 0) throw new SubmissionRefused('noFrom', 'the message has no From header');
+    for (const address of headers.from) {
+      if ((await ownedAddress(this.store.db, principal.id, address)) === null) {
+        throw new SubmissionRefused('headerFrom', `From: ${address} is not an address of ${principal.username}`);
+      }
+    }
+    const raw = addMissingHeaders(data, headers, this.options.hostname, new Date());
+    const sentEmailId = await this.storeSentCopy(principal, raw, data.length);
+    const queueId = await this.queue.enqueue({ from, to, raw, origin: 'submission', accountId: principal.accountId });
+    this.sentTo.add(principal.id, to.length);
+    return { queueId, sentEmailId, raw };
+  }
+
+  private async storeSentCopy(principal: Principal, raw: Buffer, clientSize: number): Promise<string | null> {
+    try {
+      const stored = await this.ingest.ingest({ accountId: principal.accountId, raw, role: 'sent', keywords: ['$seen'], sizeForLimit: clientSize }, 'submission');
+      return stored.id;
+    } catch (err) {
+      // An account without a Sent mailbox (the user deleted it) still sends; it just keeps no copy.
+      if (err instanceof ServiceError && err.code === 'notFound') {
+        this.log?.warn({ accountId: principal.accountId }, 'no Sent mailbox; submitted message not copied');
+        return null;
+      }
+      throw err;
+    }
+  }
+}
