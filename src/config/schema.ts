@@ -52,6 +52,7 @@ export const ConfigSchema = Type.Object(
     }),
     dnsServers: Type.String({ default: '', description: 'Comma-separated DNS servers for MX lookups; empty: the system resolver' }),
     queueExpiryDays: Type.Number({ exclusiveMinimum: 0, default: 5, description: 'How long the outbound queue keeps retrying a recipient before giving up' }),
+    queueDelayNoticeHours: Type.Number({ exclusiveMinimum: 0, default: 4, description: 'A recipient still undelivered this long after queueing gets the sender one "delayed" DSN' }),
     vacationPeriodDays: Type.Number({ exclusiveMinimum: 0, default: 7, description: 'A vacation response goes to each sender at most once in this many days (RFC 3834 §2)' }),
     secretKey: Type.String({
       default: '',

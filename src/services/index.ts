@@ -82,7 +82,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
   const directory = new DirectoryService(store, mailboxes, config.defaultQuota);
   const ingest = new IngestService(store, writer, config.maxMessageSize, metrics);
   const delivery = new DeliveryService(store, ingest, config.hostname, config.postmasterAddress, log);
-  const queue = new OutboundQueue(store, writer, delivery, new Router(config), { hostname: config.hostname, expiryMs: config.queueExpiryDays * DAY_MS }, log);
+  const queue = new OutboundQueue(store, writer, delivery, new Router(config), { hostname: config.hostname, expiryMs: config.queueExpiryDays * DAY_MS, delayNoticeMs: config.queueDelayNoticeHours * 3_600_000 }, log);
   const responder = new VacationResponder(store, queue, config.hostname, config.vacationPeriodDays * DAY_MS, log);
   delivery.onDelivered((m) => responder.consider(m));
   const messages = new MessageService(store, writer);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { mailRepo } from '../../store/repos/mail.ts';
 import { queueRepo, type DueRecipient } from '../../store/repos/queue.ts';
+import type { Trx } from '../../store/changes.ts';
 import type { Store } from '../../store/store.ts';
 import { newId } from '../../util/ids.ts';
 import type { EmailWriter } from '../mail/email-writer.ts';
@@ -9,9 +10,13 @@ import { resolveRecipient } from '../directory/resolve.ts';
 import type { AcceptedRecipient, DeliveryService } from '../delivery/delivery.ts';
 import { ServiceError } from '../errors.ts';
 import { WorkerLoop } from '../worker-loop.ts';
+import { composeDsn, wants, type DsnRequest, type RecipientReport } from './dsn.ts';
 import { nextAttempt } from './retry.ts';
 import type { Router } from './routes.ts';
 import { transfer, type AttemptResult } from './smtp-client.ts';
+
+/** An attempt's outcome, with the host that gave it when it came over SMTP. */
+type Outcome = AttemptResult & { mta?: string };
 
 export interface OutboundMessage {
   /** Reverse path; '' for the null sender. */
@@ -20,11 +25,15 @@ export interface OutboundMessage {
   raw: Buffer;
   origin: string;
   accountId?: string;
+  /** RFC 3461 parameters from the submitting client. */
+  dsn?: DsnRequest;
 }
 
 export interface QueueOptions {
   hostname: string;
   expiryMs: number;
+  /** A recipient still waiting this long after queueing gets its sender one "delayed" DSN. */
+  delayNoticeMs: number;
   /** Longest sleep between scans, so work queued by other nodes is seen. */
   pollMs?: number;
 }
@@ -65,37 +74,46 @@ export class OutboundQueue {
     if (msg.to.length === 0) throw new ServiceError('invalid', 'a queued message needs at least one recipient');
     const blob = await this.store.blobs.put(msg.raw);
     const now = Date.now();
-    const id = newId('q');
-    await this.store.write(async (w) => {
-      await mailRepo.addBlobRef(w.trx, blob.id, blob.size);
-      await queueRepo.insertMessage(w.trx, {
-        id,
-        mail_from: msg.from,
-        blob_id: blob.id,
-        size: blob.size,
-        origin: msg.origin,
-        account_id: msg.accountId ?? null,
-        created_at: now,
-        expires_at: now + this.options.expiryMs,
-      });
-      await queueRepo.insertRecipients(
-        w.trx,
-        [...new Set(msg.to.map((a) => a.toLowerCase()))].map((address) => ({
-          id: newId('r'),
-          message_id: id,
-          address,
-          domain: domainOf(address),
-          status: 'queued' as const,
-          attempts: 0,
-          next_attempt_at: now,
-          lease_until: 0,
-          lease_owner: null,
-          last_response: null,
-          updated_at: now,
-        })),
-      );
-    });
+    const id = await this.store.write((w) => this.insert(w.trx, msg, blob, now));
     this.wake();
+    return id;
+  }
+
+  /** The rows of a queued message, in the caller's transaction: enqueue()'s and a DSN's. */
+  private async insert(trx: Trx, msg: OutboundMessage, blob: { id: string; size: number }, now: number): Promise<string> {
+    const id = newId('q');
+    await mailRepo.addBlobRef(trx, blob.id, blob.size);
+    await queueRepo.insertMessage(trx, {
+      id,
+      mail_from: msg.from,
+      blob_id: blob.id,
+      size: blob.size,
+      origin: msg.origin,
+      account_id: msg.accountId ?? null,
+      created_at: now,
+      expires_at: now + this.options.expiryMs,
+      dsn_ret: msg.dsn?.ret ?? null,
+      dsn_envid: msg.dsn?.envid ?? null,
+    });
+    await queueRepo.insertRecipients(
+      trx,
+      [...new Set(msg.to.map((a) => a.toLowerCase()))].map((address) => ({
+        id: newId('r'),
+        message_id: id,
+        address,
+        domain: domainOf(address),
+        status: 'queued' as const,
+        attempts: 0,
+        next_attempt_at: now,
+        lease_until: 0,
+        lease_owner: null,
+        last_response: null,
+        updated_at: now,
+        dsn_notify: msg.dsn?.recipients?.[address]?.notify?.join(',') ?? null,
+        dsn_orcpt: msg.dsn?.recipients?.[address]?.orcpt ?? null,
+        delay_notified: 0,
+      })),
+    );
     return id;
   }
 
@@ -129,54 +147,90 @@ export class OutboundQueue {
       const now = Date.now();
       const due = await queueRepo.lease(this.store.db, this.store.dialect, this.owner, now, now + LEASE_MS, BATCH);
       if (due.length === 0) return;
-      const groups = new Map<string, DueRecipient[]>();
-      for (const r of due) {
-        const key = `${r.message_id} ${r.domain}`;
-        groups.set(key, [...(groups.get(key) ?? []), r]);
-      }
-      const work = [...groups.values()];
-      for (let i = 0; i < work.length; i += PARALLEL) await Promise.all(work.slice(i, i + PARALLEL).map((g) => this.attempt(g)));
+      // One message's due recipients are settled together, so one pass makes at most one DSN.
+      const messages = new Map<string, DueRecipient[]>();
+      for (const r of due) messages.set(r.message_id, [...(messages.get(r.message_id) ?? []), r]);
+      const work = [...messages.values()];
+      for (let i = 0; i < work.length; i += PARALLEL) await Promise.all(work.slice(i, i + PARALLEL).map((m) => this.attempt(m)));
     }
   }
 
-  /** One message to the recipients it has in one domain. */
-  private async attempt(group: DueRecipient[]): Promise<void> {
-    const { mail_from: from, blob_id: blobId, expires_at: expires } = group[0];
-    let results: Map<string, AttemptResult>;
+  /** One message to its due recipients: one transfer per domain, then one transaction for the outcomes. */
+  private async attempt(due: DueRecipient[]): Promise<void> {
+    const { mail_from: from, blob_id: blobId, message_id: messageId } = due[0];
+    const domains = new Map<string, DueRecipient[]>();
+    for (const r of due) domains.set(r.domain, [...(domains.get(r.domain) ?? []), r]);
+    const results = new Map<string, Outcome>();
+    let raw: Buffer | undefined;
     try {
-      const raw = await this.store.blobs.get(blobId);
-      const local = await resolveRecipient(this.store.db, group[0].address);
-      results = local.kind === 'remote' ? await this.remote(group, from, raw) : await this.local(group, from, raw);
+      raw = await this.store.blobs.get(blobId);
+      const bytes = raw;
+      const outcomes = await Promise.all(
+        [...domains.values()].map(async (group) => {
+          try {
+            const local = await resolveRecipient(this.store.db, group[0].address);
+            return local.kind === 'remote' ? await this.remote(group, from, bytes) : await this.local(group, from, bytes);
+          } catch (err) {
+            return new Map<string, Outcome>(group.map((r) => [r.address, { kind: 'temporary', response: (err as Error).message }]));
+          }
+        }),
+      );
+      for (const m of outcomes) for (const [address, o] of m) results.set(address, o);
     } catch (err) {
-      results = new Map(group.map((r) => [r.address, { kind: 'temporary' as const, response: (err as Error).message }]));
+      for (const r of due) results.set(r.address, { kind: 'temporary', response: (err as Error).message });
     }
     const now = Date.now();
-    const messageId = group[0].message_id;
     let finished = false;
     await this.store.write(async (w) => {
-      for (const r of group) {
+      const reports: RecipientReport[] = [];
+      for (const r of due) {
         const res = results.get(r.address) ?? { kind: 'temporary', response: 'no answer for this recipient' };
         const retry = nextAttempt(now, r.attempts + 1);
-        const expired = res.kind === 'temporary' && retry > expires;
-        const status = res.kind === 'delivered' ? 'delivered' : res.kind === 'permanent' || expired ? 'failed' : 'queued';
-        await queueRepo.settle(w.trx, r.id, this.owner, { status, next_attempt_at: retry, last_response: res.response.slice(0, 1000), updated_at: now });
+        const expired = res.kind === 'temporary' && retry > Number(r.expires_at);
+        const status: 'delivered' | 'failed' | 'queued' = res.kind === 'delivered' ? 'delivered' : res.kind === 'permanent' || expired ? 'failed' : 'queued';
+        const late = status === 'queued' && r.delay_notified === 0 && now - Number(r.created_at) >= this.options.delayNoticeMs;
+        const report = status === 'delivered' ? wants(r.dsn_notify, 'SUCCESS') : status === 'failed' ? wants(r.dsn_notify, 'FAILURE') : late && wants(r.dsn_notify, 'DELAY');
+        const patch = { status, next_attempt_at: retry, last_response: res.response.slice(0, 1000), updated_at: now, delay_notified: late ? 1 : r.delay_notified };
+        const settled = await queueRepo.settle(w.trx, r.id, this.owner, patch);
         this.log?.info({ queueId: messageId, rcpt: r.address, status, response: res.response }, 'outbound attempt');
+        if (!settled || !report) continue;
+        reports.push({
+          address: r.address,
+          orcpt: r.dsn_orcpt,
+          action: status === 'queued' ? 'delayed' : status,
+          response: res.response,
+          remoteMta: res.mta ?? null,
+          expired,
+          lastAttemptAt: now,
+          willRetryUntil: status === 'queued' ? Number(r.expires_at) : null,
+        });
       }
+      // Queued in this transaction: the outcomes and their report commit together or not at all.
+      if (reports.length > 0 && from !== '') await this.queueDsn(w.trx, due[0], reports, raw, now);
       // Done with: the bytes go, the per-recipient outcomes were logged.
       finished = await queueRepo.finishIfSettled(w.trx, messageId, blobId);
     });
     if (finished) await this.writer.collectGarbage();
   }
 
-  private async remote(group: DueRecipient[], from: string, raw: Buffer): Promise<Map<string, AttemptResult>> {
+  /** A DSN to the message's sender, from the null sender so it can never bounce in turn. */
+  private async queueDsn(trx: Trx, m: DueRecipient, reports: RecipientReport[], original: Buffer | undefined, now: number): Promise<void> {
+    const raw = composeDsn({ hostname: this.options.hostname, to: m.mail_from, envid: m.dsn_envid, ret: m.dsn_ret, arrivalDate: Number(m.created_at), recipients: reports, original });
+    const blob = await this.store.blobs.put(raw);
+    const id = await this.insert(trx, { from: '', to: [m.mail_from], raw, origin: 'dsn' }, blob, now);
+    this.log?.info({ queueId: m.message_id, dsn: id, to: m.mail_from, actions: reports.map((r) => r.action) }, 'delivery status notification queued');
+  }
+
+  private async remote(group: DueRecipient[], from: string, raw: Buffer): Promise<Map<string, Outcome>> {
     const route = await this.router.route(group[0].domain);
-    const fail = (kind: 'temporary' | 'permanent', response: string) => new Map<string, AttemptResult>(group.map((r) => [r.address, { kind, response }]));
+    const fail = (kind: 'temporary' | 'permanent', response: string) => new Map<string, Outcome>(group.map((r) => [r.address, { kind, response }]));
     if ('permanent' in route) return fail('permanent', route.permanent);
     if ('temporary' in route) return fail('temporary', route.temporary);
     let results = fail('temporary', 'no host to deliver to');
     // The next MX is tried only while the previous ones could not take the message at all.
     for (const hop of route.hops) {
-      results = await transfer(hop, this.options.hostname, { from, to: group.map((r) => r.address), raw });
+      const answered = await transfer(hop, this.options.hostname, { from, to: group.map((r) => r.address), raw });
+      results = new Map([...answered].map(([address, r]) => [address, { ...r, mta: hop.host }]));
       if ([...results.values()].some((r) => r.kind !== 'temporary')) break;
     }
     return results;

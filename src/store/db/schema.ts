@@ -218,6 +218,10 @@ export interface QueueMessageRow {
   account_id: string | null;
   created_at: number;
   expires_at: number;
+  /** RFC 3461 RET: 'FULL' or 'HDRS', what a failure DSN returns of the message; null: not given. */
+  dsn_ret: string | null;
+  /** RFC 3461 ENVID, decoded from xtext; null: not given. */
+  dsn_envid: string | null;
 }
 
 /** 'cancelled': an administrator took the recipient out of the queue. */
@@ -236,6 +240,12 @@ export interface QueueRecipientRow {
   lease_owner: string | null;
   last_response: string | null;
   updated_at: number;
+  /** RFC 3461 NOTIFY, comma-separated (NEVER, or some of SUCCESS, FAILURE, DELAY); null: FAILURE,DELAY. */
+  dsn_notify: string | null;
+  /** RFC 3461 ORCPT, "addr-type;address" decoded from xtext; null: not given. */
+  dsn_orcpt: string | null;
+  /** 1 once the "delayed" DSN for this recipient was queued. */
+  delay_notified: number;
 }
 
 export interface VacationResponseRow {

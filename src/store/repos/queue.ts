@@ -11,7 +11,10 @@ type Q = Db | Trx;
 export interface DueRecipient extends QueueRecipientRow {
   mail_from: string;
   blob_id: string;
+  created_at: number;
   expires_at: number;
+  dsn_ret: string | null;
+  dsn_envid: string | null;
 }
 
 /** Queries of the outbound queue. */
@@ -35,20 +38,27 @@ export const queueRepo = {
       .selectFrom('queue_recipients as r')
       .innerJoin('queue_messages as m', 'm.id', 'r.message_id')
       .selectAll('r')
-      .select(['m.mail_from', 'm.blob_id', 'm.expires_at'])
+      .select(['m.mail_from', 'm.blob_id', 'm.created_at', 'm.expires_at', 'm.dsn_ret', 'm.dsn_envid'])
       .where('r.id', 'in', ids)
       .where('r.lease_owner', '=', owner)
       .execute();
   },
 
-  /** Records an attempt's outcome and gives the lease back; only the lease holder may. */
-  settle: (db: Q, id: string, owner: string, patch: Pick<QueueRecipientRow, 'status' | 'next_attempt_at' | 'last_response' | 'updated_at'>) =>
-    db
-      .updateTable('queue_recipients')
-      .set({ ...patch, attempts: sql`attempts + 1`, lease_until: 0, lease_owner: null })
-      .where('id', '=', id)
-      .where('lease_owner', '=', owner)
-      .executeTakeFirst(),
+  /**
+   * Records an attempt's outcome and gives the lease back; only the lease holder may. False when
+   * the lease was lost (an administrator cancelled the recipient meanwhile).
+   */
+  settle: async (db: Q, id: string, owner: string, patch: Pick<QueueRecipientRow, 'status' | 'next_attempt_at' | 'last_response' | 'updated_at' | 'delay_notified'>) =>
+    Number(
+      (
+        await db
+          .updateTable('queue_recipients')
+          .set({ ...patch, attempts: sql`attempts + 1`, lease_until: 0, lease_owner: null })
+          .where('id', '=', id)
+          .where('lease_owner', '=', owner)
+          .executeTakeFirst()
+      ).numUpdatedRows,
+    ) > 0,
 
   /** When the next recipient is due, to sleep until then. */
   async nextDue(db: Q): Promise<number | null> {
