@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { Principal } from '../../services/directory/pool.ts';
 import { ServiceError } from '../../services/errors.ts';
+import type { DsnRequest } from '../../services/outbound/dsn.ts';
 import { SubmissionRefused } from '../../services/submission/submission.ts';
 import type { TlsMaterial } from '../../tls.ts';
 import type { Listener, ListenerContext } from '../shared/listener.ts';
@@ -22,6 +23,18 @@ function refusal(err: unknown, stage: Stage): SmtpReply {
     return new SmtpReply(err.reason === 'sender' ? 553 : 550, '5.7.1', err.message);
   }
   return replyFor(err, stage);
+}
+
+/** The DSN parameters smtp-server parsed (it leaves them out when DSN is hidden), by normalized recipient. */
+function dsnRequest(session: SMTPServerSession, to: string[]): DsnRequest {
+  type Parsed = { ret?: string | null; envid?: string | null };
+  const mail = (session.envelope as { dsn?: Parsed }).dsn;
+  const recipients: NonNullable<DsnRequest['recipients']> = {};
+  session.envelope.rcptTo.forEach((r, i) => {
+    const p = (r as { dsn?: { notify?: string[]; orcpt?: string } }).dsn;
+    if (p) recipients[to[i].toLowerCase()] = { notify: p.notify, orcpt: p.orcpt };
+  });
+  return { ret: mail?.ret === 'FULL' || mail?.ret === 'HDRS' ? mail.ret : undefined, envid: mail?.envid ?? undefined, recipients };
 }
 
 const badCredentials = () => new SmtpReply(535, '5.7.8', 'Authentication credentials invalid');
@@ -61,6 +74,8 @@ function submissionServer(ctx: ListenerContext, tls: TlsMaterial, name: 'submiss
     disabledCommands: ['WIZ', 'SHELL', 'KILL'],
     // AUTH PLAIN carries a base64 password; RFC 4954 §4 allows 12288 octets for it.
     maxCommandLength: 16384,
+    // RFC 3461: smtp-server checks RET, ENVID, NOTIFY and ORCPT and hands them over; the queue honours them.
+    hideDSN: false,
 
     onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void) {
       const authzid = (auth as { authzid?: string }).authzid;
@@ -75,7 +90,7 @@ function submissionServer(ctx: ListenerContext, tls: TlsMaterial, name: 'submiss
     onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, callback: Callback) {
       let sender: string;
       try {
-        checkParameters(address, 'MAIL');
+        checkParameters(address, 'MAIL', true);
         sender = senderAddress(address.address, session.envelope.smtpUtf8 === true);
       } catch (err) {
         return reject(callback, 'MAIL', refusal(err, 'mail'));
@@ -93,7 +108,7 @@ function submissionServer(ctx: ListenerContext, tls: TlsMaterial, name: 'submiss
       const repeated = session.envelope.rcptTo.some((r) => r.address.toLowerCase() === address.address.toLowerCase());
       try {
         if (!repeated && session.envelope.rcptTo.length >= config.maxRecipients) throw replies.tooManyRecipients();
-        checkParameters(address, 'RCPT');
+        checkParameters(address, 'RCPT', true);
         recipientAddress(address.address, session.envelope.smtpUtf8 === true, config.hostname);
         if (!repeated) services.submission.checkRate(principalOf(session), session.envelope.rcptTo.length);
       } catch (err) {
@@ -112,7 +127,7 @@ function submissionServer(ctx: ListenerContext, tls: TlsMaterial, name: 'submiss
       collectMessage(stream, config.maxMessageSize)
         .then(async (message) => {
           if (message.exceeded) throw replies.tooLarge(config.maxMessageSize);
-          const sent = await services.submission.submit(principal, from, to, message.data);
+          const sent = await services.submission.submit(principal, from, to, message.data, dsnRequest(session, to));
           log.info({ user: principal.username, from, recipients: to.length, size: sent.raw.length, queueId: sent.queueId }, 'submitted');
           count('DATA', 250);
           callback(null, `2.0.0 Ok: queued as ${sent.queueId}`);

@@ -4,6 +4,7 @@ import type { IngestService } from '../delivery/ingest.ts';
 import type { Principal } from '../directory/pool.ts';
 import { ownedAddress } from '../directory/senders.ts';
 import { ServiceError } from '../errors.ts';
+import type { DsnRequest } from '../outbound/dsn.ts';
 import type { OutboundQueue } from '../outbound/queue.ts';
 import { WindowCounters } from '../../util/window-counters.ts';
 import { addMissingHeaders, readHeaders } from './headers.ts';
@@ -73,8 +74,9 @@ export class SubmissionService {
    * Checks the From header, completes the header, stores the Sent copy and queues the message.
    * Both are durable when this resolves. The Sent copy goes first: if queueing then fails the
    * client retries and the worst case is a second Sent copy, never a second delivery.
+   * `dsn` carries the client's RFC 3461 parameters to the queue.
    */
-  async submit(principal: Principal, from: string, to: string[], data: Buffer): Promise<Submitted> {
+  async submit(principal: Principal, from: string, to: string[], data: Buffer, dsn?: DsnRequest): Promise<Submitted> {
     await this.checkSender(principal, from);
     this.checkRate(principal, to.length - 1);
     const headers = readHeaders(data);
@@ -86,7 +88,7 @@ export class SubmissionService {
     }
     const raw = addMissingHeaders(data, headers, this.options.hostname, new Date());
     const sentEmailId = await this.storeSentCopy(principal, raw, data.length);
-    const queueId = await this.queue.enqueue({ from, to, raw, origin: 'submission', accountId: principal.accountId });
+    const queueId = await this.queue.enqueue({ from, to, raw, origin: 'submission', accountId: principal.accountId, dsn });
     this.sentTo.add(principal.id, to.length);
     return { queueId, sentEmailId, raw };
   }
