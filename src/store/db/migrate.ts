@@ -16,6 +16,7 @@ import * as remoteWriteLock from './migrations/012_remote_write_lock.ts';
 import * as imapModseq from './migrations/013_imap_modseq.ts';
 import * as envelopes from './migrations/014_envelopes.ts';
 import * as deletedEmails from './migrations/015_deleted_emails.ts';
+import * as dkimKeys from './migrations/018_dkim_keys.ts';
 
 /**
  * Migrations are listed here in order; each receives the dialect for the few backend-specific
@@ -37,6 +38,8 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect, blobs: 
   '013_imap_modseq': imapModseq,
   '014_envelopes': envelopes,
   '015_deleted_emails': deletedEmails,
+  // 016 and 017 are taken by work on other branches; names, not numbers, order the migrations.
+  '018_dkim_keys': dkimKeys,
 };
 
 class StaticProvider implements MigrationProvider {
