@@ -211,3 +211,10 @@ test('a deleted key signs no more and is gone from the records', async () => {
   assert.match((await a.services.dkim.sign(bare, 'carol@other.test')).toString('latin1'), /d=other\.test/);
   assert.equal(await a.services.dkim.sign(bare, 'x@plain.test'), bare);
 });
+
+test('a key that cannot be opened makes signing a temporary failure, not unsigned mail', async () => {
+  await json(await a.api('/api/v1/domains/plain.test/dkim', { method: 'POST', json: { algorithm: 'ed25519', selector: 'broken' } }), 201);
+  // As after secretKey changed: sealed under some other key.
+  await a.store.db.updateTable('dkim_keys').set({ private_key: `v1:${Buffer.alloc(60, 7).toString('base64')}` }).where('selector', '=', 'broken').execute();
+  await assert.rejects(a.services.dkim.sign(Buffer.from('From: x@plain.test\r\n\r\nbody\r\n'), ''), (err: Error & { code?: string }) => err.code === 'unavailable');
+});
