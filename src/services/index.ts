@@ -5,6 +5,8 @@ import { LoginService } from './auth/logins.ts';
 import { TokenService } from './auth/tokens.ts';
 import { BlobService } from './blobs/blobs.ts';
 import { DeliveryService } from './delivery/delivery.ts';
+import { DkimService } from './dkim/keys.ts';
+import { DnsRecordService } from './dns/records.ts';
 import { IngestService, type IngestMetrics } from './delivery/ingest.ts';
 import { DirectoryService } from './directory/directory.ts';
 import { IdentityService } from './identities/index.ts';
@@ -70,6 +72,10 @@ export interface Services {
   logins: LoginService;
   /** Mail users send over SMTP submission: sender checks, rate limit, Sent copy, queue. */
   submission: SubmissionService;
+  /** DKIM keys per domain; the queue signs with them. */
+  dkim: DkimService;
+  /** The DNS records to publish for a domain. */
+  dns: DnsRecordService;
   /** Mailboxes by IMAP name and mail in IMAP's terms, for IMAP sessions. */
   imap: { folders: ImapFolders; mail: ImapMail };
 }
@@ -82,13 +88,21 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
   const directory = new DirectoryService(store, mailboxes, config.defaultQuota);
   const ingest = new IngestService(store, writer, config.maxMessageSize, metrics);
   const delivery = new DeliveryService(store, ingest, config.hostname, config.postmasterAddress, log);
-  const queue = new OutboundQueue(store, writer, delivery, new Router(config), { hostname: config.hostname, expiryMs: config.queueExpiryDays * DAY_MS, delayNoticeMs: config.queueDelayNoticeHours * 3_600_000 }, log);
+  const box = new SecretBox(config.secretKey, config.dataDir);
+  const dkim = new DkimService(store, directory, box, log);
+  const queue = new OutboundQueue(
+    store,
+    writer,
+    delivery,
+    new Router(config),
+    { hostname: config.hostname, expiryMs: config.queueExpiryDays * DAY_MS, delayNoticeMs: config.queueDelayNoticeHours * 3_600_000, signer: dkim },
+    log,
+  );
   const responder = new VacationResponder(store, queue, config.hostname, config.vacationPeriodDays * DAY_MS, log);
   delivery.onDelivered((m) => responder.consider(m));
   const messages = new MessageService(store, writer);
   const webhooks = new WebhookService(store, directory, messages, { schedule: parseSchedule(config.webhookRetrySchedule), timeoutMs: config.webhookTimeoutSeconds * 1000 }, log);
   const discovery = { autoconfigUrls: config.autoconfigUrls.split(',').map((u) => u.trim()).filter(Boolean), dnsServers: config.dnsServers };
-  const box = new SecretBox(config.secretKey, config.dataDir);
   const remotes = new RemoteAccountService(store, directory, mailboxes, box, discovery, log);
   const gate = new UpstreamGate(store, remotes);
   const folders = new ImapFolders(store, mailboxes, messages);
@@ -129,6 +143,11 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     webhooks,
     logins: new LoginService(directory, { perAddress: config.loginFailuresPerAddress, perLogin: config.loginFailuresPerUser, windowMs: 15 * 60_000 }),
     imap: { folders, mail: imapMail },
+    dkim,
+    dns: new DnsRecordService(directory, dkim, {
+      hostname: config.hostname,
+      ports: { submission: config.submissionPort, submissions: config.submissionsPort, imap: config.imapPort, imaps: config.imapsPort, http: config.httpPort },
+    }),
     submission: new SubmissionService(store, ingest, queue, { hostname: config.hostname, recipientsPerHour: config.submissionRecipientsPerHour }, log),
   };
 }

@@ -36,6 +36,8 @@ export interface QueueOptions {
   delayNoticeMs: number;
   /** Longest sleep between scans, so work queued by other nodes is seen. */
   pollMs?: number;
+  /** Signs each message as it is queued (DKIM, services/dkim), so every way out carries the signature. */
+  signer?: { sign(raw: Buffer, envelopeFrom: string): Promise<Buffer> };
 }
 
 const BATCH = 50;
@@ -72,7 +74,8 @@ export class OutboundQueue {
 
   async enqueue(msg: OutboundMessage): Promise<string> {
     if (msg.to.length === 0) throw new ServiceError('invalid', 'a queued message needs at least one recipient');
-    const blob = await this.store.blobs.put(msg.raw);
+    const raw = this.options.signer ? await this.options.signer.sign(msg.raw, msg.from) : msg.raw;
+    const blob = await this.store.blobs.put(raw);
     const now = Date.now();
     const id = await this.store.write((w) => this.insert(w.trx, msg, blob, now));
     this.wake();

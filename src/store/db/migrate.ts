@@ -17,6 +17,7 @@ import * as imapModseq from './migrations/013_imap_modseq.ts';
 import * as envelopes from './migrations/014_envelopes.ts';
 import * as deletedEmails from './migrations/015_deleted_emails.ts';
 import * as dsn from './migrations/016_dsn.ts';
+import * as dkimKeys from './migrations/017_dkim_keys.ts';
 
 /**
  * Migrations are listed here in order; each receives the dialect for the few backend-specific
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect, blobs: 
   '014_envelopes': envelopes,
   '015_deleted_emails': deletedEmails,
   '016_dsn': dsn,
+  '017_dkim_keys': dkimKeys,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -362,6 +362,20 @@ export interface WebhookCursorRow {
   updated_at: number;
 }
 
+/** 'ed25519' (RFC 8463) or 'rsa' (2048 bits). */
+export type DkimAlgorithm = 'ed25519' | 'rsa';
+
+export interface DkimKeyRow {
+  domain_id: string;
+  selector: string;
+  algorithm: DkimAlgorithm;
+  /** PKCS#8 PEM sealed with the server key (services/secrets/box.ts). */
+  private_key: string;
+  /** Base64 as published in the DNS record's p= tag: SPKI DER for RSA, the raw 32 bytes for Ed25519. */
+  public_key: string;
+  created_at: number;
+}
+
 export interface Tables {
   domains: DomainRow;
   domain_aliases: DomainAliasRow;
@@ -390,4 +404,5 @@ export interface Tables {
   webhooks: WebhookRow;
   webhook_deliveries: WebhookDeliveryRow;
   webhook_cursors: WebhookCursorRow;
+  dkim_keys: DkimKeyRow;
 }

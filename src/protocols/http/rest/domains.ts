@@ -3,7 +3,7 @@ import type { App, RouteDeps } from '../app.ts';
 import { errors, Nullable, Page, PageQuery } from './schemas.ts';
 
 const DomainRef = Type.Ref('Domain');
-const DomainParam = Type.Object({ domain: Type.String({ minLength: 1, maxLength: 300, description: 'Domain id or name' }) });
+export const DomainParam = Type.Object({ domain: Type.String({ minLength: 1, maxLength: 300, description: 'Domain id or name' }) });
 
 export function domainRoutes(app: App, { services, auth }: RouteDeps): void {
   const admin = { preHandler: auth.requireAdmin.bind(auth) };

@@ -12,10 +12,11 @@ import { updateRoutes } from './updates.ts';
 import { remoteRoutes } from './remotes.ts';
 import { webhookRoutes } from './webhooks.ts';
 import { queueRoutes } from './queue.ts';
+import { dkimRoutes } from './dkim.ts';
 
 /** The native REST API, one module per resource, mounted under /api/v1. */
 export function registerRest(app: App, deps: RouteDeps): void {
-  for (const routes of [authRoutes, domainRoutes, userRoutes, addressRoutes, mappingRoutes, mailboxRoutes, messageRoutes, searchRoutes, threadRoutes, updateRoutes, remoteRoutes, webhookRoutes, queueRoutes]) {
+  for (const routes of [authRoutes, domainRoutes, userRoutes, addressRoutes, mappingRoutes, mailboxRoutes, messageRoutes, searchRoutes, threadRoutes, updateRoutes, remoteRoutes, webhookRoutes, queueRoutes, dkimRoutes]) {
     routes(app, deps);
   }
 }

@@ -1,4 +1,5 @@
 import type { App, RouteDeps } from '../../app.ts';
+import { dkimRoutes } from './dkim.ts';
 import { queueRoutes } from './queue.ts';
 
 /**
@@ -13,4 +14,5 @@ export function registerStalwart(app: App, deps: RouteDeps): void {
   });
   app.addHook('preHandler', deps.auth.requireAdmin.bind(deps.auth));
   queueRoutes(app, deps);
+  dkimRoutes(app, deps);
 }
