@@ -19,9 +19,9 @@ export interface DataOptions {
 }
 
 /**
- * DATA from the first byte to the replies: receive within the size limit, authenticate on the MX, deliver durably,
- * let the protocol turn outcomes into replies. Resolves to null when the client went away
- * before the final dot (nothing is stored and nobody is left to answer).
+ * DATA from the first byte to the replies: receive within the size limit, authenticate (MX
+ * only), deliver durably, let the protocol turn outcomes into replies. Resolves to null when
+ * the client went away before the final dot (nothing is stored and nobody is left to answer).
  */
 export async function receiveMessage(
   ctx: ListenerContext,
@@ -49,7 +49,10 @@ export async function receiveMessage(
     const ip = session.remoteAddress;
     verdict = await ctx.services.inboundAuth.check({ ip, helo: session.hostNameAppearsAs || '', mailFrom: from ?? '', raw: message.data });
     log.info({ from, ip, ...verdict.summary, quarantine: verdict.quarantine, rejected: verdict.reject !== null }, 'inbound authentication');
-    if (verdict.reject !== null) return [replies.policyRejection(verdict.reject)];
+    if (verdict.reject !== null) {
+      const reply = replies.policyRejection(verdict.reject);
+      return protocol === 'lmtp' ? session.envelope.rcptTo.map(() => reply) : [reply];
+    }
   }
   const delivered = await deliverMessage(ctx, protocol, session, message.data, verdict);
   const answers = answer(delivered, log);
