@@ -9,7 +9,7 @@ import type { Listener, ListenerContext } from './protocols/shared/listener.ts';
 import { startImap } from './protocols/imap/server.ts';
 import { startSmtp } from './protocols/smtp/server.ts';
 import { startSubmission } from './protocols/smtp/submission.ts';
-import { createServices, type Services } from './services/index.ts';
+import { createServices, type ServiceDependencies, type Services } from './services/index.ts';
 import { Store } from './store/store.ts';
 import { loadTls } from './tls.ts';
 
@@ -29,10 +29,10 @@ const HOUSEKEEPING_INTERVAL_MS = 60 * 60 * 1000;
 const UPLOAD_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** Composition root: config → store → services → listeners (DESIGN.md §1). */
-export async function startServer(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger = pino({ level: config.logLevel }), deps: ServiceDependencies = {}): Promise<RunningServer> {
   const store = await Store.open(config.databaseUrl, config.dataDir);
   const metrics = new Metrics();
-  const services = createServices(store, config, metrics, logger);
+  const services = createServices(store, config, metrics, logger, deps);
   const generatedAdminToken = await services.tokens.bootstrapAdminToken();
   const ctx: ListenerContext = { config, services, logger, metrics };
 

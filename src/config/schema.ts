@@ -50,7 +50,11 @@ export const ConfigSchema = Type.Object(
       pattern: '^$|^[^=,\\s]+=(\\[[^\\]]+\\]|[^:\\s,=]+):[0-9]{1,5}(,[^=,\\s]+=(\\[[^\\]]+\\]|[^:\\s,=]+):[0-9]{1,5})*$',
       description: 'Static routes for remote mail, domain=host:port[,domain=host:port…]; they win over relayHost and MX',
     }),
-    dnsServers: Type.String({ default: '', description: 'Comma-separated DNS servers for MX lookups; empty: the system resolver' }),
+    dnsServers: Type.String({ default: '', description: 'Comma-separated DNS servers for MX lookups and inbound SPF/DKIM/DMARC/ARC checks; empty: the system resolver' }),
+    dmarcPolicy: Type.Union([Type.Literal('enforce'), Type.Literal('report-only')], {
+      default: 'enforce',
+      description: 'What the MX does with mail failing DMARC: enforce (p=reject refused, p=quarantine to Junk) or report-only (Authentication-Results header only)',
+    }),
     queueExpiryDays: Type.Number({ exclusiveMinimum: 0, default: 5, description: 'How long the outbound queue keeps retrying a recipient before giving up' }),
     queueDelayNoticeHours: Type.Number({ exclusiveMinimum: 0, default: 4, description: 'A recipient still undelivered this long after queueing gets the sender one "delayed" DSN' }),
     vacationPeriodDays: Type.Number({ exclusiveMinimum: 0, default: 7, description: 'A vacation response goes to each sender at most once in this many days (RFC 3834 §2)' }),

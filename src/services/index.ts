@@ -7,6 +7,7 @@ import { BlobService } from './blobs/blobs.ts';
 import { DeliveryService } from './delivery/delivery.ts';
 import { DkimService } from './dkim/keys.ts';
 import { DnsRecordService } from './dns/records.ts';
+import { InboundAuth, systemResolver, type DNSResolver } from './delivery/inbound-auth.ts';
 import { IngestService, type IngestMetrics } from './delivery/ingest.ts';
 import { DirectoryService } from './directory/directory.ts';
 import { IdentityService } from './identities/index.ts';
@@ -43,6 +44,8 @@ export interface Services {
   poolMail: PoolMailService;
   ingest: IngestService;
   delivery: DeliveryService;
+  /** SPF, DKIM, DMARC and ARC verdicts for mail arriving at the MX. */
+  inboundAuth: InboundAuth;
   tokens: TokenService;
   blobs: BlobService;
   identities: IdentityService;
@@ -82,7 +85,12 @@ export interface Services {
 
 const DAY_MS = 86_400_000;
 
-export function createServices(store: Store, config: Config, metrics?: IngestMetrics, log?: Logger): Services {
+/** What tests may replace without a config key: DNS answers for inbound authentication. */
+export interface ServiceDependencies {
+  resolver?: DNSResolver;
+}
+
+export function createServices(store: Store, config: Config, metrics?: IngestMetrics, log?: Logger, deps: ServiceDependencies = {}): Services {
   const writer = new EmailWriter(store);
   const mailboxes = new MailboxService(store, writer);
   const directory = new DirectoryService(store, mailboxes, config.defaultQuota);
@@ -127,6 +135,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     poolMail: new PoolMailService(store, messages),
     ingest,
     delivery,
+    inboundAuth: new InboundAuth({ hostname: config.hostname, policy: config.dmarcPolicy, resolver: deps.resolver ?? systemResolver(config.dnsServers) }, log),
     tokens: new TokenService(store, directory, config.adminToken, config.sessionTokenTtl),
     changes: new ChangeFeed(store),
     blobs: new BlobService(store, writer, config.maxMessageSize),

@@ -5,6 +5,8 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
+import type { DNSResolver } from '../../src/services/delivery/inbound-auth.ts';
+import { staticResolver } from './dns.ts';
 import { freshPostgresDatabase, postgresServer } from './postgres.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -29,9 +31,10 @@ export interface TestServer extends RunningServer {
  * A real Gannet on ephemeral loopback ports with a temporary data dir, on SQLite or a fresh
  * PostgreSQL database. Returns null only when PostgreSQL was asked for and is not installed.
  * Given the dataDir and databaseUrl of a server that was close()d (not stop()ped), it starts
- * again on that data: a restart.
+ * again on that data: a restart. DNS for inbound authentication is `resolver`, by default
+ * one that knows no names: tests never depend on (or wait for) real DNS.
  */
-export async function startTestServer(opts: { backend?: Backend; config?: Partial<Config> } = {}): Promise<TestServer | null> {
+export async function startTestServer(opts: { backend?: Backend; config?: Partial<Config>; resolver?: DNSResolver } = {}): Promise<TestServer | null> {
   const backend = opts.backend ?? defaultBackend();
   let databaseUrl = opts.config?.databaseUrl ?? '';
   if (backend === 'postgres' && opts.config?.databaseUrl === undefined) {
@@ -61,7 +64,7 @@ export async function startTestServer(opts: { backend?: Backend; config?: Partia
       ...opts.config,
     },
   });
-  const running = await startServer(config, pino({ level: process.env.GANNET_TEST_LOG ?? 'silent' }));
+  const running = await startServer(config, pino({ level: process.env.GANNET_TEST_LOG ?? 'silent' }), { resolver: opts.resolver ?? staticResolver() });
   const baseUrl = `http://127.0.0.1:${running.listeners.http.port}`;
   return {
     ...running,

@@ -5,7 +5,7 @@ import type { Listener, ListenerContext } from '../shared/listener.ts';
 
 /** The LMTP listener (RFC 2033): final delivery from a local MTA, answered per recipient. */
 export function startLmtp(ctx: ListenerContext): Promise<Listener> {
-  return startMailListener(ctx, { protocol: 'lmtp', port: ctx.config.lmtpPort, answer: answerEachRecipient });
+  return startMailListener(ctx, { protocol: 'lmtp', port: ctx.config.lmtpPort, answer: answerEachRecipient, authenticate: false });
 }
 
 /** One reply per accepted RCPT, in RCPT order, each telling that recipient's fate. */

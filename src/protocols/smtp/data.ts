@@ -7,15 +7,25 @@ import { replies, type SmtpReply } from './replies.ts';
 
 export type Answer = (delivered: Delivered, log: Logger) => SmtpReply[];
 
+export interface DataOptions {
+  protocol: Protocol;
+  /** SMTP answers a transaction once, LMTP once per recipient (RFC 2033 §4.2). */
+  answer: Answer;
+  /**
+   * Verify SPF/DKIM/DMARC/ARC before storing: the MX, where anyone may connect. LMTP's peer
+   * is a trusted MTA that has done this already.
+   */
+  authenticate: boolean;
+}
+
 /**
- * DATA from the first byte to the replies: receive within the size limit, deliver durably,
- * let the protocol turn outcomes into replies. Resolves to null when the client went away
- * before the final dot (nothing is stored and nobody is left to answer).
+ * DATA from the first byte to the replies: receive within the size limit, authenticate (MX
+ * only), deliver durably, let the protocol turn outcomes into replies. Resolves to null when
+ * the client went away before the final dot (nothing is stored and nobody is left to answer).
  */
 export async function receiveMessage(
   ctx: ListenerContext,
-  protocol: Protocol,
-  answer: Answer,
+  { protocol, answer, authenticate }: DataOptions,
   log: Logger,
   stream: SMTPServerDataStream,
   session: SMTPServerSession,
@@ -34,7 +44,17 @@ export async function receiveMessage(
     const reply = replies.tooLarge(limit);
     return protocol === 'lmtp' ? session.envelope.rcptTo.map(() => reply) : [reply];
   }
-  const delivered = await deliverMessage(ctx, protocol, session, message.data);
+  let verdict;
+  if (authenticate) {
+    const ip = session.remoteAddress;
+    verdict = await ctx.services.inboundAuth.check({ ip, helo: session.hostNameAppearsAs || '', mailFrom: from ?? '', raw: message.data });
+    log.info({ from, ip, ...verdict.summary, quarantine: verdict.quarantine, rejected: verdict.reject !== null }, 'inbound authentication');
+    if (verdict.reject !== null) {
+      const reply = replies.policyRejection(verdict.reject);
+      return protocol === 'lmtp' ? session.envelope.rcptTo.map(() => reply) : [reply];
+    }
+  }
+  const delivered = await deliverMessage(ctx, protocol, session, message.data, verdict);
   const answers = answer(delivered, log);
   log.info(
     {

@@ -19,7 +19,7 @@ export interface Delivered {
  * Hands a received message to the delivery service and waits for the durable commit. Every
  * RCPT gets an outcome, in RCPT order, so LMTP can answer each and SMTP can summarize.
  */
-export async function deliverMessage(ctx: ListenerContext, protocol: Protocol, session: SMTPServerSession, data: Buffer): Promise<Delivered> {
+export async function deliverMessage(ctx: ListenerContext, protocol: Protocol, session: SMTPServerSession, data: Buffer, verdict?: Envelope['verdict']): Promise<Delivered> {
   // Connection id + transaction number ties our log lines to smtp-server's debug trace.
   const queueId = `${session.id}.${session.transaction}`;
   const sender = senderOf(session);
@@ -32,6 +32,7 @@ export async function deliverMessage(ctx: ListenerContext, protocol: Protocol, s
     helo: session.hostNameAppearsAs || '',
     via: session.transmissionType,
     queueId,
+    verdict,
   };
   const started = performance.now();
   const present = accepted.filter((r) => r !== undefined);

@@ -1,19 +1,15 @@
 import type { SMTPServerAddress, SMTPServerDataResult, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { Listener, ListenerContext } from '../shared/listener.ts';
 import { recipientAddress, senderAddress } from './addresses.ts';
-import { receiveMessage, type Answer } from './data.ts';
-import type { Protocol } from './delivery.ts';
+import { receiveMessage, type DataOptions } from './data.ts';
 import { commonOptions, listen } from './library-options.ts';
 import { MailServer } from './mail-server.ts';
 import { checkParameters } from './parameters.ts';
 import { dataResult, replies, replyFor, type SmtpReply } from './replies.ts';
 import { addRecipient, beginTransaction, isRepeatedRecipient } from './transaction.ts';
 
-export interface MailListenerOptions {
-  protocol: Protocol;
+export interface MailListenerOptions extends DataOptions {
   port: number;
-  /** SMTP answers a transaction once, LMTP once per recipient (RFC 2033 §4.2). */
-  answer: Answer;
 }
 
 type DataCallback = (err?: Error | null, message?: string | SMTPServerDataResult[]) => void;
@@ -82,7 +78,7 @@ export async function startMailListener(ctx: ListenerContext, opts: MailListener
         else if (answers[0].failed) callback(answers[0]);
         else callback(null, answers[0].message);
       };
-      receiveMessage(ctx, protocol, opts.answer, log, stream, session).then(
+      receiveMessage(ctx, opts, log, stream, session).then(
         (answers) => (answers ? send(answers) : callback(new Error('connection closed during DATA'))),
         (err: unknown) => {
           log.error({ err }, 'DATA handling failed');

@@ -41,6 +41,8 @@ export const replies = {
   dataArguments: () => new SmtpReply(501, '5.5.4', 'Syntax: DATA takes no arguments'),
   // RFC 4954 §6.
   encryptionRequired: () => new SmtpReply(538, '5.7.11', 'Encryption required for requested authentication mechanism: use STARTTLS first'),
+  // RFC 7489 §10.3: a DMARC rejection at the end of DATA, with the reason.
+  policyRejection: (why: string) => new SmtpReply(550, '5.7.1', why),
   temporaryFailure: () => new SmtpReply(451, '4.3.0', 'Temporary local problem, try again later'),
 };
 

@@ -6,7 +6,7 @@ import { replyFor, SmtpReply } from './replies.ts';
 
 /** The SMTP listener in the MX role: mail for local recipients from other servers. */
 export function startSmtp(ctx: ListenerContext): Promise<Listener> {
-  return startMailListener(ctx, { protocol: 'smtp', port: ctx.config.smtpPort, answer: answerTransaction });
+  return startMailListener(ctx, { protocol: 'smtp', port: ctx.config.smtpPort, answer: answerTransaction, authenticate: true });
 }
 
 /**

@@ -5,6 +5,7 @@ import { mailRepo } from '../../store/repos/mail.ts';
 import type { Store } from '../../store/store.ts';
 import { resolveRecipient } from '../directory/resolve.ts';
 import { ServiceError } from '../errors.ts';
+import type { InboundVerdict } from './inbound-auth.ts';
 import type { IngestService } from './ingest.ts';
 
 export interface Envelope {
@@ -18,6 +19,8 @@ export interface Envelope {
   authenticatedAs?: string;
   /** The id the protocol reports to the client; also written into the Received header. */
   queueId?: string;
+  /** Mail from the MX: the inbound authentication verdict (its header goes below Received). */
+  verdict?: Pick<InboundVerdict, 'header' | 'quarantine'>;
 }
 
 export interface AcceptedRecipient {
@@ -114,8 +117,8 @@ export class DeliveryService {
           if (!pending) {
             const raw = Buffer.concat([Buffer.from(this.traceHeaders(envelope, rcpt.address, queueId), 'utf8'), data]);
             // The size limit applies to what the client sent, not to our trace headers.
-            pending = this.ingest
-              .ingest({ accountId: a.accountId, raw, role: 'inbox', sizeForLimit: data.length }, envelope.via.startsWith('LMTP') ? 'lmtp' : 'smtp')
+            pending = this.mailboxRole(a.accountId, envelope)
+              .then((role) => this.ingest.ingest({ accountId: a.accountId, raw, role, sizeForLimit: data.length }, envelope.via.startsWith('LMTP') ? 'lmtp' : 'smtp'))
               .then((r) => r.id);
             delivered.set(a.accountId, pending);
             const message = { mailFrom: envelope.mailFrom, recipient: rcpt.address, accountId: a.accountId, principalId: a.principalId, data };
@@ -132,6 +135,12 @@ export class DeliveryService {
     return Promise.all(outcomes);
   }
 
+  /** Quarantined mail goes to Junk; an account whose Junk was deleted gets it in INBOX rather than not at all. */
+  private async mailboxRole(accountId: string, envelope: Envelope): Promise<string> {
+    if (!envelope.verdict?.quarantine) return 'inbox';
+    return (await mailRepo.mailboxByRole(this.store.db, accountId, 'junk')) ? 'junk' : 'inbox';
+  }
+
   private notify(m: DeliveredMessage): void {
     for (const listener of this.listeners) listener(m).catch((err) => this.log?.error({ err, accountId: m.accountId }, 'after-delivery step failed'));
   }
@@ -143,7 +152,8 @@ export class DeliveryService {
     return (
       `Return-Path: <${sanitize(env.mailFrom)}>\r\n` +
       `Delivered-To: ${sanitize(rcpt)}\r\n` +
-      `Received: from ${helo} (${from})${auth}\r\n\tby ${this.hostname} (Gannet) with ${env.via} id ${queueId}\r\n\tfor <${sanitize(rcpt)}>; ${rfc5322Date(new Date())}\r\n`
+      `Received: from ${helo} (${from})${auth}\r\n\tby ${this.hostname} (Gannet) with ${env.via} id ${queueId}\r\n\tfor <${sanitize(rcpt)}>; ${rfc5322Date(new Date())}\r\n` +
+      (env.verdict?.header ?? '')
     );
   }
 }

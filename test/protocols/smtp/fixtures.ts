@@ -58,11 +58,13 @@ export interface Traced {
   returnPath: string;
   deliveredTo: string;
   received: string;
-  /** What follows the three trace fields Gannet prepends: must be what the client sent. */
+  /** The MX's Authentication-Results field below Received, unfolded to one line; '' over LMTP and submission. */
+  authenticationResults: string;
+  /** What follows the trace fields Gannet prepends: must be what the client sent. */
   body: Buffer;
 }
 
-const TRACE = /^Return-Path: <([^>\r\n]*)>\r\nDelivered-To: ([^\r\n]*)\r\nReceived: ([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)\r\n/;
+const TRACE = /^Return-Path: <([^>\r\n]*)>\r\nDelivered-To: ([^\r\n]*)\r\nReceived: ([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)\r\n(?:Authentication-Results: ([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)\r\n)?/;
 
 /**
  * Splits off the trace fields. With `bodyLength` (the length of what the client sent) the
@@ -77,5 +79,6 @@ export function splitTrace(raw: Buffer, bodyLength?: number): Traced {
     throw new Error(`no trace headers at the start of: ${raw.subarray(0, 300).toString('latin1')}`);
   }
   const utf8 = (s: string) => Buffer.from(s, 'latin1').toString('utf8');
-  return { returnPath: utf8(m[1]), deliveredTo: utf8(m[2]), received: utf8(m[3]), body: raw.subarray(m[0].length) };
+  const ar = utf8(m[4] ?? '').replace(/\r\n[ \t]+/g, ' ');
+  return { returnPath: utf8(m[1]), deliveredTo: utf8(m[2]), received: utf8(m[3]), authenticationResults: ar, body: raw.subarray(m[0].length) };
 }
