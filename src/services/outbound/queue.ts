@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { mailRepo } from '../../store/repos/mail.ts';
 import { queueRepo, type DueRecipient } from '../../store/repos/queue.ts';
-import type { Trx } from '../../store/changes.ts';
+import type { Trx, WriteContext } from '../../store/changes.ts';
 import type { Store } from '../../store/store.ts';
 import { newId } from '../../util/ids.ts';
 import type { EmailWriter } from '../mail/email-writer.ts';
@@ -17,6 +17,16 @@ import { transfer, type AttemptResult } from './smtp-client.ts';
 
 /** An attempt's outcome, with the host that gave it when it came over SMTP. */
 type Outcome = AttemptResult & { mta?: string };
+
+/** A recipient's state after an attempt, as the rows record it. */
+export interface SettledRecipient {
+  address: string;
+  status: 'delivered' | 'failed' | 'queued';
+  response: string;
+}
+
+/** Called inside the transaction that settles a message's recipients, so what it writes commits with them. */
+export type SettledListener = (w: WriteContext, messageId: string, recipients: SettledRecipient[]) => Promise<void>;
 
 export interface OutboundMessage {
   /** Reverse path; '' for the null sender. */
@@ -55,6 +65,7 @@ const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1
 export class OutboundQueue {
   private readonly owner = randomBytes(6).toString('hex');
   private readonly loop: WorkerLoop;
+  private readonly settledListeners: SettledListener[] = [];
 
   constructor(
     private readonly store: Store,
@@ -126,6 +137,11 @@ export class OutboundQueue {
     return rows.map((r) => ({ address: r.address, status: r.status, attempts: r.attempts, nextAttemptAt: Number(r.next_attempt_at), lastResponse: r.last_response }));
   }
 
+  /** JMAP EmailSubmission keeps each recipient's outcome after the queue rows are gone. */
+  onSettled(listener: SettledListener): void {
+    this.settledListeners.push(listener);
+  }
+
   /** False between stop() and start(): mail is still accepted, but nothing is delivered. */
   get running(): boolean {
     return !this.loop.stopped;
@@ -186,6 +202,7 @@ export class OutboundQueue {
     let finished = false;
     await this.store.write(async (w) => {
       const reports: RecipientReport[] = [];
+      const settledNow: SettledRecipient[] = [];
       for (const r of due) {
         const res = results.get(r.address) ?? { kind: 'temporary', response: 'no answer for this recipient' };
         const retry = nextAttempt(now, r.attempts + 1);
@@ -196,6 +213,7 @@ export class OutboundQueue {
         const patch = { status, next_attempt_at: retry, last_response: res.response.slice(0, 1000), updated_at: now, delay_notified: late ? 1 : r.delay_notified };
         const settled = await queueRepo.settle(w.trx, r.id, this.owner, patch);
         this.log?.info({ queueId: messageId, rcpt: r.address, status, response: res.response }, 'outbound attempt');
+        if (settled) settledNow.push({ address: r.address, status, response: patch.last_response });
         if (!settled || !report) continue;
         reports.push({
           address: r.address,
@@ -208,6 +226,7 @@ export class OutboundQueue {
           willRetryUntil: status === 'queued' ? Number(r.expires_at) : null,
         });
       }
+      for (const listener of this.settledListeners) await listener(w, messageId, settledNow);
       // Queued in this transaction: the outcomes and their report commit together or not at all.
       if (reports.length > 0 && from !== '') await this.queueDsn(w.trx, due[0], reports, raw, now);
       // Done with: the bytes go, the per-recipient outcomes were logged.

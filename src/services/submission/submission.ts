@@ -17,7 +17,7 @@ export interface SubmissionOptions {
 
 export interface Submitted {
   queueId: string;
-  /** The copy in the sender's Sent mailbox; null when the account has none. */
+  /** The copy in the sender's Sent mailbox; null when the account has none or none was asked for. */
   sentEmailId: string | null;
   /** The bytes sent, with the headers submission added. */
   raw: Buffer;
@@ -74,9 +74,10 @@ export class SubmissionService {
    * Checks the From header, completes the header, stores the Sent copy and queues the message.
    * Both are durable when this resolves. The Sent copy goes first: if queueing then fails the
    * client retries and the worst case is a second Sent copy, never a second delivery.
-   * `dsn` carries the client's RFC 3461 parameters to the queue.
+   * `dsn` carries the client's RFC 3461 parameters to the queue. JMAP passes `sentCopy: false`:
+   * its message already is an Email, which the client files with onSuccessUpdateEmail (ADR 0022).
    */
-  async submit(principal: Principal, from: string, to: string[], data: Buffer, dsn?: DsnRequest): Promise<Submitted> {
+  async submit(principal: Principal, from: string, to: string[], data: Buffer, dsn?: DsnRequest, opts: { sentCopy?: boolean } = {}): Promise<Submitted> {
     await this.checkSender(principal, from);
     this.checkRate(principal, to.length - 1);
     const headers = readHeaders(data);
@@ -87,7 +88,7 @@ export class SubmissionService {
       }
     }
     const raw = addMissingHeaders(data, headers, this.options.hostname, new Date());
-    const sentEmailId = await this.storeSentCopy(principal, raw, data.length);
+    const sentEmailId = opts.sentCopy === false ? null : await this.storeSentCopy(principal, raw, data.length);
     const queueId = await this.queue.enqueue({ from, to, raw, origin: 'submission', accountId: principal.accountId, dsn });
     this.sentTo.add(principal.id, to.length);
     return { queueId, sentEmailId, raw };
