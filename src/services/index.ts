@@ -29,6 +29,7 @@ import { JmapProxy } from './remote/jmap/proxy.ts';
 import { SyncSupervisor } from './remote/supervisor.ts';
 import { UpstreamGate } from './remote/upstream-gate.ts';
 import { SecretBox } from './secrets/box.ts';
+import { EmailSubmissionService } from './submission/email-submissions.ts';
 import { SubmissionService } from './submission/submission.ts';
 import { VacationResponder } from './vacation/responder.ts';
 import { VacationService } from './vacation/settings.ts';
@@ -75,6 +76,8 @@ export interface Services {
   logins: LoginService;
   /** Mail users send over SMTP submission: sender checks, rate limit, Sent copy, queue. */
   submission: SubmissionService;
+  /** JMAP EmailSubmission: Emails sent through `submission`, and the record of each. */
+  emailSubmissions: EmailSubmissionService;
   /** DKIM keys per domain; the queue signs with them. */
   dkim: DkimService;
   /** The DNS records to publish for a domain. */
@@ -128,6 +131,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     log,
   );
   remotes.attach(mirrors);
+  const submission = new SubmissionService(store, ingest, queue, { hostname: config.hostname, recipientsPerHour: config.submissionRecipientsPerHour }, log);
   return {
     directory,
     mailboxes,
@@ -157,6 +161,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
       hostname: config.hostname,
       ports: { submission: config.submissionPort, submissions: config.submissionsPort, imap: config.imapPort, imaps: config.imapsPort, http: config.httpPort },
     }),
-    submission: new SubmissionService(store, ingest, queue, { hostname: config.hostname, recipientsPerHour: config.submissionRecipientsPerHour }, log),
+    submission,
+    emailSubmissions: new EmailSubmissionService(store, submission, messages, queue, config.maxRecipients),
   };
 }

@@ -18,6 +18,7 @@ import * as envelopes from './migrations/014_envelopes.ts';
 import * as deletedEmails from './migrations/015_deleted_emails.ts';
 import * as dsn from './migrations/016_dsn.ts';
 import * as dkimKeys from './migrations/017_dkim_keys.ts';
+import * as emailSubmissions from './migrations/018_email_submissions.ts';
 
 /**
  * Migrations are listed here in order; each receives the dialect for the few backend-specific
@@ -41,6 +42,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect, blobs: 
   '015_deleted_emails': deletedEmails,
   '016_dsn': dsn,
   '017_dkim_keys': dkimKeys,
+  '018_email_submissions': emailSubmissions,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -376,6 +376,22 @@ export interface DkimKeyRow {
   created_at: number;
 }
 
+/** A JMAP EmailSubmission (RFC 8621 §7); Gannet sends at once, so undo_status is always 'final'. */
+export interface EmailSubmissionRow {
+  id: string;
+  account_id: string;
+  identity_id: string;
+  email_id: string;
+  thread_id: string;
+  /** JSON {mailFrom: {email, parameters}, rcptTo: [...]}. */
+  envelope_json: string;
+  send_at: number;
+  undo_status: string;
+  queue_id: string;
+  /** JSON: recipient address → {smtpReply, delivered, displayed}. */
+  delivery_status_json: string;
+}
+
 export interface Tables {
   domains: DomainRow;
   domain_aliases: DomainAliasRow;
@@ -405,4 +421,5 @@ export interface Tables {
   webhook_deliveries: WebhookDeliveryRow;
   webhook_cursors: WebhookCursorRow;
   dkim_keys: DkimKeyRow;
+  email_submissions: EmailSubmissionRow;
 }
