@@ -65,13 +65,16 @@ export async function emailCopy(args: Args, ctx: MethodContext): Promise<[string
     ['Email/copy', { fromAccountId, accountId, oldState, newState: await stateOf(ctx, accountId), created: orNull(created), notCreated: orNull(notCreated) }],
   ];
   if (destroyOriginals && copiedOriginals.size > 0) {
-    responses.push(await implicitDestroy({ accountId: fromAccountId, ifInState: destroyFromIfInState, destroy: [...copiedOriginals] }, ctx));
+    responses.push(await implicitEmailSet({ accountId: fromAccountId, ifInState: destroyFromIfInState, destroy: [...copiedOriginals] }, ctx));
   }
   return responses;
 }
 
-/** The Email/set a /copy makes on success (RFC 8620 §5.4): its refusal is an error response of its own. */
-async function implicitDestroy(args: Args, ctx: MethodContext): Promise<[string, Args]> {
+/**
+ * The Email/set a method makes on success (Email/copy's onSuccessDestroyOriginal, RFC 8620 §5.4;
+ * EmailSubmission/set's onSuccess*Email, RFC 8621 §7.5): its refusal is an error response of its own.
+ */
+export async function implicitEmailSet(args: Args, ctx: MethodContext): Promise<[string, Args]> {
   try {
     return ['Email/set', await emailSet(args, ctx)];
   } catch (err) {

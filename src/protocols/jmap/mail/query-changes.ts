@@ -67,9 +67,13 @@ export async function emailQueryChanges(args: Args, ctx: MethodContext): Promise
 
 export async function mailboxQueryChanges(args: Args, ctx: MethodContext): Promise<Args> {
   const accountId = requireAccount(args, ctx);
-  const results = await mailboxResults(args, ctx, accountId);
+  return listQueryChanges('Mailbox', await mailboxResults(args, ctx, accountId), args, ctx, accountId);
+}
+
+/** Foo/queryChanges for a type whose whole result list (`results`, in order) is cheap to compute. */
+export async function listQueryChanges(type: string, results: string[], args: Args, ctx: MethodContext, accountId: string): Promise<Args> {
   const upToId = readOptionalId(args, 'upToId');
-  const { removed, ...states } = await changedSince('Mailbox', args, ctx, accountId);
+  const { removed, ...states } = await changedSince(type, args, ctx, accountId);
   const end = upToId && results.includes(upToId) ? results.indexOf(upToId) + 1 : results.length;
   const positions = new Map(results.slice(0, end).map((id, i) => [id, i]));
   return { accountId, ...states, removed, added: added(removed, positions), ...(readBoolean(args, 'calculateTotal', false) ? { total: results.length } : {}) };

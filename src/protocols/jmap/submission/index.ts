@@ -1,0 +1,1 @@
+export { registerSubmissionMethods } from './email-submission.ts';
