@@ -130,7 +130,7 @@ export class SmtpPool {
     return conn;
   }
 
-  /** An idle connection the server closed leaves the pool and frees its slot. */
+  /** An idle connection that the server closed, or that waited `idleMs`, leaves the pool and frees its slot. */
   private forget(key: string, conn: Conn): void {
     const pool = this.pools.get(key);
     const at = pool?.idle.indexOf(conn) ?? -1;
@@ -156,10 +156,8 @@ export class SmtpPool {
       pool.open--;
     } else {
       conn.idle = setTimeout(() => {
-        pool.idle.splice(pool.idle.indexOf(conn), 1);
+        this.forget(key, conn);
         close(conn);
-        pool.open--;
-        pool.waiters.shift()?.();
       }, this.opts.idleMs ?? 5000);
       conn.idle.unref();
       pool.idle.push(conn);

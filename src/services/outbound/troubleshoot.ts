@@ -100,11 +100,11 @@ export class DeliveryTroubleshooter {
         throw err;
       }
     };
-    /** A command whose reply must be 2xx (or `expect`) for the dialogue to go on. */
-    const command = (step: StepName, line: string | null, expect = 2) =>
+    /** A command whose reply must be 2xx for the dialogue to go on. */
+    const command = (step: StepName, line: string | null) =>
       timed(step, async () => {
         const r = await dialog!.command(line);
-        if (Math.floor(r.code / 100) !== expect) throw Object.assign(new Error(r.text), { reply: r.text });
+        if (Math.floor(r.code / 100) !== 2) throw Object.assign(new Error(r.text), { reply: r.text });
         return { response: r.text };
       });
     try {
@@ -116,14 +116,14 @@ export class DeliveryTroubleshooter {
       let ehlo = (await command('ehlo', `EHLO ${this.opts.hostname}`)).response ?? '';
       const offersTls = /^250[- ]STARTTLS\s*$/im.test(ehlo);
       if (offersTls) {
-        await command('starttls', 'STARTTLS');
-        const tls = await dialog!.upgrade(hop, this.opts.ca);
-        const last = report.steps[report.steps.length - 1];
-        last.tls = tls;
-        if (hop.verifyTls && !tls.certificateValid) {
-          last.ok = false;
-          throw new Error(`MTA-STS requires a valid certificate: ${tls.certificateError}`);
-        }
+        const starttls = await timed('starttls', async () => {
+          const r = await dialog!.command('STARTTLS');
+          if (Math.floor(r.code / 100) !== 2) throw Object.assign(new Error(r.text), { reply: r.text });
+          const tls = await dialog!.upgrade(hop, this.opts.ca);
+          // Delivery to an MTA-STS enforce host stops here when the certificate is not valid.
+          return { response: r.text, tls, ok: !hop.verifyTls || tls.certificateValid };
+        });
+        if (!starttls.ok) throw new Error('MTA-STS requires a valid certificate');
         ehlo = (await command('ehlo', `EHLO ${this.opts.hostname}`)).response ?? '';
       } else if (hop.verifyTls) {
         report.steps.push({ step: 'starttls', ok: false, elapsedMs: 0, error: 'STARTTLS not offered, and MTA-STS requires TLS' });
