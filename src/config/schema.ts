@@ -51,6 +51,7 @@ export const ConfigSchema = Type.Object(
       description: 'Static routes for remote mail, domain=host:port[,domain=host:port…]; they win over relayHost and MX',
     }),
     dnsServers: Type.String({ default: '', description: 'Comma-separated DNS servers for MX lookups and inbound SPF/DKIM/DMARC/ARC checks; empty: the system resolver' }),
+    outboundConnectionsPerHost: Type.Integer({ minimum: 1, maximum: 100, default: 4, description: 'SMTP connections open at once from this node to one remote host; an idle one carries the next message to that host for 5 s' }),
     dmarcPolicy: Type.Union([Type.Literal('enforce'), Type.Literal('report-only')], {
       default: 'enforce',
       description: 'What the MX does with mail failing DMARC: enforce (p=reject refused, p=quarantine to Junk) or report-only (Authentication-Results header only)',

@@ -22,6 +22,9 @@ import { PdpaService } from './pdpa/index.ts';
 import { QueueAdmin } from './outbound/admin.ts';
 import { OutboundQueue } from './outbound/queue.ts';
 import { Router } from './outbound/routes.ts';
+import { httpsPolicyFetcher, MtaSts, type PolicyFetcher } from './outbound/mta-sts.ts';
+import { SmtpPool } from './outbound/smtp-client.ts';
+import { DeliveryTroubleshooter } from './outbound/troubleshoot.ts';
 import { PushService } from './push/index.ts';
 import { RemoteAccountService } from './remote/accounts.ts';
 import { Mirror } from './remote/imap/mirror.ts';
@@ -82,15 +85,22 @@ export interface Services {
   dkim: DkimService;
   /** The DNS records to publish for a domain. */
   dns: DnsRecordService;
+  /** What delivery to a recipient would meet, as far as RCPT. */
+  troubleshoot: DeliveryTroubleshooter;
   /** Mailboxes by IMAP name and mail in IMAP's terms, for IMAP sessions. */
   imap: { folders: ImapFolders; mail: ImapMail };
 }
 
 const DAY_MS = 86_400_000;
 
-/** What tests may replace without a config key: DNS answers for inbound authentication. */
+/**
+ * What tests may replace without a config key: DNS answers (inbound authentication, MX and
+ * MTA-STS lookups), and for outbound delivery the port MX hosts listen on, the MTA-STS policy
+ * fetch and extra trust anchors for verified TLS.
+ */
 export interface ServiceDependencies {
   resolver?: DNSResolver;
+  outbound?: { mxPort?: number; fetchPolicy?: PolicyFetcher; ca?: string | string[] };
 }
 
 export function createServices(store: Store, config: Config, metrics?: IngestMetrics, log?: Logger, deps: ServiceDependencies = {}): Services {
@@ -101,12 +111,16 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
   const delivery = new DeliveryService(store, ingest, config.hostname, config.postmasterAddress, log);
   const box = new SecretBox(config.secretKey, config.dataDir);
   const dkim = new DkimService(store, directory, box, log);
+  const resolver = deps.resolver ?? systemResolver(config.dnsServers);
+  const mtaSts = new MtaSts(resolver, deps.outbound?.fetchPolicy ?? httpsPolicyFetcher({ ca: deps.outbound?.ca }));
+  const router = new Router(config, { resolver, mtaSts, mxPort: deps.outbound?.mxPort }, log);
+  const smtp = new SmtpPool({ clientName: config.hostname, perHost: config.outboundConnectionsPerHost, ca: deps.outbound?.ca });
   const queue = new OutboundQueue(
     store,
     writer,
     delivery,
-    new Router(config),
-    { hostname: config.hostname, expiryMs: config.queueExpiryDays * DAY_MS, delayNoticeMs: config.queueDelayNoticeHours * 3_600_000, signer: dkim },
+    router,
+    { hostname: config.hostname, expiryMs: config.queueExpiryDays * DAY_MS, delayNoticeMs: config.queueDelayNoticeHours * 3_600_000, signer: dkim, smtp },
     log,
   );
   const responder = new VacationResponder(store, queue, config.hostname, config.vacationPeriodDays * DAY_MS, log);
@@ -139,7 +153,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     poolMail: new PoolMailService(store, messages),
     ingest,
     delivery,
-    inboundAuth: new InboundAuth({ hostname: config.hostname, policy: config.dmarcPolicy, resolver: deps.resolver ?? systemResolver(config.dnsServers) }, log),
+    inboundAuth: new InboundAuth({ hostname: config.hostname, policy: config.dmarcPolicy, resolver }, log),
     tokens: new TokenService(store, directory, config.adminToken, config.sessionTokenTtl),
     changes: new ChangeFeed(store),
     blobs: new BlobService(store, writer, config.maxMessageSize),
@@ -161,6 +175,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
       hostname: config.hostname,
       ports: { submission: config.submissionPort, submissions: config.submissionsPort, imap: config.imapPort, imaps: config.imapsPort, http: config.httpPort },
     }),
+    troubleshoot: new DeliveryTroubleshooter(router, { hostname: config.hostname, ca: deps.outbound?.ca }),
     submission,
     emailSubmissions: new EmailSubmissionService(store, submission, messages, queue, config.maxRecipients),
   };

@@ -5,6 +5,7 @@ import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMT
 import type { Config } from '../../src/config/schema.ts';
 import { parseMessage, type MimePart } from '../../src/mime/index.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { until } from '../helpers/until.ts';
 import { addUser, inbox, rawMessage, startServer, type Mailbox } from '../protocols/smtp/fixtures.ts';
 
 // A throwaway receiving MX for remote.test: a recipient's local part says how it answers.
@@ -41,16 +42,6 @@ const mx = new SMTPServer({
 await new Promise<void>((resolve) => mx.listen(0, '127.0.0.1', resolve));
 const routes = `remote.test=127.0.0.1:${(mx.server.address() as { port: number }).port}`;
 after(() => new Promise<void>((resolve) => mx.close(() => resolve())));
-
-async function until<T>(check: () => Promise<T | undefined | null | false>, what: string, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const got = await check();
-    if (got) return got;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
 
 interface Dsn {
   raw: Buffer;

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
+import type { ServiceDependencies } from '../../src/services/index.ts';
 import type { DNSResolver } from '../../src/services/delivery/inbound-auth.ts';
 import { staticResolver } from './dns.ts';
 import { freshPostgresDatabase, postgresServer } from './postgres.ts';
@@ -31,10 +32,11 @@ export interface TestServer extends RunningServer {
  * A real Gannet on ephemeral loopback ports with a temporary data dir, on SQLite or a fresh
  * PostgreSQL database. Returns null only when PostgreSQL was asked for and is not installed.
  * Given the dataDir and databaseUrl of a server that was close()d (not stop()ped), it starts
- * again on that data: a restart. DNS for inbound authentication is `resolver`, by default
- * one that knows no names: tests never depend on (or wait for) real DNS.
+ * again on that data: a restart. DNS (inbound authentication, MX, MTA-STS) is `resolver`, by
+ * default one that knows no names: tests never depend on (or wait for) real DNS. `outbound`
+ * points remote delivery at test receivers (MX port, policy fetch, trusted CA).
  */
-export async function startTestServer(opts: { backend?: Backend; config?: Partial<Config>; resolver?: DNSResolver } = {}): Promise<TestServer | null> {
+export async function startTestServer(opts: { backend?: Backend; config?: Partial<Config>; resolver?: DNSResolver; outbound?: ServiceDependencies['outbound'] } = {}): Promise<TestServer | null> {
   const backend = opts.backend ?? defaultBackend();
   let databaseUrl = opts.config?.databaseUrl ?? '';
   if (backend === 'postgres' && opts.config?.databaseUrl === undefined) {
@@ -64,7 +66,7 @@ export async function startTestServer(opts: { backend?: Backend; config?: Partia
       ...opts.config,
     },
   });
-  const running = await startServer(config, pino({ level: process.env.GANNET_TEST_LOG ?? 'silent' }), { resolver: opts.resolver ?? staticResolver() });
+  const running = await startServer(config, pino({ level: process.env.GANNET_TEST_LOG ?? 'silent' }), { resolver: opts.resolver ?? staticResolver(), outbound: opts.outbound });
   const baseUrl = `http://127.0.0.1:${running.listeners.http.port}`;
   return {
     ...running,

@@ -13,7 +13,7 @@ import { WorkerLoop } from '../worker-loop.ts';
 import { composeDsn, wants, type DsnRequest, type RecipientReport } from './dsn.ts';
 import { nextAttempt } from './retry.ts';
 import type { Router } from './routes.ts';
-import { transfer, type AttemptResult } from './smtp-client.ts';
+import { SmtpPool, type AttemptResult } from './smtp-client.ts';
 
 /** An attempt's outcome, with the host that gave it when it came over SMTP. */
 type Outcome = AttemptResult & { mta?: string };
@@ -48,6 +48,8 @@ export interface QueueOptions {
   pollMs?: number;
   /** Signs each message as it is queued (DKIM, services/dkim), so every way out carries the signature. */
   signer?: { sign(raw: Buffer, envelopeFrom: string): Promise<Buffer> };
+  /** The SMTP connections remote delivery uses; default: 4 per host, no extra trust anchors. */
+  smtp?: SmtpPool;
 }
 
 const BATCH = 50;
@@ -66,6 +68,7 @@ export class OutboundQueue {
   private readonly owner = randomBytes(6).toString('hex');
   private readonly loop: WorkerLoop;
   private readonly settledListeners: SettledListener[] = [];
+  private readonly smtp: SmtpPool;
 
   constructor(
     private readonly store: Store,
@@ -75,6 +78,7 @@ export class OutboundQueue {
     private readonly options: QueueOptions,
     private readonly log?: Logger,
   ) {
+    this.smtp = options.smtp ?? new SmtpPool({ clientName: options.hostname, perHost: 4 });
     this.loop = new WorkerLoop({
       run: () => this.scan(),
       nextDue: () => queueRepo.nextDue(this.store.db),
@@ -151,8 +155,9 @@ export class OutboundQueue {
     this.loop.start();
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    this.smtp.closeIdle();
   }
 
   /** Runs a scan now (or right after the current one). */
@@ -251,7 +256,7 @@ export class OutboundQueue {
     let results = fail('temporary', 'no host to deliver to');
     // The next MX is tried only while the previous ones could not take the message at all.
     for (const hop of route.hops) {
-      const answered = await transfer(hop, this.options.hostname, { from, to: group.map((r) => r.address), raw });
+      const answered = await this.smtp.transfer(hop, { from, to: group.map((r) => r.address), raw });
       results = new Map([...answered].map(([address, r]) => [address, { ...r, mta: hop.host }]));
       if ([...results.values()].some((r) => r.kind !== 'temporary')) break;
     }

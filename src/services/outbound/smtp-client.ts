@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { Hop } from './routes.ts';
 
@@ -18,36 +19,170 @@ function classify(err: SMTPConnection.SMTPError): AttemptResult {
   return { kind: code !== undefined && code >= 500 && code < 600 ? 'permanent' : 'temporary', response };
 }
 
+export interface PoolOptions {
+  clientName: string;
+  /** Connections open at once to one host:port (RFC 5321 §4.5.4.1 asks senders to limit them). */
+  perHost: number;
+  /** How long an idle connection waits for the next message to the same hop before QUIT. */
+  idleMs?: number;
+  /** Extra trust anchors for verified TLS (MTA-STS enforce); tests trust their own CA here. */
+  ca?: string | string[];
+}
+
+/** One open connection, with the promise that rejects when it breaks. */
+interface Conn {
+  smtp: SMTPConnection;
+  broken: Promise<never>;
+  dead: boolean;
+  idle?: NodeJS.Timeout;
+}
+
+interface HostPool {
+  open: number;
+  idle: Conn[];
+  waiters: (() => void)[];
+}
+
 /**
- * One SMTP transaction to one hop (RFC 5321), with opportunistic STARTTLS (certificates are not
- * verified: without MTA-STS or DANE an MX's certificate proves nothing, and refusing would only
- * push the mail to plaintext). Returns an outcome per recipient.
+ * SMTP transactions to hops (RFC 5321), at most `perHost` connections per destination, each
+ * reused for the next message to the same hop while it is idle for less than `idleMs`.
+ * STARTTLS is opportunistic and unverified (without MTA-STS or DANE an MX's certificate proves
+ * nothing, and refusing would only push the mail to plaintext), except on a `verifyTls` hop,
+ * which must offer STARTTLS with a certificate valid for its name.
  */
-export async function transfer(hop: Hop, clientName: string, t: Transfer): Promise<Map<string, AttemptResult>> {
-  const conn = new SMTPConnection({ host: hop.host, port: hop.port, name: clientName, opportunisticTLS: true, tls: { rejectUnauthorized: false }, ...TIMEOUTS });
-  const all = (r: AttemptResult) => new Map(t.to.map((a) => [a, r]));
-  // The library reports a broken connection as an 'error' event, not through the pending
-  // callback; racing each step against it keeps a dropped connection from hanging the attempt.
-  const broken = new Promise<never>((_, reject) => {
-    conn.on('error', reject);
-    conn.on('end', () => reject(Object.assign(new Error('connection closed by the server'), { code: 'ECONNECTION' })));
-  });
-  broken.catch(() => {});
-  const step = <T>(run: (done: (err: SMTPConnection.SMTPError | null | undefined, value?: T) => void) => void) =>
-    Promise.race([broken, new Promise<T>((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value as T))))]);
-  try {
-    await step<void>((done) => conn.connect((err) => done(err)));
-    const info = await step<SMTPConnection.SentMessageInfo>((done) => conn.send({ from: t.from, to: t.to, size: t.raw.length }, t.raw, done));
-    const out = all({ kind: 'delivered', response: info.response });
-    info.rejected.forEach((addr, i) => out.set(addr, classify(info.rejectedErrors?.[i] ?? { name: 'SMTPError', message: 'rejected' })));
-    return out;
-  } catch (err) {
-    const e = err as SMTPConnection.SMTPError & { rejected?: string[]; rejectedErrors?: SMTPConnection.SMTPError[] };
-    // Every recipient refused at RCPT: each has its own reply.
-    if (e.rejected?.length) return new Map(e.rejected.map((addr, i) => [addr, classify(e.rejectedErrors?.[i] ?? e)]));
-    return all(classify(e));
-  } finally {
-    conn.quit();
-    conn.close();
+export class SmtpPool {
+  private readonly pools = new Map<string, HostPool>();
+
+  constructor(private readonly opts: PoolOptions) {}
+
+  /** One message to one hop: an outcome per recipient. */
+  async transfer(hop: Hop, t: Transfer): Promise<Map<string, AttemptResult>> {
+    const all = (r: AttemptResult) => new Map(t.to.map((a) => [a, r]));
+    const key = `${hop.host}|${hop.port}|${hop.verifyTls ? 'verify' : ''}`;
+    let conn: Conn;
+    let reused: boolean;
+    try {
+      ({ conn, reused } = await this.acquire(key, hop));
+    } catch (err) {
+      return all(classify(err as SMTPConnection.SMTPError));
+    }
+    try {
+      const info = await step<SMTPConnection.SentMessageInfo>(conn, (done) => conn.smtp.send({ from: t.from, to: t.to, size: t.raw.length }, t.raw, done));
+      const out = all({ kind: 'delivered', response: info.response });
+      info.rejected.forEach((addr, i) => out.set(addr, classify(info.rejectedErrors?.[i] ?? { name: 'SMTPError', message: 'rejected' })));
+      await this.release(key, conn, true);
+      return out;
+    } catch (err) {
+      const e = err as SMTPConnection.SMTPError & { rejected?: string[]; rejectedErrors?: SMTPConnection.SMTPError[] };
+      // A server may close an idle connection just as it is reused: that is no answer about
+      // this message, which then goes over a fresh connection.
+      if (reused && e.responseCode === undefined && conn.dead) {
+        await this.release(key, conn, false);
+        return this.transfer(hop, t);
+      }
+      await this.release(key, conn, e.responseCode !== undefined);
+      // Every recipient refused at RCPT: each has its own reply.
+      if (e.rejected?.length) return new Map(e.rejected.map((addr, i) => [addr, classify(e.rejectedErrors?.[i] ?? e)]));
+      return all(classify(e));
+    }
   }
+
+  /** An idle connection to the hop, a new one while under the limit, or a wait for either. */
+  private async acquire(key: string, hop: Hop): Promise<{ conn: Conn; reused: boolean }> {
+    const pool = this.pools.get(key) ?? { open: 0, idle: [], waiters: [] };
+    this.pools.set(key, pool);
+    for (;;) {
+      const idle = pool.idle.pop();
+      if (idle) {
+        clearTimeout(idle.idle);
+        return { conn: idle, reused: true };
+      }
+      if (pool.open < this.opts.perHost) break;
+      await new Promise<void>((resolve) => pool.waiters.push(resolve));
+    }
+    pool.open++;
+    const conn = this.connection(hop, () => this.forget(key, conn));
+    try {
+      await step<void>(conn, (done) => conn.smtp.connect((err) => done(err)));
+      return { conn, reused: false };
+    } catch (err) {
+      await this.release(key, conn, false);
+      throw err;
+    }
+  }
+
+  private connection(hop: Hop, onBroken: () => void): Conn {
+    const tls = hop.verifyTls ? { rejectUnauthorized: true, servername: isIP(hop.host) ? undefined : hop.host, ca: this.opts.ca } : { rejectUnauthorized: false };
+    const smtp = new SMTPConnection({ host: hop.host, port: hop.port, name: this.opts.clientName, opportunisticTLS: !hop.verifyTls, requireTLS: !!hop.verifyTls, tls, ...TIMEOUTS });
+    const conn: Conn = { smtp, dead: false, broken: Promise.resolve() as never };
+    // The library reports a broken connection as an 'error' event, not through the pending
+    // callback; racing each step against it keeps a dropped connection from hanging the attempt.
+    conn.broken = new Promise<never>((_, reject) => {
+      const fail = (err: Error) => {
+        conn.dead = true;
+        onBroken();
+        reject(err);
+      };
+      smtp.on('error', fail);
+      smtp.on('end', () => fail(Object.assign(new Error('connection closed by the server'), { code: 'ECONNECTION' })));
+    });
+    conn.broken.catch(() => {});
+    return conn;
+  }
+
+  /** An idle connection that the server closed, or that waited `idleMs`, leaves the pool and frees its slot. */
+  private forget(key: string, conn: Conn): void {
+    const pool = this.pools.get(key);
+    const at = pool?.idle.indexOf(conn) ?? -1;
+    if (!pool || at < 0) return;
+    clearTimeout(conn.idle);
+    pool.idle.splice(at, 1);
+    pool.open--;
+    pool.waiters.shift()?.();
+  }
+
+  /** Back to the idle list after RSET when it can carry another message; otherwise closed. */
+  private async release(key: string, conn: Conn, reusable: boolean): Promise<void> {
+    const pool = this.pools.get(key)!;
+    if (reusable && !conn.dead) {
+      try {
+        await step<void>(conn, (done) => conn.smtp.reset((err) => done(err)));
+      } catch {
+        reusable = false;
+      }
+    }
+    if (!reusable || conn.dead) {
+      close(conn);
+      pool.open--;
+    } else {
+      conn.idle = setTimeout(() => {
+        this.forget(key, conn);
+        close(conn);
+      }, this.opts.idleMs ?? 5000);
+      conn.idle.unref();
+      pool.idle.push(conn);
+    }
+    pool.waiters.shift()?.();
+  }
+
+  /** QUITs every idle connection (shutdown). */
+  closeIdle(): void {
+    for (const pool of this.pools.values()) {
+      for (const conn of pool.idle.splice(0)) {
+        clearTimeout(conn.idle);
+        close(conn);
+        pool.open--;
+      }
+    }
+  }
+}
+
+function close(conn: Conn): void {
+  conn.dead = true;
+  conn.smtp.quit();
+  conn.smtp.close();
+}
+
+function step<T>(conn: Conn, run: (done: (err: SMTPConnection.SMTPError | null | undefined, value?: T) => void) => void): Promise<T> {
+  return Promise.race([conn.broken, new Promise<T>((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value as T))))]);
 }

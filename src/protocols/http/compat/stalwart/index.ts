@@ -1,6 +1,7 @@
 import type { App, RouteDeps } from '../../app.ts';
 import { dkimRoutes } from './dkim.ts';
 import { queueRoutes } from './queue.ts';
+import { troubleshootRoutes } from './troubleshoot.ts';
 
 /**
  * The Stalwart management API (seed 001) in its own paths and `{data: …}` envelopes, mounted
@@ -15,4 +16,5 @@ export function registerStalwart(app: App, deps: RouteDeps): void {
   app.addHook('preHandler', deps.auth.requireAdmin.bind(deps.auth));
   queueRoutes(app, deps);
   dkimRoutes(app, deps);
+  troubleshootRoutes(app, deps);
 }
