@@ -80,7 +80,8 @@ export interface Template {
 
 const REPLACED_FIELDS = new Set(['message-id', 'subject', 'date', 'in-reply-to', 'references']);
 
-function stripFields(block: string): string {
+/** A header block (latin1) without the named fields (lower case), continuation lines included. */
+export function stripFields(block: string, fields: ReadonlySet<string> = REPLACED_FIELDS): string {
   let out = '';
   let dropping = false;
   for (const line of block.split(/(?<=\n)/)) {
@@ -89,7 +90,7 @@ function stripFields(block: string): string {
       continue;
     }
     const name = /^([^:\s]+)[ \t]*:/.exec(line)?.[1].toLowerCase();
-    dropping = name !== undefined && REPLACED_FIELDS.has(name);
+    dropping = name !== undefined && fields.has(name);
     if (!dropping) out += line;
   }
   return out;
