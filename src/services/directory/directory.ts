@@ -9,7 +9,7 @@ import type { MailboxService } from '../mail/mailboxes.ts';
 import { checkDisplayName, checkPassword, normalizeDomain, normalizeUsername, parseAddress } from './names.ts';
 import { burnVerify, hashPassword, verifyPassword } from './passwords.ts';
 import { poolAccount, principalWithPool, type PoolAccount, type Principal } from './pool.ts';
-import { addressView, domainView, mappingView, userView, type AddressView, type DomainView, type MappingView, type UserView } from './views.ts';
+import { addressView, allowedSenderView, domainView, mappingView, userView, type AddressView, type AllowedSenderView, type DomainView, type MappingView, type UserView } from './views.ts';
 
 export interface CreateUserInput {
   username: string;
@@ -312,6 +312,33 @@ export class DirectoryService {
     if (existing.is_main === 1 && all.length > 1) throw conflict('this is the main address: make another address main first');
     if (all.length === 1) throw conflict('a user keeps at least one address');
     await this.store.write(async (w) => repo.deleteAddress(w.trx, normalized));
+  }
+
+  // ---- allowed senders (addresses a user may send as without owning them)
+
+  async listAllowedSenders(userRef: string): Promise<AllowedSenderView[]> {
+    const row = await this.userRow(userRef);
+    return (await repo.allowedSendersOf(this.db, row.id)).map(allowedSenderView);
+  }
+
+  /**
+   * Allows the user to send as `address` (exact, or `*@domain` for a whole domain), which need
+   * not be a domain of this server. `created` is false when it was already allowed.
+   */
+  async allowSender(userRef: string, address: string): Promise<{ sender: AllowedSenderView; created: boolean }> {
+    const row = await this.userRow(userRef);
+    const parsed = parseAddress(address, 'address', true);
+    const sender = { principal_id: row.id, address: parsed.normalized, created_at: Date.now() };
+    const created = await this.store.write(async (w) => repo.insertAllowedSender(w.trx, sender));
+    const stored = (await repo.allowedSendersOf(this.db, row.id)).find((r) => r.address === sender.address) ?? sender;
+    return { sender: allowedSenderView(stored), created };
+  }
+
+  async disallowSender(userRef: string, address: string): Promise<void> {
+    const row = await this.userRow(userRef);
+    const normalized = address.trim().toLowerCase();
+    const removed = await this.store.write(async (w) => repo.deleteAllowedSender(w.trx, row.id, normalized));
+    if (!removed) throw notFound(`allowed sender ${address}`);
   }
 
   async findAddresses(req: PageRequest & { query?: string }): Promise<Page<AddressView>> {

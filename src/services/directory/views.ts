@@ -1,4 +1,4 @@
-import type { AddressRow, DomainRow, MappingRow, PrincipalRow } from '../../store/db/schema.ts';
+import type { AddressRow, AllowedSenderRow, DomainRow, MappingRow, PrincipalRow } from '../../store/db/schema.ts';
 
 export interface DomainView {
   id: string;
@@ -44,6 +44,17 @@ export function domainView(row: DomainRow, aliases: string[]): DomainView {
 
 export function addressView(row: AddressRow): AddressView {
   return { address: row.display, main: row.is_main === 1, user: row.principal_id, createdAt: iso(row.created_at) };
+}
+
+/** An address an administrator allows a user to send as without owning it. */
+export interface AllowedSenderView {
+  address: string;
+  user: string;
+  createdAt: string;
+}
+
+export function allowedSenderView(row: AllowedSenderRow): AllowedSenderView {
+  return { address: row.address, user: row.principal_id, createdAt: iso(row.created_at) };
 }
 
 export function userView(row: PrincipalRow, addresses: AddressRow[], used: number): UserView {

@@ -19,6 +19,7 @@ import * as deletedEmails from './migrations/015_deleted_emails.ts';
 import * as dsn from './migrations/016_dsn.ts';
 import * as dkimKeys from './migrations/017_dkim_keys.ts';
 import * as emailSubmissions from './migrations/018_email_submissions.ts';
+import * as allowedSenders from './migrations/019_allowed_senders.ts';
 
 /**
  * Migrations are listed here in order; each receives the dialect for the few backend-specific
@@ -43,6 +44,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect, blobs: 
   '016_dsn': dsn,
   '017_dkim_keys': dkimKeys,
   '018_email_submissions': emailSubmissions,
+  '019_allowed_senders': allowedSenders,
 };
 
 class StaticProvider implements MigrationProvider {

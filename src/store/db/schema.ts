@@ -392,6 +392,13 @@ export interface EmailSubmissionRow {
   delivery_status_json: string;
 }
 
+/** An address an administrator allows a user to send as (exact, or `*@domain`), lower-cased. */
+export interface AllowedSenderRow {
+  principal_id: string;
+  address: string;
+  created_at: number;
+}
+
 export interface Tables {
   domains: DomainRow;
   domain_aliases: DomainAliasRow;
@@ -422,4 +429,5 @@ export interface Tables {
   webhook_cursors: WebhookCursorRow;
   dkim_keys: DkimKeyRow;
   email_submissions: EmailSubmissionRow;
+  allowed_senders: AllowedSenderRow;
 }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
-import type { AccountRow, AddressRow, DomainRow, MappingRow, PrincipalRow } from '../db/schema.ts';
+import type { AccountRow, AddressRow, AllowedSenderRow, DomainRow, MappingRow, PrincipalRow } from '../db/schema.ts';
 import type { Trx } from '../changes.ts';
 import { escapeLike } from './like.ts';
 
@@ -80,6 +80,13 @@ export const directoryRepo = {
     await db.updateTable('addresses').set({ is_main: 0 }).where('principal_id', '=', principalId).execute();
     await db.updateTable('addresses').set({ is_main: 1 }).where('address', '=', address).execute();
   },
+  allowedSendersOf: (db: Q, principalId: string) =>
+    db.selectFrom('allowed_senders').selectAll().where('principal_id', '=', principalId).orderBy('address').execute(),
+  /** Inserts unless already there; true when it was new. */
+  insertAllowedSender: async (db: Q, row: AllowedSenderRow) =>
+    Number((await db.insertInto('allowed_senders').values(row).onConflict((oc) => oc.columns(['principal_id', 'address']).doNothing()).executeTakeFirst()).numInsertedOrUpdatedRows ?? 0) > 0,
+  deleteAllowedSender: async (db: Q, principalId: string, address: string) =>
+    Number((await db.deleteFrom('allowed_senders').where('principal_id', '=', principalId).where('address', '=', address).executeTakeFirst()).numDeletedRows) > 0,
   searchAddresses: (db: Q, opts: { query?: string; after?: string; limit: number }) => {
     let q = db.selectFrom('addresses').selectAll().orderBy('address').limit(opts.limit);
     if (opts.query) q = q.where(contains('address', opts.query));
