@@ -52,6 +52,15 @@ export const AddressSchema = Type.Object(
   { $id: 'Address' },
 );
 
+export const AllowedSenderSchema = Type.Object(
+  {
+    address: Type.String({ description: 'Lower-cased; `*@domain` allows every address of the domain' }),
+    user: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'AllowedSender', description: 'An address an administrator allows a user to send as without owning it' },
+);
+
 export const UserSchema = Type.Object(
   {
     id: Type.String(),
@@ -275,6 +284,7 @@ export const SHARED_SCHEMAS = [
   ProblemSchema,
   DomainSchema,
   AddressSchema,
+  AllowedSenderSchema,
   UserSchema,
   MappingSchema,
   MailboxSchema,
