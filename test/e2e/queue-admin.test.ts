@@ -158,3 +158,55 @@ test('cancelling a whole message takes it out of the queue', async () => {
   await json(await s.api(`/api/v1/queue/messages/${second}`, { method: 'DELETE' }), 404);
   assert.deepEqual(await json(await s.api('/api/v1/queue/status'), 200), { running: false, messages: 0 });
 });
+
+test('bulk reschedule and cancel act on every matching message, on both faces', async () => {
+  const enqueue = (from: string, to: string[]) => s.services.queue.enqueue({ from, to, raw: raw('bulk'), origin: 'test' });
+  const a = await enqueue('alice@example.test', ['p@down.test', 'q@far.test']);
+  const b = await enqueue('bob@other.test', ['r@far.test']);
+  const c = await enqueue('carol@example.test', ['s@down.test']);
+  const next = async (id: string, address: string) => Number((await stored(id))[address].next_attempt_at);
+  // As a set: ids made in the same millisecond need not sort in the order they were made.
+  const queued = async () => (await s.store.db.selectFrom('queue_messages').select('id').execute()).map((m) => m.id).sort();
+
+  // Bad filters are problem details, and change nothing.
+  const bad = await json(await s.api('/api/v1/queue/messages/reschedule', { method: 'POST', json: { status: 'lost' } }), 400);
+  assert.deepEqual([bad.type, bad.errors[0].field], ['urn:gannet:problem:invalid', 'status']);
+  assert.equal((await json(await s.api('/api/v1/queue/messages/cancel', { method: 'POST', json: { to: 'x' } }), 400)).errors[0].field, 'to');
+  assert.equal((await json(await s.api('/api/v1/queue/messages/cancel', { method: 'POST', json: { recipient: '' } }), 400)).errors[0].field, 'recipient');
+  await json(await s.api('/api/v1/queue/messages/cancel', { method: 'POST', json: {}, token: null }), 401);
+  await json(await s.api('/compat/stalwart/api/queue/messages?text=', { method: 'DELETE' }), 400);
+  await json(await s.api('/compat/stalwart/api/queue/messages?filter=a', { method: 'PATCH', token: null }), 401);
+  assert.deepEqual(await queued(), [a, b, c].sort());
+
+  // Native: the down.test recipients move, and only they.
+  const later = Date.now() + 3_600_000;
+  const before = [await next(a, 'q@far.test'), await next(b, 'r@far.test')];
+  assert.deepEqual(await json(await s.api('/api/v1/queue/messages/reschedule', { method: 'POST', json: { domain: 'down.test', at: new Date(later).toISOString() } }), 200), { count: 2 });
+  assert.deepEqual([await next(a, 'p@down.test'), await next(c, 's@down.test')], [later, later]);
+  assert.deepEqual([await next(a, 'q@far.test'), await next(b, 'r@far.test')], before);
+  assert.deepEqual(await json(await s.api('/api/v1/queue/messages/reschedule', { method: 'POST', json: { domain: 'nowhere.test' } }), 200), { count: 0 });
+
+  // One message read at a time, the bulk operation still reaches every match.
+  const soon = Date.now() + 60_000;
+  assert.equal(await s.services.queueAdmin.rescheduleMatching({ from: 'example.test' }, soon, 1), 2);
+  assert.deepEqual([await next(a, 'p@down.test'), await next(a, 'q@far.test'), await next(c, 's@down.test'), await next(b, 'r@far.test')].map((t) => t === soon), [true, true, true, false]);
+
+  // Native cancel by recipient text: only the matching recipients of the matching messages.
+  assert.deepEqual(await json(await s.api('/api/v1/queue/messages/cancel', { method: 'POST', json: { recipient: 'FAR.test' } }), 200), { count: 2 });
+  assert.deepEqual(await queued(), [a, c].sort());
+  assert.deepEqual([(await stored(a))['p@down.test'].status, (await stored(a))['q@far.test'].status], ['queued', 'cancelled']);
+  assert.deepEqual(await json(await s.api('/api/v1/queue/messages/cancel', { method: 'POST', json: { recipient: 'far.test' } }), 200), { count: 0 });
+
+  // Stalwart: free text over the reverse path and the recipients, whole messages.
+  const api = (path: string, init?: Parameters<TestServer['api']>[1]) => s.api(`/compat/stalwart/api${path}`, init);
+  const now = Date.now();
+  assert.deepEqual(await json(await api('/queue/messages?filter=CAROL', { method: 'PATCH' }), 200), { data: true });
+  assert.ok((await next(c, 's@down.test')) >= now && (await next(c, 's@down.test')) <= Date.now());
+  assert.equal(await next(a, 'p@down.test'), soon);
+  assert.deepEqual(await json(await api('/queue/messages?filter=nobody', { method: 'PATCH' }), 200), { data: false });
+  assert.deepEqual(await json(await api('/queue/messages?text=p%40down', { method: 'DELETE' }), 200), { data: true });
+  assert.deepEqual(await queued(), [c]);
+  assert.deepEqual(await json(await api('/queue/messages?text=p%40down', { method: 'DELETE' }), 200), { data: false });
+  assert.deepEqual(await json(await api('/queue/messages', { method: 'DELETE' }), 200), { data: true });
+  assert.deepEqual(await json(await s.api('/api/v1/queue/status'), 200), { running: false, messages: 0 });
+});

@@ -4,7 +4,7 @@ import { queueAdminRepo, type QueueFilter, type QueueFilterStatus } from '../../
 import { queueRepo } from '../../store/repos/queue.ts';
 import type { Store } from '../../store/store.ts';
 import { iso } from '../directory/views.ts';
-import { conflict, notFound } from '../errors.ts';
+import { conflict, notFound, ServiceError } from '../errors.ts';
 import type { EmailWriter } from '../mail/email-writer.ts';
 import { decodeCursor, isString, pageLimit, pageOf, type Page, type PageRequest } from '../paging.ts';
 import type { OutboundQueue } from './queue.ts';
@@ -49,7 +49,15 @@ export interface QueueState {
 export interface RecipientSelection {
   recipients?: string[];
   domain?: string;
+  /** Addresses containing this. */
+  containing?: string;
 }
+
+/** Messages read at a time by the bulk operations, so a huge queue is never loaded at once. */
+const BULK_CHUNK = 200;
+
+/** In a bulk operation, the recipients of a matched message it acts on: those the filter names. */
+const bulkSelection = (f: QueueFilter): RecipientSelection => ({ domain: f.domain, containing: f.recipient });
 
 const URGENCY: QueueFilterStatus[] = ['deferred', 'pending', 'failed', 'cancelled', 'delivered'];
 
@@ -118,10 +126,7 @@ export class QueueAdmin {
   /** Makes the selected waiting recipients due at `at` (now by default) and wakes the runner. */
   async reschedule(id: string, selection: RecipientSelection, at = Date.now()): Promise<QueuedMessageView> {
     const m = await this.message(id);
-    const chosen = await this.select(id, selection);
-    const changed = await this.store.write((w) => queueAdminRepo.reschedule(w.trx, chosen.map((r) => r.id), at, Date.now()));
-    if (changed === 0) throw conflict(`no selected recipient of queued message ${id} is waiting for delivery`);
-    this.log?.info({ queueId: id, recipients: changed, at }, 'queue: rescheduled by an administrator');
+    if ((await this.rescheduleOne(m, selection, at)) === 0) throw conflict(`no selected recipient of queued message ${id} is waiting for delivery`);
     this.queue.wake();
     return messageView(m, await queueAdminRepo.recipientsOf(this.store.db, [id]), Date.now());
   }
@@ -131,15 +136,32 @@ export class QueueAdmin {
    * queue. Cancelled recipients get no bounce: the administrator, not the network, refused them.
    */
   async cancel(id: string, selection: RecipientSelection = {}): Promise<void> {
-    const m = await this.message(id);
-    const chosen = await this.select(id, selection);
-    const { changed, finished } = await this.store.write(async (w) => {
-      const changed = await queueAdminRepo.cancel(w.trx, chosen.map((r) => r.id), Date.now());
-      return { changed, finished: changed > 0 && (await queueRepo.finishIfSettled(w.trx, id, m.blob_id)) };
-    });
+    const { changed, finished } = await this.cancelOne(await this.message(id), selection);
     if (changed === 0) throw conflict(`no selected recipient of queued message ${id} is waiting for delivery`);
-    this.log?.info({ queueId: id, recipients: changed }, 'queue: cancelled by an administrator');
     if (finished) await this.writer.collectGarbage();
+  }
+
+  /**
+   * Reschedules every message the filter matches, as `reschedule` does one: its waiting
+   * recipients, narrowed to the filter's `domain` and `recipient` when given. Returns how many
+   * messages had a recipient made due.
+   */
+  async rescheduleMatching(filter: QueueFilter, at = Date.now(), chunk = BULK_CHUNK): Promise<number> {
+    const count = await this.eachMatching(filter, chunk, async (m) => (await this.rescheduleOne(m, bulkSelection(filter), at)) > 0);
+    if (count > 0) this.queue.wake();
+    return count;
+  }
+
+  /** Cancels, as `cancel` does one, every message the filter matches; returns how many had a recipient cancelled. */
+  async cancelMatching(filter: QueueFilter, chunk = BULK_CHUNK): Promise<number> {
+    let finished = false;
+    const count = await this.eachMatching(filter, chunk, async (m) => {
+      const r = await this.cancelOne(m, bulkSelection(filter));
+      finished ||= r.finished;
+      return r.changed > 0;
+    });
+    if (finished) await this.writer.collectGarbage();
+    return count;
   }
 
   async state(): Promise<QueueState> {
@@ -158,6 +180,47 @@ export class QueueAdmin {
     return before;
   }
 
+  private async rescheduleOne(m: QueueMessageRow, selection: RecipientSelection, at: number): Promise<number> {
+    const chosen = await this.select(m.id, selection);
+    const changed = await this.store.write((w) => queueAdminRepo.reschedule(w.trx, chosen.map((r) => r.id), at, Date.now()));
+    if (changed > 0) this.log?.info({ queueId: m.id, recipients: changed, at }, 'queue: rescheduled by an administrator');
+    return changed;
+  }
+
+  /** `finished`: the message left the queue, and its blob reference with it. */
+  private async cancelOne(m: QueueMessageRow, selection: RecipientSelection): Promise<{ changed: number; finished: boolean }> {
+    const chosen = await this.select(m.id, selection);
+    const result = await this.store.write(async (w) => {
+      const changed = await queueAdminRepo.cancel(w.trx, chosen.map((r) => r.id), Date.now());
+      return { changed, finished: changed > 0 && (await queueRepo.finishIfSettled(w.trx, m.id, m.blob_id)) };
+    });
+    if (result.changed > 0) this.log?.info({ queueId: m.id, recipients: result.changed }, 'queue: cancelled by an administrator');
+    return result;
+  }
+
+  /**
+   * Runs `op` on each message the filter matches, `chunk` messages read at a time (keyset by
+   * id, so messages that leave the queue on the way do not shift the pages). A message that
+   * left the queue or has no waiting selected recipient by the time its turn comes is skipped.
+   * Returns for how many `op` answered true.
+   */
+  private async eachMatching(filter: QueueFilter, chunk: number, op: (m: QueueMessageRow) => Promise<boolean>): Promise<number> {
+    let count = 0;
+    let after: string | undefined;
+    for (;;) {
+      const rows = await queueAdminRepo.list(this.store.db, filter, { after, limit: chunk });
+      for (const m of rows) {
+        try {
+          if (await op(m)) count++;
+        } catch (err) {
+          if (!(err instanceof ServiceError && err.code === 'notFound')) throw err;
+        }
+      }
+      if (rows.length < chunk) return count;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
   private async message(id: string): Promise<QueueMessageRow> {
     const m = await queueAdminRepo.message(this.store.db, id);
     if (!m) throw notFound(`queued message ${id}`);
@@ -168,12 +231,13 @@ export class QueueAdmin {
   private async select(id: string, s: RecipientSelection): Promise<QueueRecipientRow[]> {
     let rows = await queueAdminRepo.recipientsOf(this.store.db, [id]);
     if (s.domain !== undefined) rows = rows.filter((r) => r.domain === s.domain!.toLowerCase());
+    if (s.containing !== undefined) rows = rows.filter((r) => r.address.includes(s.containing!.toLowerCase()));
     if (s.recipients !== undefined) {
       const wanted = new Set(s.recipients.map((a) => a.toLowerCase()));
       for (const a of wanted) if (!rows.some((r) => r.address === a)) throw notFound(`recipient ${a} of queued message ${id}`);
       rows = rows.filter((r) => wanted.has(r.address));
     }
-    if (rows.length === 0) throw notFound(`recipients in ${s.domain} of queued message ${id}`);
+    if (rows.length === 0) throw notFound(`selected recipients of queued message ${id}`);
     return rows;
   }
 }

@@ -17,6 +17,8 @@ export interface QueueFilter {
   from?: string;
   /** A recipient domain, exactly. */
   domain?: string;
+  /** Substring of the reverse path or of any recipient address (Stalwart's free text). */
+  text?: string;
 }
 
 const contains = (s: string) => `%${escapeLike(s.toLowerCase())}%`;
@@ -32,6 +34,11 @@ function matching(eb: ExpressionBuilder<Tables, 'queue_messages'>, f: QueueFilte
     if (f.recipient !== undefined) r = r.where(sql<boolean>`r.address LIKE ${contains(f.recipient)} ESCAPE '\\'`);
     if (f.domain !== undefined) r = r.where('r.domain', '=', f.domain.toLowerCase());
     conds.push(eb.exists(r));
+  }
+  if (f.text !== undefined) {
+    const t = contains(f.text);
+    const r = eb.selectFrom('queue_recipients as t').select('t.id').whereRef('t.message_id', '=', 'queue_messages.id').where(sql<boolean>`t.address LIKE ${t} ESCAPE '\\'`);
+    conds.push(eb.or([sql<boolean>`lower(queue_messages.mail_from) LIKE ${t} ESCAPE '\\'`, eb.exists(r)]));
   }
   return eb.and(conds);
 }

@@ -7,6 +7,17 @@ const StateRef = Type.Ref('QueueState');
 const Params = Type.Object({ id: IdParam('Queued message') });
 const Address = Type.String({ minLength: 3, maxLength: 320 });
 const DomainName = Type.String({ minLength: 1, maxLength: 300 });
+const At = Type.String({ format: 'date-time', maxLength: 40, description: 'When to try next; defaults to now' });
+
+/** What the list and the bulk operations filter by. */
+const Filter = {
+  status: Type.Optional(QueueStatusSchema),
+  recipient: Type.Optional(Type.String({ minLength: 1, maxLength: 320, description: 'Part of a recipient address' })),
+  from: Type.Optional(Type.String({ minLength: 1, maxLength: 320, description: 'Part of the reverse path' })),
+  domain: Type.Optional(DomainName),
+};
+const BulkNote = 'Every message the filter matches (all, without one); in each, its waiting recipients, only those matching recipient and domain when given';
+const Count = Type.Object({ count: Type.Integer({ minimum: 0, description: 'Messages changed' }) });
 
 /** The outbound queue, for the admin token: what waits, when it is tried next, and the runner. */
 export function queueRoutes(app: App, { services, auth }: RouteDeps): void {
@@ -22,13 +33,7 @@ export function queueRoutes(app: App, { services, auth }: RouteDeps): void {
         tags,
         summary: 'List queued messages, oldest first',
         querystring: Type.Object(
-          {
-            ...PageQuery,
-            status: Type.Optional(QueueStatusSchema),
-            recipient: Type.Optional(Type.String({ minLength: 1, maxLength: 320, description: 'Part of a recipient address' })),
-            from: Type.Optional(Type.String({ minLength: 1, maxLength: 320, description: 'Part of the reverse path' })),
-            domain: Type.Optional(DomainName),
-          },
+          { ...PageQuery, ...Filter },
           { additionalProperties: false, description: 'A message matches when one of its recipients matches status, recipient and domain' },
         ),
         response: { 200: Page(MessageRef, 'A page of queued messages'), ...errors(400, 401, 403) },
@@ -38,6 +43,37 @@ export function queueRoutes(app: App, { services, auth }: RouteDeps): void {
       const { limit, cursor, ...filter } = req.query;
       return queue.list(filter, { limit, cursor });
     },
+  );
+
+  app.post(
+    '/queue/messages/reschedule',
+    {
+      ...admin,
+      schema: {
+        tags,
+        summary: 'Reschedule every queued message matching a filter: now, or at a given time',
+        body: Type.Object({ ...Filter, at: Type.Optional(At) }, { additionalProperties: false, description: BulkNote }),
+        response: { 200: Count, ...errors(400, 401, 403) },
+      },
+    },
+    async (req) => {
+      const { at, ...filter } = req.body;
+      return { count: await queue.rescheduleMatching(filter, at === undefined ? undefined : Date.parse(at)) };
+    },
+  );
+
+  app.post(
+    '/queue/messages/cancel',
+    {
+      ...admin,
+      schema: {
+        tags,
+        summary: 'Cancel every queued message matching a filter, without bounces',
+        body: Type.Object(Filter, { additionalProperties: false, description: BulkNote }),
+        response: { 200: Count, ...errors(400, 401, 403) },
+      },
+    },
+    async (req) => ({ count: await queue.cancelMatching(req.body) }),
   );
 
   app.get(
@@ -56,7 +92,7 @@ export function queueRoutes(app: App, { services, auth }: RouteDeps): void {
         params: Params,
         body: Type.Object(
           {
-            at: Type.Optional(Type.String({ format: 'date-time', maxLength: 40, description: 'When to try next; defaults to now' })),
+            at: Type.Optional(At),
             recipients: Type.Optional(Type.Array(Address, { minItems: 1, maxItems: 1000, description: 'Only these recipients' })),
             domain: Type.Optional(Type.String({ ...DomainName, description: 'Only the recipients in this domain' })),
           },

@@ -74,6 +74,16 @@ export function queueRoutes(app: App, { services }: RouteDeps): void {
     },
   );
 
+  // Bulk, without an id: every message whose reverse path or a recipient contains the text (all
+  // without one). The seed names the parameter `filter` on PATCH and `text` on DELETE.
+  const Text = Type.String({ minLength: 1, maxLength: 320, description: 'Part of the reverse path or of a recipient address' });
+  app.patch('/queue/messages', { schema: { querystring: Type.Object({ filter: Type.Optional(Text) }) } }, async (req) => ({
+    data: (await queue.rescheduleMatching({ text: req.query.filter })) > 0,
+  }));
+  app.delete('/queue/messages', { schema: { querystring: Type.Object({ text: Type.Optional(Text) }) } }, async (req) => ({
+    data: (await queue.cancelMatching({ text: req.query.text })) > 0,
+  }));
+
   app.get('/queue/messages/:message_id', { schema: { params: Params } }, async (req) => ({ data: messageView(await queue.get(req.params.message_id)) }));
 
   app.patch(
