@@ -37,6 +37,8 @@ before(async () => {
   const stopped = await json(await s.api('/api/v1/queue/status/stop', { method: 'POST' }), 200);
   assert.deepEqual(stopped, { running: false, messages: 0 });
   first = await s.services.queue.enqueue({ from: 'alice@example.test', to: ['x@down.test', 'y@down.test', 'z@far.test'], raw: raw('first'), origin: 'test' });
+  // Ids order by their millisecond only: the listing's oldest-first order needs the two apart.
+  await new Promise((r) => setTimeout(r, 5));
   second = await s.services.queue.enqueue({ from: 'bob@other.test', to: ['w@far.test'], raw: raw('second'), origin: 'test' });
 });
 after(() => s?.stop());
