@@ -141,7 +141,7 @@ describeServer('default schedule', {}, (ctx) => {
     const got = await dsns(s, carol);
     assert.equal(got.length, 1);
     assert.equal(got[0].subject, 'Successful Mail Delivery Report');
-    assert.match(got[0].status, /Final-Recipient: rfc822; glad@remote\.test\r\nAction: delivered\r\nStatus: 2\.0\.0\r\nRemote-MTA: dns; 127\.0\.0\.1\r\nDiagnostic-Code: smtp; 250 /);
+    assert.match(got[0].status, /Final-Recipient: rfc822; glad@remote\.test\r\nAction: relayed\r\nStatus: 2\.0\.0\r\nRemote-MTA: dns; 127\.0\.0\.1\r\nDiagnostic-Code: smtp; 250 /);
     assert.equal(got[0].returned!.type, 'text/rfc822-headers');
   });
 
@@ -222,6 +222,21 @@ describeServer('tiny delay notice', { queueDelayNoticeHours: 0.000001 }, (ctx) =
 });
 
 /** A Gannet routing remote.test to the throwaway MX, with users alice, bob, carol and dave. */
+describeServer('signed reports', {}, (ctx) => {
+  test("a bounce is DKIM-signed as it leaves, by the server's own domain when that domain has a key", async () => {
+    const { s, carol } = ctx();
+    const domain = s.config.hostname;
+    assert.equal((await s.api('/api/v1/domains', { method: 'POST', json: { name: domain } })).status, 201);
+    const key = await s.api(`/api/v1/domains/${domain}/dkim`, { method: 'POST', json: { algorithm: 'ed25519', selector: 'bounces' } });
+    assert.equal(key.status, 201);
+    const id = await submit(s, carol, ['hard9@remote.test'], 'Signed bounce');
+    await settled(s, id);
+    await drained(s);
+    const [dsn] = await dsns(s, carol);
+    assert.match(dsn.raw.toString(), new RegExp(`\\r\\nDKIM-Signature: [^]*?d=${domain.replace(/\./g, '\\.')};[^]*?s=bounces;`), 'signed with the key of the reporting host');
+  });
+});
+
 function describeServer(
   _name: string,
   config: Partial<Config>,

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { scanHeaders } from '../../mime/headers.ts';
 
-export type DsnAction = 'failed' | 'delayed' | 'delivered';
+/**
+ * RFC 3464 §2.3.3. `relayed`: accepted by a remote server. Gannet does not pass the DSN request on
+ * to it (RFC 3461 §6.2.6.2), so no one will report the final delivery.
+ */
+export type DsnAction = 'failed' | 'delayed' | 'delivered' | 'relayed';
 export type NotifyCondition = 'SUCCESS' | 'FAILURE' | 'DELAY';
 
 /** What the client asked for with RFC 3461's parameters on MAIL FROM and RCPT TO. */
@@ -53,7 +57,7 @@ const xtext = (s: string) => Buffer.from(s, 'utf8').reduce((out, b) => out + (b 
 /** An enhanced status code (RFC 3463) from the reply, or one that says what happened. */
 function statusOf(r: RecipientReport): string {
   const found = /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})\b/.exec(r.response)?.[1];
-  if (r.action === 'delivered') return found?.startsWith('2') ? found : '2.0.0';
+  if (r.action === 'delivered' || r.action === 'relayed') return found?.startsWith('2') ? found : '2.0.0';
   if (r.action === 'failed' && r.expired) return '4.4.7';
   if (found && found[0] === (r.action === 'failed' ? '5' : '4')) return found;
   return r.action === 'failed' ? '5.0.0' : '4.0.0';
@@ -69,6 +73,7 @@ const SUBJECTS: Record<DsnAction, string> = {
   failed: 'Undelivered Mail Returned to Sender',
   delayed: 'Delayed Mail (still being retried)',
   delivered: 'Successful Mail Delivery Report',
+  relayed: 'Successful Mail Delivery Report',
 };
 
 function humanText(d: DsnInput): string {
@@ -83,6 +88,7 @@ function humanText(d: DsnInput): string {
   group('failed', 'Your message could not be delivered to these recipients:');
   group('delayed', 'Your message has not been delivered to these recipients yet. The mail system keeps trying; you need not send it again:');
   group('delivered', 'Your message was delivered to these recipients:');
+  group('relayed', "Your message was handed to these recipients' mail servers, which will not report its delivery:");
   lines.push(d.original ? 'The message, or its header, is attached.' : 'The message could not be attached.');
   return lines.join('\r\n') + '\r\n';
 }
@@ -116,7 +122,7 @@ const headerOf = (raw: Buffer) => raw.subarray(0, scanHeaders(raw, 0, raw.length
  */
 export function composeDsn(d: DsnInput): Buffer {
   const boundary = `dsn-${randomBytes(12).toString('hex')}`;
-  const worst: DsnAction = d.recipients.some((r) => r.action === 'failed') ? 'failed' : d.recipients.some((r) => r.action === 'delayed') ? 'delayed' : 'delivered';
+  const worst: DsnAction = d.recipients.some((r) => r.action === 'failed') ? 'failed' : d.recipients.some((r) => r.action === 'delayed') ? 'delayed' : d.recipients.some((r) => r.action === 'relayed') ? 'relayed' : 'delivered';
   const full = worst === 'failed' && d.ret !== 'HDRS';
   const head = [
     `From: Mail Delivery System <MAILER-DAEMON@${d.hostname}>`,

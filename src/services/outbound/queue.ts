@@ -188,7 +188,9 @@ export class OutboundQueue {
     let raw: Buffer | undefined;
     try {
       raw = await this.store.blobs.get(blobId);
-      const bytes = raw;
+      // A bounce is written inside the transaction that settles a delivery, where no signing key
+      // can be read; it is signed here, as it leaves, instead.
+      const bytes = due[0].origin === 'dsn' && this.options.signer ? await this.options.signer.sign(raw, from) : raw;
       const outcomes = await Promise.all(
         [...domains.values()].map(async (group) => {
           try {
@@ -223,7 +225,7 @@ export class OutboundQueue {
         reports.push({
           address: r.address,
           orcpt: r.dsn_orcpt,
-          action: status === 'queued' ? 'delayed' : status,
+          action: status === 'queued' ? 'delayed' : status === 'delivered' && res.mta ? 'relayed' : status,
           response: res.response,
           remoteMta: res.mta ?? null,
           expired,
