@@ -3,7 +3,7 @@ import { createPrivateKey } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import nodemailer from 'nodemailer';
-import type { TestServer } from '../helpers/server.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { addUser, rawMessage, startServer, type Mailbox } from '../protocols/smtp/fixtures.ts';
 
 // a sends for example.test; b is the MX of dest.test, where a's static route takes that mail.
@@ -29,7 +29,8 @@ interface Rec {
 const MONTH = /^\d{6}[er]$/;
 
 before(async () => {
-  b = await startServer();
+  // The receiving server checks DKIM against what the sending server publishes.
+  b = (await startTestServer({ resolver: (name, rrtype) => resolver(name, rrtype) }))!;
   bob = await addUser(b, 'bob@dest.test');
   a = await startServer({ relayRoutes: `dest.test=127.0.0.1:${b.listeners.smtp.port}` });
   alice = await addUser(a, 'alice@example.test');
@@ -166,6 +167,7 @@ async function arrived(subject: string): Promise<Buffer> {
 
 /** Answers TXT queries from a's DNS records endpoint; there is no real DNS in the test. */
 async function resolver(name: string, rrtype: string): Promise<string[][]> {
+  if (rrtype !== 'TXT') throw Object.assign(new Error(`no ${rrtype} for ${name}`), { code: 'ENOTFOUND' });
   const published = await records('/api/v1/domains/example.test/dns');
   const found = published.filter((r) => r.type === rrtype && r.name === `${name}.`);
   if (found.length === 0) throw Object.assign(new Error(`no ${rrtype} for ${name}`), { code: 'ENOTFOUND' });
@@ -188,6 +190,10 @@ test('mail sent through submission reaches the other server signed with both key
   assert.equal(sigs.length, 2, 'an Ed25519 and an RSA signature');
   for (const s of sigs) assert.match(s.replace(/\s+/g, ''), /c=relaxed\/relaxed/);
 
+  // Verified at the receiving server, as its Authentication-Results says, and again here.
+  const atB = /^Authentication-Results: mx\.test\.gannet;(.*(\r\n[ \t].*)*)/m.exec(raw.toString('latin1'))?.[1] ?? '';
+  assert.equal(atB.match(/dkim=pass/g)?.length, 2, atB);
+  assert.match(atB, /dmarc=pass/);
   const verdict = await dkimVerify(raw, { resolver });
   // mailauth's results carry `algo`, though its typings call it `algorithm`.
   const results = verdict.results.map((r) => ({ domain: r.signingDomain, algo: (r as unknown as { algo: string }).algo, result: r.status.result }));
