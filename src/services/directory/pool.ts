@@ -1,4 +1,5 @@
 import type { AccountRow, PrincipalRow } from '../../store/db/schema.ts';
+import { BUILT_IN_ROLES, effectivePermissions, type Permission } from '../auth/permissions.ts';
 
 export type AccountKind = 'local' | 'imap' | 'jmap';
 
@@ -22,6 +23,8 @@ export interface Principal {
   accountId: string;
   /** The account pool, primary first: what a JMAP session lists and /copy may move between. */
   accounts: PoolAccount[];
+  /** What this principal may do (roles + enabled − disabled), checked by every route and login. */
+  permissions: ReadonlySet<Permission>;
 }
 
 export function poolAccount(row: Pick<AccountRow, 'id' | 'name' | 'kind' | 'is_primary'>): PoolAccount {
@@ -31,5 +34,7 @@ export function poolAccount(row: Pick<AccountRow, 'id' | 'name' | 'kind' | 'is_p
 /** The principal with its pool (rows from directoryRepo.poolOf); null when it has no primary account. */
 export function principalWithPool(row: PrincipalRow, accounts: AccountRow[]): Principal | null {
   const primary = accounts.find((a) => a.is_primary === 1);
-  return primary ? { id: row.id, username: row.username, accountId: primary.id, accounts: accounts.map(poolAccount) } : null;
+  if (!primary) return null;
+  const permissions = effectivePermissions([BUILT_IN_ROLES.user], [], []);
+  return { id: row.id, username: row.username, accountId: primary.id, accounts: accounts.map(poolAccount), permissions };
 }

@@ -1,9 +1,10 @@
+import { BUILT_IN_ROLES } from '../../../src/services/auth/permissions.ts';
 import type { Services } from '../../../src/services/index.ts';
 import { processRequest, type ProcessResult } from '../../../src/protocols/jmap/core/process.ts';
 import { createRegistry, type MethodModule } from '../../../src/protocols/jmap/core/registry.ts';
 import { CORE, type MethodRegistry } from '../../../src/protocols/jmap/types.ts';
 
-export const principal = { id: 'u1', username: 'alice', accountId: 'a1', accounts: [{ id: 'a1', name: 'alice', kind: 'local' as const, isPersonal: true, isReadOnly: false, isPrimary: true }] };
+export const principal = { id: 'u1', username: 'alice', accountId: 'a1', accounts: [{ id: 'a1', name: 'alice', kind: 'local' as const, isPersonal: true, isReadOnly: false, isPrimary: true }], permissions: new Set(BUILT_IN_ROLES.user) };
 export const baseCtx = { principal, services: {} as Services, accountIds: new Set(['a1']) };
 export const limits = { maxSizeRequest: 10_000, maxCallsInRequest: 4 };
 
