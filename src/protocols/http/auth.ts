@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import type { Permission } from '../../services/auth/permissions.ts';
 import type { Caller } from '../../services/auth/tokens.ts';
 import type { Principal } from '../../services/directory/directory.ts';
 import { ServiceError } from '../../services/errors.ts';
@@ -54,6 +55,15 @@ export class HttpAuth {
     if (this.basicCache.size >= BASIC_CACHE_MAX) this.basicCache.delete(this.basicCache.keys().next().value!);
     this.basicCache.set(key, { principalId: principal.id, until: Date.now() + BASIC_CACHE_MS });
     return { kind: 'user', principal };
+  }
+
+  /** The caller, if it holds the permission: the admin token holds every one. */
+  async require(req: FastifyRequest, permission: Permission): Promise<Caller> {
+    const caller = await this.authenticate(req);
+    if (caller.kind === 'user' && !caller.principal.permissions.has(permission)) {
+      throw new ServiceError('forbidden', `this needs the ${permission} permission`);
+    }
+    return caller;
   }
 
   async requireAdmin(req: FastifyRequest): Promise<void> {
