@@ -114,21 +114,21 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
   const resolver = deps.resolver ?? systemResolver(config.dnsServers);
   const mtaSts = new MtaSts(resolver, deps.outbound?.fetchPolicy ?? httpsPolicyFetcher({ ca: deps.outbound?.ca }));
   const router = new Router(config, { resolver, mtaSts, mxPort: deps.outbound?.mxPort }, log);
+  const discovery = { autoconfigUrls: config.autoconfigUrls.split(',').map((u) => u.trim()).filter(Boolean), dnsServers: config.dnsServers };
+  const remotes = new RemoteAccountService(store, directory, mailboxes, box, discovery, log);
   const smtp = new SmtpPool({ clientName: config.hostname, perHost: config.outboundConnectionsPerHost, ca: deps.outbound?.ca });
   const queue = new OutboundQueue(
     store,
     writer,
     delivery,
     router,
-    { hostname: config.hostname, expiryMs: config.queueExpiryDays * DAY_MS, delayNoticeMs: config.queueDelayNoticeHours * 3_600_000, signer: dkim, smtp },
+    { hostname: config.hostname, expiryMs: config.queueExpiryDays * DAY_MS, delayNoticeMs: config.queueDelayNoticeHours * 3_600_000, signer: dkim, smtp, accountRelay: (id) => remotes.outgoingServer(id) },
     log,
   );
   const responder = new VacationResponder(store, queue, config.hostname, config.vacationPeriodDays * DAY_MS, log);
   delivery.onDelivered((m) => responder.consider(m));
   const messages = new MessageService(store, writer);
   const webhooks = new WebhookService(store, directory, messages, { schedule: parseSchedule(config.webhookRetrySchedule), timeoutMs: config.webhookTimeoutSeconds * 1000 }, log);
-  const discovery = { autoconfigUrls: config.autoconfigUrls.split(',').map((u) => u.trim()).filter(Boolean), dnsServers: config.dnsServers };
-  const remotes = new RemoteAccountService(store, directory, mailboxes, box, discovery, log);
   const gate = new UpstreamGate(store, remotes);
   const folders = new ImapFolders(store, mailboxes, messages);
   const imapMail = new ImapMail(store, messages, ingest, writer, folders);

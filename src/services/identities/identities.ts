@@ -2,7 +2,9 @@ import { directoryRepo } from '../../store/repos/directory.ts';
 import type { IdentityRow } from '../../store/db/schema.ts';
 import type { Store } from '../../store/store.ts';
 import { newId } from '../../util/ids.ts';
-import { ownedAddress } from '../directory/senders.ts';
+import { senderRoute } from '../directory/senders.ts';
+import type { Db } from '../../store/db/connect.ts';
+import { remoteRepo } from '../../store/repos/remote.ts';
 import { notFound, ServiceError } from '../errors.ts';
 import { identityRepo } from '../../store/repos/identities.ts';
 import { type EmailAddress, type IdentityInput } from './validate.ts';
@@ -61,10 +63,9 @@ export class IdentityService {
       await w.modseq(owner.accountId);
       if ((await identityRepo.count(w.trx, owner.accountId)) > 0) return;
       const principal = await directoryRepo.principalById(w.trx, owner.id);
-      const addresses = await directoryRepo.addressesOf(w.trx, [owner.id]);
-      const main = addresses.find((a) => a.is_main === 1 && !a.address.startsWith('*@')) ?? addresses.find((a) => !a.address.startsWith('*@'));
-      if (!main) return;
-      const row = this.row(owner.accountId, { name: principal?.name ?? '', email: main.display });
+      const email = await this.defaultAddress(w.trx, owner);
+      if (!email) return;
+      const row = this.row(owner.accountId, { name: principal?.name ?? '', email });
       await identityRepo.insert(w.trx, row);
       await w.record(owner.accountId, TYPE, row.id, 'c');
     });
@@ -72,7 +73,7 @@ export class IdentityService {
   }
 
   async create(owner: IdentityOwner, input: IdentityInput): Promise<IdentityView> {
-    const email = await this.allowedFrom(owner.id, input.email ?? '');
+    const email = await this.allowedFrom(owner, input.email ?? '');
     const row = this.row(owner.accountId, { ...input, email });
     await this.store.write(async (w) => {
       await identityRepo.insert(w.trx, row);
@@ -110,10 +111,19 @@ export class IdentityService {
     return identityRepo.list(this.store.db, accountId);
   }
 
-  private async allowedFrom(principalId: string, email: string): Promise<string> {
-    const owned = await ownedAddress(this.store.db, principalId, email);
-    if (owned !== null) return owned;
-    throw new ServiceError('forbidden', `${email} is not an address of this user`, [{ field: 'email', message: 'not an address of this user' }]);
+  /** A mirrored account's own address; for a local account, the principal's main address. */
+  private async defaultAddress(db: Db, owner: IdentityOwner): Promise<string | null> {
+    const mirrored = await remoteRepo.account(db, owner.accountId);
+    if (mirrored) return mirrored.protocol === 'imap' ? mirrored.email : null;
+    const addresses = await directoryRepo.addressesOf(db, [owner.id]);
+    const main = addresses.find((a) => a.is_main === 1 && !a.address.startsWith('*@')) ?? addresses.find((a) => !a.address.startsWith('*@'));
+    return main?.display ?? null;
+  }
+
+  private async allowedFrom(owner: IdentityOwner, email: string): Promise<string> {
+    const route = await senderRoute(this.store.db, owner.id, owner.accountId, email);
+    if (route.via !== 'refused') return route.address;
+    throw new ServiceError('forbidden', route.reason, [{ field: 'email', message: 'not an address this account may send as' }]);
   }
 
   private row(accountId: string, input: IdentityInput & { email: string }): IdentityRow {

@@ -12,7 +12,7 @@ import { ServiceError } from '../errors.ts';
 import { WorkerLoop } from '../worker-loop.ts';
 import { composeDsn, wants, type DsnRequest, type RecipientReport } from './dsn.ts';
 import { nextAttempt } from './retry.ts';
-import type { Router } from './routes.ts';
+import type { Hop, Router } from './routes.ts';
 import { SmtpPool, type AttemptResult } from './smtp-client.ts';
 
 /** An attempt's outcome, with the host that gave it when it came over SMTP. */
@@ -50,7 +50,16 @@ export interface QueueOptions {
   signer?: { sign(raw: Buffer, envelopeFrom: string): Promise<Buffer> };
   /** The SMTP connections remote delivery uses; default: 4 per host, no extra trust anchors. */
   smtp?: SmtpPool;
+  /** A mirrored account's submission server with its login; null when it has none (issue 4). */
+  accountRelay?: (accountId: string) => Promise<Hop | null>;
 }
+
+/**
+ * What queued mail sent as a mirrored account: every recipient goes to that account's own
+ * submission server, local ones too, so the mail leaves as the provider's and is signed and
+ * recorded there (DESIGN.md §6: "sending uses the account's upstream SMTP").
+ */
+export const ACCOUNT_RELAY_ORIGIN = 'account-relay';
 
 const BATCH = 50;
 const LEASE_MS = 10 * 60_000;
@@ -182,8 +191,9 @@ export class OutboundQueue {
   /** One message to its due recipients: one transfer per domain, then one transaction for the outcomes. */
   private async attempt(due: DueRecipient[]): Promise<void> {
     const { mail_from: from, blob_id: blobId, message_id: messageId } = due[0];
+    const relayed = due[0].origin === ACCOUNT_RELAY_ORIGIN;
     const domains = new Map<string, DueRecipient[]>();
-    for (const r of due) domains.set(r.domain, [...(domains.get(r.domain) ?? []), r]);
+    for (const r of due) domains.set(relayed ? '' : r.domain, [...(domains.get(relayed ? '' : r.domain) ?? []), r]);
     const results = new Map<string, Outcome>();
     let raw: Buffer | undefined;
     try {
@@ -194,6 +204,7 @@ export class OutboundQueue {
       const outcomes = await Promise.all(
         [...domains.values()].map(async (group) => {
           try {
+            if (relayed) return await this.viaAccount(group, from, bytes);
             const local = await resolveRecipient(this.store.db, group[0].address);
             return local.kind === 'remote' ? await this.remote(group, from, bytes) : await this.local(group, from, bytes);
           } catch (err) {
@@ -263,6 +274,13 @@ export class OutboundQueue {
       if ([...results.values()].some((r) => r.kind !== 'temporary')) break;
     }
     return results;
+  }
+
+  private async viaAccount(group: DueRecipient[], from: string, raw: Buffer): Promise<Map<string, Outcome>> {
+    const hop = group[0].account_id ? await this.options.accountRelay?.(group[0].account_id) : null;
+    if (!hop) return new Map(group.map((r) => [r.address, { kind: 'permanent', response: 'the account sent from has no outgoing server any more' }]));
+    const answered = await this.smtp.transfer(hop, { from, to: group.map((r) => r.address), raw });
+    return new Map([...answered].map(([address, r]) => [address, { ...r, mta: hop.host }]));
   }
 
   private async local(group: DueRecipient[], from: string, raw: Buffer): Promise<Map<string, AttemptResult>> {

@@ -7,6 +7,15 @@ export interface Hop {
   port: number;
   /** An MTA-STS `enforce` host: TLS is required, with a certificate valid for `host`. */
   verifyTls?: boolean;
+  /** A mirrored account's own submission server: log in, with TLS as the account says (verified). */
+  login?: HopLogin;
+}
+
+/** The seed's TLS numbering, as remote accounts store it: 0 plain, 2 implicit TLS, 3 STARTTLS. */
+export interface HopLogin {
+  user: string;
+  pass: string;
+  tls: 0 | 2 | 3;
 }
 
 /** How a domain was routed: which rule, the MX records with their preferences, its MTA-STS policy. */

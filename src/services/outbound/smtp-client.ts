@@ -15,8 +15,11 @@ const TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_000, socketTim
 function classify(err: SMTPConnection.SMTPError): AttemptResult {
   const code = err.responseCode;
   const response = err.response ?? `${err.code ?? 'error'}: ${err.message}`;
-  // Only a 5xx reply is final; refused connections, timeouts and 4xx are worth another try.
-  return { kind: code !== undefined && code >= 500 && code < 600 ? 'permanent' : 'temporary', response };
+  // Only a 5xx reply is final; refused connections, timeouts and 4xx are worth another try. A
+  // refused login is not final either, as a relay MTA defers on it: it says nothing about the
+  // message, and once the account's password is corrected the same attempt goes through.
+  const final = code !== undefined && code >= 500 && code < 600 && err.code !== 'EAUTH';
+  return { kind: final ? 'permanent' : 'temporary', response };
 }
 
 export interface PoolOptions {
@@ -58,7 +61,7 @@ export class SmtpPool {
   /** One message to one hop: an outcome per recipient. */
   async transfer(hop: Hop, t: Transfer): Promise<Map<string, AttemptResult>> {
     const all = (r: AttemptResult) => new Map(t.to.map((a) => [a, r]));
-    const key = `${hop.host}|${hop.port}|${hop.verifyTls ? 'verify' : ''}`;
+    const key = `${hop.host}|${hop.port}|${hop.verifyTls ? 'verify' : ''}|${hop.login ? `${hop.login.tls}|${hop.login.user}` : ''}`;
     let conn: Conn;
     let reused: boolean;
     try {
@@ -104,6 +107,8 @@ export class SmtpPool {
     const conn = this.connection(hop, () => this.forget(key, conn));
     try {
       await step<void>(conn, (done) => conn.smtp.connect((err) => done(err)));
+      const login = hop.login;
+      if (login) await step<void>(conn, (done) => conn.smtp.login({ user: login.user, pass: login.pass }, (err) => done(err)));
       return { conn, reused: false };
     } catch (err) {
       await this.release(key, conn, false);
@@ -112,8 +117,7 @@ export class SmtpPool {
   }
 
   private connection(hop: Hop, onBroken: () => void): Conn {
-    const tls = hop.verifyTls ? { rejectUnauthorized: true, servername: isIP(hop.host) ? undefined : hop.host, ca: this.opts.ca } : { rejectUnauthorized: false };
-    const smtp = new SMTPConnection({ host: hop.host, port: hop.port, name: this.opts.clientName, opportunisticTLS: !hop.verifyTls, requireTLS: !!hop.verifyTls, tls, ...TIMEOUTS });
+    const smtp = new SMTPConnection({ host: hop.host, port: hop.port, name: this.opts.clientName, ...this.security(hop), ...TIMEOUTS });
     const conn: Conn = { smtp, dead: false, broken: Promise.resolve() as never };
     // The library reports a broken connection as an 'error' event, not through the pending
     // callback; racing each step against it keeps a dropped connection from hanging the attempt.
@@ -128,6 +132,17 @@ export class SmtpPool {
     });
     conn.broken.catch(() => {});
     return conn;
+  }
+
+  /**
+   * A login hop hands over the account's password, so its TLS is verified like the mirror's
+   * IMAP connection (ADR 0028); plain only when the account asks for it.
+   */
+  private security(hop: Hop): SMTPConnection.Options {
+    const verified = { rejectUnauthorized: true, servername: isIP(hop.host) ? undefined : hop.host, ca: this.opts.ca };
+    if (hop.login) return { secure: hop.login.tls === 2, requireTLS: hop.login.tls === 3, ignoreTLS: hop.login.tls === 0, tls: verified };
+    if (hop.verifyTls) return { requireTLS: true, tls: verified };
+    return { opportunisticTLS: true, tls: { rejectUnauthorized: false } };
   }
 
   /** An idle connection that the server closed, or that waited `idleMs`, leaves the pool and frees its slot. */

@@ -11,6 +11,7 @@ import { checkDisplayName } from '../directory/names.ts';
 import { conflict, invalid, notFound, ServiceError } from '../errors.ts';
 import type { MailboxService } from '../mail/mailboxes.ts';
 import type { SecretBox } from '../secrets/box.ts';
+import type { Hop } from '../outbound/routes.ts';
 import { discover, type DiscoveryOptions } from './discovery.ts';
 import type { FolderProgress } from './imap/account-sync.ts';
 import { fetchSession, type Connection } from './jmap/session.ts';
@@ -333,6 +334,13 @@ export class RemoteAccountService {
     } catch (err) {
       throw new ServiceError('upstream', (err as Error).message);
     }
+  }
+
+  /** Where mail sent as a mirrored IMAP account goes: its submission server, with its login. */
+  async outgoingServer(accountId: string): Promise<Hop | null> {
+    const found = await this.credentials(accountId);
+    const smtp = found?.settings.smtp;
+    return found && smtp ? { host: smtp.host, port: smtp.port, login: { user: found.settings.username, pass: found.password, tls: smtp.tls } } : null;
   }
 
   /** Settings and password for an IMAP worker; null once the account is gone (or for a proxied one). */

@@ -5,7 +5,7 @@ import { identityRepo } from '../../store/repos/identities.ts';
 import type { Store } from '../../store/store.ts';
 import { newId } from '../../util/ids.ts';
 import type { Principal } from '../directory/pool.ts';
-import { ownedAddress } from '../directory/senders.ts';
+import { senderRoute } from '../directory/senders.ts';
 import { notFound, ServiceError } from '../errors.ts';
 import type { MessageService, Visibility } from '../mail/messages.ts';
 import type { OutboundQueue, SettledRecipient } from '../outbound/queue.ts';
@@ -118,9 +118,8 @@ export class EmailSubmissionService {
   async create(principal: Principal, accountId: string, input: { identityId: string; emailId: string; envelope: Envelope | null }, v: Visibility): Promise<EmailSubmissionView> {
     const identity = await identityRepo.get(this.store.db, accountId, input.identityId);
     if (!identity) throw new ServiceError('invalid', `identity ${input.identityId} not found`, [{ field: 'identityId', message: 'not found' }]);
-    if ((await ownedAddress(this.store.db, principal.id, identity.email)) === null) {
-      throw new EmailSubmissionRefused('forbiddenFrom', `the identity's address ${identity.email} is not an address of ${principal.username}`);
-    }
+    const route = await senderRoute(this.store.db, principal.id, accountId, identity.email);
+    if (route.via === 'refused') throw new EmailSubmissionRefused('forbiddenFrom', `the identity's address ${identity.email}: ${route.reason}`);
     const [email] = await this.messages.records(accountId, [input.emailId], v);
     if (!email) throw new ServiceError('invalid', `email ${input.emailId} not found`, [{ field: 'emailId', message: 'not found' }]);
     const stored = await this.messages.rawBytes(email.blob_id);

@@ -2,10 +2,10 @@ import type { Logger } from 'pino';
 import type { Store } from '../../store/store.ts';
 import type { IngestService } from '../delivery/ingest.ts';
 import type { Principal } from '../directory/pool.ts';
-import { ownedAddress } from '../directory/senders.ts';
+import { ownedAddress, senderRoute, type SenderRoute } from '../directory/senders.ts';
 import { ServiceError } from '../errors.ts';
 import type { DsnRequest } from '../outbound/dsn.ts';
-import type { OutboundQueue } from '../outbound/queue.ts';
+import { ACCOUNT_RELAY_ORIGIN, type OutboundQueue } from '../outbound/queue.ts';
 import { WindowCounters } from '../../util/window-counters.ts';
 import { addMissingHeaders, readHeaders } from './headers.ts';
 
@@ -54,12 +54,16 @@ export class SubmissionService {
     private readonly log?: Logger,
   ) {}
 
-  /** The envelope sender: not null (bounces are not submitted) and one of the user's addresses. */
-  async checkSender(principal: Principal, address: string): Promise<void> {
+  /**
+   * The envelope sender: not null (bounces are not submitted) and one the acting account may use
+   * (senderRoute): the route says whether the mail leaves from here or through a mirrored
+   * account's own submission server.
+   */
+  async checkSender(principal: Principal, address: string): Promise<SenderRoute & { via: 'local' | 'account' }> {
     if (address === '') throw new SubmissionRefused('sender', 'the null sender <> cannot be used for submission');
-    if ((await ownedAddress(this.store.db, principal.id, address)) === null) {
-      throw new SubmissionRefused('sender', `<${address}> is not an address of ${principal.username}`);
-    }
+    const route = await senderRoute(this.store.db, principal.id, principal.accountId, address);
+    if (route.via === 'refused') throw new SubmissionRefused('sender', route.reason);
+    return route;
   }
 
   /** Before each RCPT: would one more recipient (after `pending` accepted) go over the limit? */
@@ -78,18 +82,23 @@ export class SubmissionService {
    * its message already is an Email, which the client files with onSuccessUpdateEmail (ADR 0022).
    */
   async submit(principal: Principal, from: string, to: string[], data: Buffer, dsn?: DsnRequest, opts: { sentCopy?: boolean } = {}): Promise<Submitted> {
-    await this.checkSender(principal, from);
+    const route = await this.checkSender(principal, from);
     this.checkRate(principal, to.length - 1);
     const headers = readHeaders(data);
     if (headers.from.length === 0) throw new SubmissionRefused('noFrom', 'the message has no From header');
     for (const address of headers.from) {
-      if ((await ownedAddress(this.store.db, principal.id, address)) === null) {
-        throw new SubmissionRefused('headerFrom', `From: ${address} is not an address of ${principal.username}`);
-      }
+      // Mail relayed through an account's provider may only claim that account's address.
+      const allowed = route.via === 'account' ? address.toLowerCase() === route.address.toLowerCase() : (await ownedAddress(this.store.db, principal.id, address)) !== null;
+      if (!allowed) throw new SubmissionRefused('headerFrom', `From: ${address} is not an address of ${principal.username}`);
     }
     const raw = addMissingHeaders(data, headers, this.options.hostname, new Date());
-    const sentEmailId = opts.sentCopy === false ? null : await this.storeSentCopy(principal, raw, data.length);
-    const queueId = await this.queue.enqueue({ from, to, raw, origin: 'submission', accountId: principal.accountId, dsn });
+    // The provider keeps (or the client files) the sent copy of relayed mail: many providers
+    // save what their submission server sends, and a second copy appended here would duplicate it.
+    const sentEmailId = opts.sentCopy === false || route.via === 'account' ? null : await this.storeSentCopy(principal, raw, data.length);
+    const queueId =
+      route.via === 'account'
+        ? await this.queue.enqueue({ from, to, raw, origin: ACCOUNT_RELAY_ORIGIN, accountId: route.accountId, dsn })
+        : await this.queue.enqueue({ from, to, raw, origin: 'submission', accountId: principal.accountId, dsn });
     this.sentTo.add(principal.id, to.length);
     return { queueId, sentEmailId, raw };
   }

@@ -12,6 +12,8 @@ export interface DueRecipient extends QueueRecipientRow {
   mail_from: string;
   /** What queued it: 'dsn' for the queue's own reports. */
   origin: string;
+  /** The account it was sent from, when known. */
+  account_id: string | null;
   blob_id: string;
   created_at: number;
   expires_at: number;
@@ -40,7 +42,7 @@ export const queueRepo = {
       .selectFrom('queue_recipients as r')
       .innerJoin('queue_messages as m', 'm.id', 'r.message_id')
       .selectAll('r')
-      .select(['m.mail_from', 'm.blob_id', 'm.created_at', 'm.expires_at', 'm.dsn_ret', 'm.dsn_envid', 'm.origin'])
+      .select(['m.mail_from', 'm.blob_id', 'm.created_at', 'm.expires_at', 'm.dsn_ret', 'm.dsn_envid', 'm.origin', 'm.account_id'])
       .where('r.id', 'in', ids)
       .where('r.lease_owner', '=', owner)
       .execute();
