@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { simpleMessage } from '../helpers/messages.ts';
+import { until } from '../helpers/until.ts';
 import { createUser, startTestServer, type TestServer } from '../helpers/server.ts';
 
 /**
@@ -208,6 +209,51 @@ test('the WebSocket transport forwards the same way', async () => {
   socket.close();
   assert.equal(res['@type'], 'Response');
   assert.deepEqual(res.methodResponses.map(([n, a]: Call) => [n, a.accountId, a.ids.length]), [['Email/query', remoteId, 1]]);
+});
+
+test("push: the front's event source and WebSocket announce the upstream account's changes, with its states", async () => {
+  // The front follows the upstream's event source while a client's stream is open.
+  const controller = new AbortController();
+  const res = await fetch(`${front.baseUrl}/eventsource?types=Email&closeafter=no&ping=0`, { headers: { authorization: basic(alice) }, signal: controller.signal });
+  assert.equal(res.status, 200);
+  const events: Record<string, any>[] = [];
+  const reading = (async () => {
+    let text = '';
+    try {
+      for await (const chunk of res.body!) {
+        text += Buffer.from(chunk).toString();
+        for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
+          const data = /^data: (.*)$/m.exec(text.slice(0, end));
+          if (data) events.push(JSON.parse(data[1]));
+          text = text.slice(end + 2);
+        }
+      }
+    } catch {
+      // aborted at the end of the test
+    }
+  })();
+  const socket = new WebSocket(`${front.baseUrl.replace('http', 'ws')}/jmap/ws`, 'jmap', { headers: { authorization: basic(alice) } });
+  await new Promise<void>((resolve, reject) => socket.once('open', () => resolve()).once('error', reject));
+  const pushed: Record<string, any>[] = [];
+  socket.on('message', (data) => pushed.push(JSON.parse(data.toString())));
+  socket.send(JSON.stringify({ '@type': 'WebSocketPushEnable', dataTypes: ['Email'] }));
+  await new Promise((r) => setTimeout(r, 500));
+
+  await deliver(upstream, carol, simpleMessage({ to: 'carol@upstream.test', subject: 'Pushed through' }));
+  const [[, got]] = await direct([['Email/get', { accountId: upstreamId, ids: [] }, 'g']]);
+  const announces = (e: Record<string, any>) => e.changed?.[remoteId]?.Email === got.state;
+  await until(() => events.some(announces) && pushed.some(announces), 'the StateChange through the front', 10_000);
+  for (const e of [...events, ...pushed].filter((x) => x.changed?.[remoteId])) {
+    assert.deepEqual(Object.keys(e.changed), [remoteId], 'announced under the front account id, never the upstream one');
+    assert.deepEqual(Object.keys(e.changed[remoteId]), ['Email'], 'only the types asked for');
+  }
+  // The announced state is one the proxied /changes understands.
+  const [[name, changes]] = await viaFront([['Email/changes', { accountId: remoteId, sinceState: got.state }, 'c']]);
+  assert.equal(name, 'Email/changes');
+  assert.deepEqual(changes.created, []);
+  controller.abort();
+  socket.close();
+  await reading;
 });
 
 test('a copy between a local and a proxied account is refused clearly', async () => {

@@ -44,7 +44,13 @@ export function eventSourceRoutes(app: App, { auth, services }: RouteDeps, regis
           },
           end: () => raw.end(),
         }),
-        { ...params, accountIds: poolIds(principal), resumeFrom: typeof header === 'string' ? header : null, allTypes: dataTypesOf(registry) },
+        {
+          ...params,
+          accountIds: poolIds(principal),
+          resumeFrom: typeof header === 'string' ? header : null,
+          allTypes: dataTypesOf(registry),
+          external: (emit) => services.jmapProxy.watch(principal, emit),
+        },
       );
       if (closed) stop();
     } catch (err) {

@@ -18,6 +18,11 @@ export interface StateStreamOptions extends EventSourceParams {
   resumeFrom: string | null;
   /** Every type this server pushes, for when the log cannot say which changed. */
   allTypes: readonly string[];
+  /**
+   * StateChanges from elsewhere: proxied accounts, whose states are their upstream's. They go
+   * out as they come, with the position unchanged, since no local log records them. Returns stop().
+   */
+  external?: (emit: (accountId: string, states: Record<string, string>) => void) => Promise<() => void>;
 }
 
 // Writes that land close together (a bulk move commits many times) become one StateChange: the
@@ -68,6 +73,7 @@ export async function openStateStream(feed: Pick<ChangeFeed, 'positions' | 'sinc
   let stopped = false;
   let coalesce: NodeJS.Timeout | undefined;
   let ping: NodeJS.Timeout | undefined;
+  let stopExternal: (() => void) | undefined;
 
   const stop = (end: boolean) => {
     if (stopped) return;
@@ -75,6 +81,7 @@ export async function openStateStream(feed: Pick<ChangeFeed, 'positions' | 'sinc
     clearTimeout(coalesce);
     clearTimeout(ping);
     unsubscribe();
+    stopExternal?.();
     if (end) sink.end();
   };
   // "whenever this time elapses since the previous event was sent": every event restarts the clock.
@@ -138,6 +145,18 @@ export async function openStateStream(feed: Pick<ChangeFeed, 'positions' | 'sinc
   if (changed.size > 0) {
     clearTimeout(coalesce);
     flush();
+  }
+  if (opts.external) {
+    const emit = (accountId: string, states: Record<string, string>) => {
+      const types = Object.keys(states).filter(wanted).sort();
+      if (types.length === 0) return;
+      const change: StateChange = { '@type': 'StateChange', changed: { [accountId]: Object.fromEntries(types.map((t) => [t, states[t]])) } };
+      send(() => sink.state(change, formatPosition(opts.accountIds, known)));
+      if (opts.closeAfterState) stop(true);
+    };
+    const stopIt = await opts.external(emit);
+    if (stopped) stopIt();
+    else stopExternal = stopIt;
   }
   armPing();
   return () => stop(false);

@@ -58,7 +58,15 @@ export async function websocketRoutes(app: App, deps: RouteDeps, registry: Metho
       const starting = openStateStream(
         services.changes,
         { state: (change, position) => send({ ...change, pushState: position }), ping: () => {}, end: () => {} },
-        { accountIds: poolIds(principal), types, closeAfterState: false, ping: 0, resumeFrom: typeof pushState === 'string' ? pushState : null, allTypes: dataTypesOf(registry) },
+        {
+          accountIds: poolIds(principal),
+          types,
+          closeAfterState: false,
+          ping: 0,
+          resumeFrom: typeof pushState === 'string' ? pushState : null,
+          allTypes: dataTypesOf(registry),
+          external: (emit) => services.jmapProxy.watch(principal, emit),
+        },
       );
       starting.catch((err) => req.log.warn({ err }, 'JMAP WebSocket push failed to start'));
       // Stoppable at once, even while it is still catching up.

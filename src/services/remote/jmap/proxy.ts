@@ -6,6 +6,7 @@ import type { Principal } from '../../directory/pool.ts';
 import { notFound, ServiceError } from '../../errors.ts';
 import type { SecretBox } from '../../secrets/box.ts';
 import { swapAccountId } from './account-ids.ts';
+import { watchEventSource } from './events.ts';
 import { fetchStreaming, fetchWhole, parseAnswer, readAtMost, upstreamDetail } from './http.ts';
 import { fetchSession } from './session.ts';
 import { authorization, type JmapSettings } from './settings.ts';
@@ -134,6 +135,32 @@ export class JmapProxy {
     const length = res.headers.has('content-encoding') ? null : res.headers.get('content-length');
     const size = length !== null && /^\d{1,15}$/.test(length) ? Number(length) : null;
     return { content: Readable.fromWeb(res.body as never), type: res.headers.get('content-type'), size };
+  }
+
+  /**
+   * Follows the upstream event source of each proxied account in the pool while a client's
+   * push stream is open, and reports its StateChanges in Gannet's account ids: states stay the
+   * upstream's, since every /changes call for the account goes there too. Returns stop().
+   */
+  async watch(principal: Principal, onChange: (accountId: string, states: Record<string, string>) => void): Promise<() => void> {
+    const stops: (() => void)[] = [];
+    for (const a of principal.accounts) {
+      if (a.kind !== 'jmap') continue;
+      const { settings, auth } = await this.open(principal, a.id).catch(() => ({ settings: null, auth: '' }));
+      if (!settings) continue;
+      if (!settings.eventSourceUrl) {
+        // Stored before push was proxied: the next stream finds the URL.
+        this.refresh(a.id);
+        continue;
+      }
+      const upstreamId = settings.upstreamAccountId;
+      stops.push(
+        watchEventSource({ url: settings.eventSourceUrl, authorization: auth }, (changed) => {
+          if (changed[upstreamId]) onChange(a.id, changed[upstreamId]);
+        }, this.log),
+      );
+    }
+    return () => stops.forEach((stop) => stop());
   }
 
   /** The account's settings and Authorization header, if it is a proxied account of this principal. */

@@ -39,6 +39,8 @@ function sessionFacts(v: unknown, url: string): SessionFacts {
     apiUrl: absolute(v.apiUrl, url, 'apiUrl'),
     downloadUrl: absolute(v.downloadUrl, url, 'downloadUrl'),
     uploadUrl: absolute(v.uploadUrl, url, 'uploadUrl'),
+    // Optional here: an upstream without push is still worth proxying.
+    eventSourceUrl: typeof v.eventSourceUrl === 'string' ? absolute(v.eventSourceUrl, url, 'eventSourceUrl') : undefined,
     upstreamAccountId: accountId,
     sessionState: typeof v.state === 'string' ? v.state : '',
     capabilities: Object.keys(v.capabilities),

@@ -11,6 +11,8 @@ export interface JmapSettings {
   apiUrl: string;
   downloadUrl: string;
   uploadUrl: string;
+  /** Its RFC 8620 §7.3 event source; absent in settings stored before push was proxied, until the Session is refetched. */
+  eventSourceUrl?: string;
   /** The upstream's id of the account: what Gannet's own account id is rewritten to. */
   upstreamAccountId: string;
   /** The upstream Session's state; a Response with another one makes the proxy refetch it. */
