@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 
 export interface WireReply {
   code: number;
@@ -34,6 +35,15 @@ export class WireClient {
   static async open(port: number, host = '127.0.0.1'): Promise<{ client: WireClient; greeting: WireReply }> {
     const socket = connect(port, host);
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    socket.setNoDelay(true);
+    const client = new WireClient(socket);
+    return { client, greeting: await client.reply() };
+  }
+
+  /** The same over implicit TLS (submissions, RFC 8314), trusting any certificate: tests use self-signed ones. */
+  static async openTls(port: number, host = '127.0.0.1'): Promise<{ client: WireClient; greeting: WireReply }> {
+    const socket = connectTls({ port, host, rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
     socket.setNoDelay(true);
     const client = new WireClient(socket);
     return { client, greeting: await client.reply() };
