@@ -59,6 +59,40 @@ function splitEntries(value: string): string[] {
   return out;
 }
 
+/**
+ * The addr-spec without its CFWS: comments and folding white space may stand between its
+ * words and dots (RFC 5322 §3.4.1 and the obsolete forms of §4.4, e.g. A.6.3's
+ * `jdoe@machine(comment).  example`), and are not part of the address. Quoted strings and
+ * domain literals are kept as they are.
+ */
+export function withoutCfws(addr: string): string {
+  if (!/[\s(]/.test(addr)) return addr;
+  let out = '';
+  let depth = 0;
+  let quoted = false;
+  let literal = false;
+  for (let i = 0; i < addr.length; i++) {
+    const ch = addr[i];
+    if (depth > 0) {
+      if (ch === '\\') i++;
+      else if (ch === '(') depth++;
+      else if (ch === ')') depth--;
+      continue;
+    }
+    if (quoted || literal) {
+      out += ch;
+      if (ch === '\\' && i + 1 < addr.length) out += addr[++i];
+      else if ((quoted && ch === '"') || (literal && ch === ']')) quoted = literal = false;
+      continue;
+    }
+    if (ch === '(') depth = 1;
+    else if (ch === '"') (quoted = true), (out += ch);
+    else if (ch === '[') (literal = true), (out += ch);
+    else if (!/\s/.test(ch)) out += ch;
+  }
+  return out;
+}
+
 /** Parses an unfolded address-list header value; groups are flattened into their members. */
 export function parseAddressList(value: string | null): EmailAddress[] {
   if (!value) return [];
@@ -74,7 +108,7 @@ export function parseAddressList(value: string | null): EmailAddress[] {
     }
     for (const a of parsed) {
       if (out.length >= MAX_ADDRESSES) return out;
-      const email = typeof a.address === 'string' ? a.address.trim() : '';
+      const email = typeof a.address === 'string' ? withoutCfws(a.address.trim()) : '';
       // Names are decoded only after splitting: a decoded name may contain "," or "<".
       const name = typeof a.name === 'string' ? decodeWords(a.name).trim() : '';
       if (!email && !name) continue;

@@ -187,3 +187,11 @@ test('invalid or missing Content-Type defaults to text/plain', () => {
   assert.equal(parseMessage(eml('Subject: x\n\nx')).structure.type, 'text/plain');
   assert.equal(parseMessage(eml('Subject: x\n\nx')).structure.encoding, '7bit');
 });
+
+test('address lists: comments and white space inside an addr-spec are not part of the address (RFC 5322 A.5, A.6.3)', () => {
+  assert.deepEqual(parseAddressList('<jdoe@machine(comment).  example>'), [{ name: null, email: 'jdoe@machine.example' }]);
+  assert.equal(parseAddressList('Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>')[0].email, 'pete@silly.test');
+  // Quoted local parts and domain literals keep their spaces.
+  assert.deepEqual(parseAddressList('"John ( Doe" <"j doe"@example.org>'), [{ name: 'John ( Doe', email: '"j doe"@example.org' }]);
+  assert.equal(parseAddressList('<a@[1.2.3 .4]>')[0].email, 'a@[1.2.3 .4]');
+});
