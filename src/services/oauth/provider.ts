@@ -307,6 +307,19 @@ export class OAuthService {
     return subject;
   }
 
+  /**
+   * A mail-protocol login with an access token (SASL OAUTHBEARER or XOAUTH2). The user the client
+   * names, by login name or any of its addresses, must be the token's.
+   */
+  async signIn(token: string, face: Face, user: string | null): Promise<Principal> {
+    const { principal } = await this.verifyAccessToken(token, face);
+    if (user !== null && user.trim().toLowerCase() !== principal.username.toLowerCase()) {
+      const addresses = await this.directory.listAddresses(principal.id);
+      if (!addresses.some((a) => a.address === user.trim().toLowerCase())) throw new OAuthError('invalid_token', 'the token was issued to another user');
+    }
+    return principal;
+  }
+
   /** OpenID Connect UserInfo (Core §5.3): what the token's scope lets the client read. */
   async userinfo(token: string): Promise<Record<string, unknown>> {
     const { principal, scope } = await this.subject(token);
