@@ -41,11 +41,12 @@ export function metadataRoutes(app: App, deps: RouteDeps): void {
   const open = (reply: FastifyReply) => reply.header('access-control-allow-origin', '*').header('cache-control', 'public, max-age=300');
   const metadata = async (req: FastifyRequest, reply: FastifyReply) => open(reply).send(providerMetadata(requestIssuer(deps, req)));
 
+  // Their shapes are the RFCs' (8414, 7517), which is where clients look, so they stay out of the OpenAPI document.
   for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
-    app.get(path, { schema: { tags, summary: 'OAuth 2.0 / OpenID Connect provider metadata', security: [], response: { 200: Metadata } } }, metadata);
+    app.get(path, { schema: { hide: true, response: { 200: Metadata } } }, metadata);
   }
 
-  app.get('/oauth/jwks', { schema: { tags, summary: 'The keys that sign access and ID tokens', security: [], response: { 200: JwkSet } } }, async (_req, reply) =>
+  app.get('/oauth/jwks', { schema: { hide: true, response: { 200: JwkSet } } }, async (_req, reply) =>
     open(reply).send(await services.oauth.keys.jwks()),
   );
 
@@ -65,7 +66,13 @@ export function metadataRoutes(app: App, deps: RouteDeps): void {
     }
   };
   const UserInfo = Type.Object({ sub: Type.String() }, { additionalProperties: true, description: 'OpenID Connect UserInfo claims' });
-  const schema = { tags, summary: 'OpenID Connect UserInfo for an access token with the openid scope', response: { 200: UserInfo } };
+  const OAuthBearerError = Type.Object({ error: Type.String(), error_description: Type.String() }, { description: 'RFC 6750 §3.1 error' });
+  const schema = {
+    tags,
+    summary: 'OpenID Connect UserInfo for an access token with the openid scope',
+    security: [{ bearer: [] }],
+    response: { 200: UserInfo, 401: OAuthBearerError, 403: OAuthBearerError },
+  };
   app.get('/oauth/userinfo', { schema }, userinfo);
   app.post('/oauth/userinfo', { schema: { ...schema, hide: true } }, userinfo);
 }
