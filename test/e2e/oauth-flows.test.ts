@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { authorize, pkce, postForm, readForm, REDIRECT, registerClient, signIn, token, type Client } from '../helpers/oauth.ts';
@@ -147,8 +148,13 @@ test('refresh tokens rotate; reusing a rotated one revokes the whole family', as
   assert.equal(second.body.scope, 'jmap offline_access');
   const narrower = await token(server, web, { grant_type: 'refresh_token', refresh_token: second.body.refresh_token as string, scope: 'jmap imap' });
   assert.equal(narrower.body.error, 'invalid_scope', 'a refresh cannot widen the scope');
+  const narrowed = await token(server, web, { grant_type: 'refresh_token', refresh_token: second.body.refresh_token as string, scope: 'jmap' });
+  assert.equal(narrowed.status, 200, 'the refused request did not use up the token');
+  assert.equal(narrowed.body.scope, 'jmap');
+  assert.equal(decodeJwt(narrowed.body.access_token as string).scope, 'jmap');
+  const widenedBack = await token(server, web, { grant_type: 'refresh_token', refresh_token: narrowed.body.refresh_token as string });
+  assert.equal(widenedBack.body.scope, 'jmap offline_access', 'the rotated refresh token keeps the scope of the grant');
 
-  // The refresh that asked too much still used its token; start again from a fresh one.
   const a = await signIn(server, web, alice, 'jmap');
   const b = await token(server, web, { grant_type: 'refresh_token', refresh_token: a.refresh_token });
   assert.equal(b.status, 200);
@@ -241,4 +247,20 @@ test('Stalwart POST /oauth: a signed-in user gets a code to redeem at the token 
     body: JSON.stringify({ type: 'code', client_id: web.id, redirect_uri: 'stalwart://auth' }),
   });
   assert.equal(wrongUri.status, 400);
+});
+
+test('at rest: the signing key is sealed, client secrets, codes and refresh tokens are only hashes', async () => {
+  const tokens = await signIn(server, web, alice, 'jmap');
+  const { db } = server.store;
+  const [key] = await db.selectFrom('oauth_keys').selectAll().execute();
+  assert.match(key.private_key, /^v1:/);
+  assert.doesNotMatch(key.private_key, /"d"/);
+  const dump = JSON.stringify([
+    await db.selectFrom('oauth_clients').selectAll().execute(),
+    await db.selectFrom('oauth_grants').selectAll().execute(),
+    await db.selectFrom('oauth_refresh_tokens').selectAll().execute(),
+  ]);
+  assert.ok(!dump.includes(web.secret!), 'no client secret');
+  assert.ok(!dump.includes(tokens.refresh_token), 'no refresh token');
+  assert.ok(dump.includes(createHash('sha256').update(tokens.refresh_token).digest('hex')), 'its hash is what is kept');
 });

@@ -34,7 +34,7 @@ export class HttpAuth {
     const [scheme, ...rest] = header.split(' ');
     const value = rest.join(' ').trim();
     let caller: Caller | null = null;
-    if (/^bearer$/i.test(scheme)) caller = isJwt(value) ? await oauthCaller(this.services, req, value) : await this.services.tokens.verify(value);
+    if (/^bearer$/i.test(scheme)) caller = (isJwt(value) ? await oauthCaller(this.services, req, value) : null) ?? (await this.services.tokens.verify(value));
     else if (/^basic$/i.test(scheme)) caller = await this.basic(value);
     if (!caller) throw new ServiceError('unauthenticated', 'the credentials are not valid');
     req.caller = caller;

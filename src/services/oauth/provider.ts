@@ -208,6 +208,9 @@ export class OAuthService {
     if (!row || row.client_id !== client.id) throw new OAuthError('invalid_grant', 'the refresh token is not valid');
     const now = Date.now();
     if (row.expires_at < now) throw new OAuthError('invalid_grant', 'the refresh token has expired');
+    const granted = parseScope(row.scope);
+    const asked = p.scope === undefined ? granted : parseScope(p.scope);
+    if (asked.some((s) => !granted.includes(s))) throw new OAuthError('invalid_scope', 'a refresh may not widen the scope');
     const fresh = row.used_at === null && (await this.store.write(async (w) => oauthRepo.useRefresh(w.trx, row.id, now))) === 1;
     if (!fresh) {
       // A rotated token presented again: it leaked, or the client is confused; either way no
@@ -215,12 +218,10 @@ export class OAuthService {
       await this.store.write(async (w) => oauthRepo.revokeFamily(w.trx, row.family_id));
       throw new OAuthError('invalid_grant', 'the refresh token was already used; its grant is revoked');
     }
-    const granted = parseScope(row.scope);
-    const asked = p.scope === undefined ? granted : parseScope(p.scope);
-    if (asked.some((s) => !granted.includes(s))) throw new OAuthError('invalid_scope', 'a refresh may not widen the scope');
     const principal = await this.directory.principal(row.principal_id);
     if (!principal) throw new OAuthError('invalid_grant', 'the user no longer exists or is disabled');
-    return this.tokens(principal, client.id, asked.join(' '), row.family_id, issuer, null);
+    // RFC 6749 §6: the access token may be narrower; the new refresh token keeps the grant's scope.
+    return this.tokens(principal, client.id, asked.join(' '), row.family_id, issuer, null, row.scope);
   }
 
   // ---- device authorization grant (RFC 8628)
@@ -377,7 +378,7 @@ export class OAuthService {
     return this.tokens(principal, grant.client_id, grant.scope, grant.id, issuer, grant.nonce);
   }
 
-  private async tokens(principal: Principal, clientId: string, scope: string, familyId: string, issuer: string, nonce: string | null): Promise<TokenResponse> {
+  private async tokens(principal: Principal, clientId: string, scope: string, familyId: string, issuer: string, nonce: string | null, refreshScope = scope): Promise<TokenResponse> {
     const key = await this.keys.key();
     const ttl = this.settings.accessTokenTtl;
     const now = Date.now();
@@ -398,7 +399,7 @@ export class OAuthService {
         family_id: familyId,
         client_id: clientId,
         principal_id: principal.id,
-        scope,
+        scope: refreshScope,
         used_at: null,
         expires_at: now + this.settings.refreshTokenTtl * 1000,
         created_at: now,
