@@ -61,6 +61,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
     const housekeeping = setInterval(() => {
       void services.changes.compact(config.changeLogRetentionDays).catch((err) => logger.warn({ err }, 'change log compaction failed'));
       void services.tokens.pruneExpired().catch((err) => logger.warn({ err }, 'token pruning failed'));
+      void services.oauth.pruneExpired().catch((err) => logger.warn({ err }, 'OAuth grant pruning failed'));
       void services.blobs.pruneUploads(UPLOAD_TTL_MS).catch((err) => logger.warn({ err }, 'upload pruning failed'));
       void services.webhooks.prune(config.webhookLogRetentionDays).catch((err) => logger.warn({ err }, 'webhook log pruning failed'));
     }, HOUSEKEEPING_INTERVAL_MS);

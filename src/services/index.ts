@@ -18,6 +18,7 @@ import { MailboxService } from './mail/mailboxes.ts';
 import { MessageService } from './mail/messages.ts';
 import { PoolMailService } from './mail/pool-mail.ts';
 import { ChangeFeed } from './mail/changes.ts';
+import { OAuthService } from './oauth/provider.ts';
 import { PdpaService } from './pdpa/index.ts';
 import { QueueAdmin } from './outbound/admin.ts';
 import { OutboundQueue } from './outbound/queue.ts';
@@ -87,6 +88,8 @@ export interface Services {
   dns: DnsRecordService;
   /** What delivery to a recipient would meet, as far as RCPT. */
   troubleshoot: DeliveryTroubleshooter;
+  /** Gannet as an OAuth2/OpenID provider: clients, grants, and the access tokens every face accepts. */
+  oauth: OAuthService;
   /** Mailboxes by IMAP name and mail in IMAP's terms, for IMAP sessions. */
   imap: { folders: ImapFolders; mail: ImapMail };
 }
@@ -170,6 +173,12 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     webhooks,
     logins: new LoginService(directory, { perAddress: config.loginFailuresPerAddress, perLogin: config.loginFailuresPerUser, windowMs: 15 * 60_000 }),
     imap: { folders, mail: imapMail },
+    oauth: new OAuthService(store, directory, box, {
+      issuer: config.oauthIssuer,
+      accessTokenTtl: config.oauthAccessTokenTtl,
+      refreshTokenTtl: config.oauthRefreshTokenTtl,
+      devicePollInterval: config.oauthDevicePollInterval,
+    }),
     dkim,
     dns: new DnsRecordService(directory, dkim, {
       hostname: config.hostname,

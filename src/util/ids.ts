@@ -7,8 +7,9 @@ import { createHash, randomBytes } from 'node:crypto';
  */
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
-// w webhook, v webhook event, y webhook delivery (ADR 0010); s JMAP EmailSubmission (ADR 0022).
-export type IdPrefix = 'd' | 'u' | 'a' | 'm' | 'e' | 't' | 'k' | 'x' | 'p' | 'q' | 'r' | 'w' | 'v' | 'y' | 's';
+// w webhook, v webhook event, y webhook delivery (ADR 0010); s JMAP EmailSubmission (ADR 0022);
+// o OAuth client, g OAuth grant, h OAuth refresh token (ADR 0025).
+export type IdPrefix = 'd' | 'u' | 'a' | 'm' | 'e' | 't' | 'k' | 'x' | 'p' | 'q' | 'r' | 'w' | 'v' | 'y' | 's' | 'o' | 'g' | 'h';
 
 function encode(prefix: IdPrefix, ms: number, tail: Buffer): string {
   let out: string = prefix;

@@ -10,7 +10,9 @@ import { problemFor, sendProblem } from './problem.ts';
 import { pdpaRoutes } from './pdpa/routes.ts';
 import { registerImap2Api } from './compat/imap2api/index.ts';
 import { registerStalwart } from './compat/stalwart/index.ts';
+import { stalwartOAuthRoutes } from './compat/stalwart/oauth.ts';
 import { registerJmap } from './jmap/index.ts';
+import { registerOAuth } from './oauth/index.ts';
 import { registerRest } from './rest/index.ts';
 import { SHARED_SCHEMAS } from './rest/schemas.ts';
 import { fieldErrors, validatorCompiler } from './validation.ts';
@@ -93,7 +95,9 @@ export async function buildHttpApp(ctx: ListenerContext): Promise<App> {
   await app.register(async (api) => registerRest(api as unknown as App, deps), { prefix: '/api/v1' });
   await app.register(async (j) => registerJmap(j as unknown as App, deps));
   await app.register(async (p) => pdpaRoutes(p as unknown as App, deps));
+  await app.register(async (o) => registerOAuth(o as unknown as App, deps));
   await app.register(async (c) => registerImap2Api(c as unknown as App, deps), { prefix: '/compat/imap2api' });
   await app.register(async (c) => registerStalwart(c as unknown as App, deps), { prefix: '/compat/stalwart/api' });
+  await app.register(async (c) => stalwartOAuthRoutes(c as unknown as App, deps), { prefix: '/compat/stalwart/api' });
   return app;
 }

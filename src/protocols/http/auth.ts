@@ -5,6 +5,7 @@ import type { Caller } from '../../services/auth/tokens.ts';
 import type { Principal } from '../../services/directory/directory.ts';
 import { ServiceError } from '../../services/errors.ts';
 import type { Services } from '../../services/index.ts';
+import { isJwt, oauthCaller } from './oauth/bearer.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,7 +34,7 @@ export class HttpAuth {
     const [scheme, ...rest] = header.split(' ');
     const value = rest.join(' ').trim();
     let caller: Caller | null = null;
-    if (/^bearer$/i.test(scheme)) caller = await this.services.tokens.verify(value);
+    if (/^bearer$/i.test(scheme)) caller = (isJwt(value) ? await oauthCaller(this.services, req, value) : null) ?? (await this.services.tokens.verify(value));
     else if (/^basic$/i.test(scheme)) caller = await this.basic(value);
     if (!caller) throw new ServiceError('unauthenticated', 'the credentials are not valid');
     req.caller = caller;

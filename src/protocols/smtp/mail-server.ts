@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { withOAuthBearer } from './oauthbearer.ts';
 import { replies } from './replies.ts';
 
 type Connection = SMTPServer['connections'] extends Set<infer C> ? C : never;
@@ -45,6 +46,8 @@ function adapt(conn: Connection, plaintextAuth?: (remoteAddress: string) => bool
     data(command, callback);
   };
 
+  // Before the plaintext gate below, which must also guard OAUTHBEARER.
+  withOAuthBearer(conn);
   if (!plaintextAuth) return;
   const auth = conn.handler_AUTH.bind(conn);
   conn.handler_AUTH = (command, callback) => {

@@ -11,6 +11,7 @@ import { recipientAddress, senderAddress } from './addresses.ts';
 import { collectMessage } from './collect.ts';
 import { commonOptions, listen } from './library-options.ts';
 import { MailServer } from './mail-server.ts';
+import { oauthAuth } from './oauth-auth.ts';
 import { checkParameters } from './parameters.ts';
 import { replies, replyFor, SmtpReply, type Stage } from './replies.ts';
 
@@ -67,7 +68,7 @@ function submissionServer(ctx: ListenerContext, tls: TlsMaterial, name: 'submiss
     key: tls.key,
     cert: tls.cert,
     secure: name === 'submissions',
-    authMethods: ['PLAIN', 'LOGIN'],
+    authMethods: ['PLAIN', 'LOGIN', 'OAUTHBEARER', 'XOAUTH2'],
     // MailServer.plaintextAuth decides per connection, before the password is sent.
     allowInsecureAuth: true,
     authRequiredMessage: '5.7.0 Authentication required',
@@ -78,6 +79,9 @@ function submissionServer(ctx: ListenerContext, tls: TlsMaterial, name: 'submiss
     hideDSN: false,
 
     onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void) {
+      if (auth.method === 'XOAUTH2' || (auth.method as string) === 'OAUTHBEARER') {
+        return oauthAuth(services, auth, config.oauthIssuer).then((response) => callback(null, response), () => callback(replies.temporaryFailure()));
+      }
       const authzid = (auth as { authzid?: string }).authzid;
       // Acting as another user (a PLAIN authorization identity) is not offered.
       if (authzid && authzid !== auth.username) return callback(badCredentials());

@@ -399,6 +399,66 @@ export interface AllowedSenderRow {
   created_at: number;
 }
 
+/** An OAuth client an administrator registered; public clients have no secret and must use PKCE. */
+export interface OAuthClientRow {
+  id: string;
+  name: string;
+  /** sha256 hex of the secret, shown once at registration; null for a public client. */
+  secret_hash: string | null;
+  /** JSON array of the exact redirect URIs allowed. */
+  redirect_uris: string;
+  /** Space-separated scopes the client may ask for. */
+  scopes: string;
+  created_at: number;
+}
+
+/**
+ * A pending grant: an authorization code (kind 'code') or a device authorization (kind 'device',
+ * with the user_code the person types). Status: pending → approved (or denied) → used.
+ */
+export interface OAuthGrantRow {
+  id: string;
+  kind: 'code' | 'device';
+  /** sha256 hex of the code or device_code. */
+  code_hash: string;
+  user_code: string | null;
+  client_id: string;
+  principal_id: string | null;
+  status: 'pending' | 'approved' | 'denied' | 'used';
+  redirect_uri: string | null;
+  scope: string;
+  /** PKCE S256 challenge (RFC 7636), base64url. */
+  code_challenge: string | null;
+  nonce: string | null;
+  /** Device flow: seconds a client must wait between polls (RFC 8628 §3.5). */
+  interval_s: number;
+  last_poll_at: number | null;
+  expires_at: number;
+  created_at: number;
+}
+
+/** A refresh token; each use rotates it within its family, and reuse of a used one revokes the family. */
+export interface OAuthRefreshTokenRow {
+  id: string;
+  token_hash: string;
+  family_id: string;
+  client_id: string;
+  principal_id: string;
+  scope: string;
+  used_at: number | null;
+  expires_at: number;
+  created_at: number;
+}
+
+/** The access and ID token signing key pair; the private JWK is sealed with the server key. */
+export interface OAuthKeyRow {
+  kid: string;
+  algorithm: string;
+  private_key: string;
+  public_jwk: string;
+  created_at: number;
+}
+
 export interface Tables {
   domains: DomainRow;
   domain_aliases: DomainAliasRow;
@@ -430,4 +490,8 @@ export interface Tables {
   dkim_keys: DkimKeyRow;
   email_submissions: EmailSubmissionRow;
   allowed_senders: AllowedSenderRow;
+  oauth_clients: OAuthClientRow;
+  oauth_grants: OAuthGrantRow;
+  oauth_refresh_tokens: OAuthRefreshTokenRow;
+  oauth_keys: OAuthKeyRow;
 }

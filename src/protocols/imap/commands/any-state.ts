@@ -10,7 +10,7 @@ export function capabilities(s: ImapSession): string[] {
   const caps = ['IMAP4rev1', 'IMAP4rev2', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE', 'CHILDREN', 'SPECIAL-USE', 'LIST-EXTENDED', 'LIST-STATUS', 'STATUS=SIZE', 'ESEARCH', 'SEARCHRES', 'CONDSTORE', 'QRESYNC', 'OBJECTID', 'UTF8=ACCEPT', 'BINARY', 'SORT', 'SORT=DISPLAY', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'QUOTA', 'QUOTA=RES-STORAGE', 'COMPRESS=DEFLATE', `APPENDLIMIT=${s.ctx.config.maxMessageSize}`];
   if (s.state === 'notauth') {
     if (!s.wire.secure) caps.push('STARTTLS');
-    caps.push(...(s.plaintextAllowed ? ['AUTH=PLAIN', 'AUTH=LOGIN'] : ['LOGINDISABLED']));
+    caps.push(...(s.plaintextAllowed ? ['AUTH=PLAIN', 'AUTH=LOGIN', 'AUTH=OAUTHBEARER', 'AUTH=XOAUTH2'] : ['LOGINDISABLED']));
   }
   return caps;
 }

@@ -1,7 +1,9 @@
 import { astring } from '../args.ts';
 import { ImapError } from '../responses.ts';
 import type { CommandSpec, Done, ImapSession } from '../session.ts';
+import { isOAuthMechanism } from '../../shared/sasl-oauth.ts';
 import { capabilities } from './any-state.ts';
+import { oauthLogIn } from './auth-oauth.ts';
 
 async function logIn(s: ImapSession, login: string, password: string): Promise<Done> {
   if (!s.plaintextAllowed) throw new ImapError('NO', 'use STARTTLS (or port 993) before sending a password', 'PRIVACYREQUIRED');
@@ -70,6 +72,7 @@ export const authCommands: Record<string, CommandSpec> = {
         const password = (await ask(Buffer.from('Password:').toString('base64'))).toString('utf8');
         return logIn(s, login, password);
       }
+      if (isOAuthMechanism(mechanism)) return oauthLogIn(s, mechanism, await first(''), ask);
       throw new ImapError('NO', `mechanism ${mechanism.slice(0, 20)} is not supported`, 'CANNOT');
     },
   },
