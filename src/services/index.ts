@@ -125,6 +125,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     { hostname: config.hostname, expiryMs: config.queueExpiryDays * DAY_MS, delayNoticeMs: config.queueDelayNoticeHours * 3_600_000, signer: dkim, smtp },
     log,
   );
+  delivery.forwardWith((m) => queue.enqueue({ ...m, origin: 'list' }));
   const responder = new VacationResponder(store, queue, config.hostname, config.vacationPeriodDays * DAY_MS, log);
   delivery.onDelivered((m) => responder.consider(m));
   const messages = new MessageService(store, writer);
