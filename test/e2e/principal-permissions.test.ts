@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { basicAuth as basic, jsonBody as body } from '../helpers/http.ts';
 import { createUser, startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -8,11 +9,6 @@ before(async () => {
 });
 after(() => server.stop());
 
-const basic = (login: string, password: string) => ({ authorization: 'Basic ' + Buffer.from(`${login}:${password}`).toString('base64') });
-const body = async (res: Response) => {
-  const text = await res.text();
-  return text ? JSON.parse(text) : null;
-};
 const patch = (ref: string, json: unknown) => server.api(`/api/v1/principals/${ref}`, { method: 'PATCH', json });
 
 test('a user starts with the user role; enabled and disabled permissions take effect on the next request', async () => {

@@ -9,6 +9,8 @@ import type { MailboxService } from '../mail/mailboxes.ts';
 import { checkDisplayName, checkPassword, normalizeDomain, normalizeUsername, parseAddress } from './names.ts';
 import { burnVerify, hashPassword, verifyPassword } from './passwords.ts';
 import { principalRepo } from '../../store/repos/principals.ts';
+import type { ApiKeyCaller } from '../auth/tokens.ts';
+import { resolvePermissions } from './roles.ts';
 import { poolAccount, principalWithPool, type PoolAccount, type Principal } from './pool.ts';
 import { addressView, allowedSenderView, domainView, mappingView, userView, type AddressView, type AllowedSenderView, type DomainView, type MappingView, type UserView } from './views.ts';
 
@@ -424,6 +426,13 @@ export class DirectoryService {
     const row = await repo.principalById(this.db, id);
     if (!row || row.disabled === 1) return null;
     return this.withPool(row);
+  }
+
+  /** The apiKey principal behind a key secret's token row, if it still exists and is enabled. */
+  async apiKey(id: string): Promise<ApiKeyCaller | null> {
+    const [row, edges] = await Promise.all([repo.principalById(this.db, id), principalRepo.roleEdges(this.db, id)]);
+    if (!row || row.type !== 'apiKey' || row.disabled === 1) return null;
+    return { kind: 'key', id: row.id, name: row.username, permissions: resolvePermissions(row, edges), tenantId: row.tenant_id ?? null };
   }
 
   /** A user reference (id or login name) as a principal with its pool, for admin routes. */

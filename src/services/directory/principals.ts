@@ -82,7 +82,8 @@ export class PrincipalService {
     return this.store.db;
   }
 
-  async list(actor: Actor, req: PageRequest & { types?: string[]; query?: string }): Promise<Page<PrincipalView>> {
+  /** A page by cursor; `offset` serves the Stalwart face's numbered pages. */
+  async list(actor: Actor, req: PageRequest & { types?: string[]; query?: string; offset?: number }): Promise<Page<PrincipalView>> {
     const limit = pageLimit(req.limit);
     const after = decodeCursor(req.cursor, isString);
     for (const [i, t] of (req.types ?? []).entries()) if (!isPrincipalType(t)) throw invalid(`types/${i}`, `must be one of ${PRINCIPAL_TYPES.join(', ')}`);
@@ -91,7 +92,7 @@ export class PrincipalService {
     const visible = allowed(actor, 'list') ? req.types : types.filter((t) => allowed(actor, 'list', t));
     if (visible && visible.length === 0) throw forbidden('list', types[0]);
     const filter = { types: visible, tenantId: actor.tenantId ?? undefined, query: req.query };
-    const [rows, total] = await Promise.all([principalRepo.list(this.db, filter, { after, limit: limit + 1 }), principalRepo.count(this.db, filter)]);
+    const [rows, total] = await Promise.all([principalRepo.list(this.db, filter, { after, offset: req.offset, limit: limit + 1 }), principalRepo.count(this.db, filter)]);
     const more = rows.length > limit;
     const kept = more ? rows.slice(0, limit) : rows;
     return { total, results: await this.views(kept), next: more ? Buffer.from(JSON.stringify(kept[kept.length - 1].username)).toString('base64url') : null };
@@ -324,11 +325,14 @@ export class PrincipalService {
     const prevKeys = prev.map((a) => a.normalized);
     for (const a of prevKeys) if (!nextKeys.includes(a)) await repo.deleteAddress(trx, a);
     for (const [i, a] of next.entries()) {
-      if (prevKeys.includes(a.normalized)) continue;
+      const known = prevKeys.includes(a.normalized);
+      // Addresses kept are checked too: a principal moved into a tenant keeps only the tenant's domains.
+      if (known && !tenantId) continue;
       const domain = await repo.domainByName(trx, a.domain);
       if (!domain) throw invalid(`emails/${i}`, `${a.domain} is not a domain of this server`);
-      const owner = await repo.principalById(trx, domain.id);
+      const owner = tenantId ? await repo.principalById(trx, domain.id) : undefined;
       if (tenantId && owner?.tenant_id !== tenantId) throw invalid(`emails/${i}`, `${a.domain} is not a domain of this principal's tenant`);
+      if (known) continue;
       const taken = await repo.address(trx, a.normalized);
       if (taken) throw conflict(`address ${a.normalized} is already taken`);
       await repo.insertAddress(trx, { address: a.normalized, display: after[i].trim(), principal_id: row.id, domain_id: domain.id, is_main: 0, created_at: Date.now() });
@@ -343,6 +347,11 @@ export class PrincipalService {
    */
   private async writeSecrets(trx: Trx, row: PrincipalRow, type: PrincipalType, s: PrincipalState): Promise<void> {
     if (s.secrets.length === 0 && s.secretsRemove.length === 0 && !s.secretsReplace) return;
+    if (type !== 'individual' && type !== 'apiKey') {
+      // The seed's create example sends `secrets: []` for every type: an empty list is no secret.
+      if (s.secrets.length > 0) throw invalid('secrets', `a ${type} has no secrets`);
+      return;
+    }
     if (type === 'individual') {
       if (s.secrets.length > 1) throw invalid('secrets', 'an individual has one password; app passwords have their own routes');
       if (s.secrets.length === 1) {
@@ -353,7 +362,6 @@ export class PrincipalService {
       }
       return;
     }
-    if (type !== 'apiKey') throw invalid('secrets', `a ${type} has no secrets`);
     if (s.secretsReplace) await keySecretRepo.deleteAll(trx, row.id);
     for (const secret of s.secretsRemove) await keySecretRepo.delete(trx, row.id, keySecretHash(secret));
     for (const [i, secret] of s.secrets.entries()) {
@@ -419,5 +427,6 @@ function blankView(type: PrincipalType): PrincipalView {
 /** The actor behind an authenticated caller: the admin token is unbounded; a principal is bounded by its tenant and permissions. */
 export function actorOf(caller: Caller): Actor {
   if (caller.kind === 'admin') return ADMIN_ACTOR;
+  if (caller.kind === 'key') return { tenantId: caller.tenantId, permissions: caller.permissions };
   return { tenantId: caller.principal.tenantId ?? null, permissions: caller.principal.permissions };
 }

@@ -82,9 +82,10 @@ export const principalRepo = {
     refs.length === 0 ? [] : db.selectFrom('principals').selectAll().where((eb) => eb.or([eb('id', 'in', refs), eb('username', 'in', refs)])).execute(),
   byIds: async (db: Q, ids: string[]): Promise<PrincipalRow[]> => (ids.length === 0 ? [] : db.selectFrom('principals').selectAll().where('id', 'in', ids).execute()),
 
-  list: (db: Q, filter: PrincipalFilter, page: { after?: string; limit: number }) => {
+  list: (db: Q, filter: PrincipalFilter, page: { after?: string; offset?: number; limit: number }) => {
     let q = filtered(db, filter).selectAll().orderBy('username').limit(page.limit);
     if (page.after) q = q.where('username', '>', page.after);
+    if (page.offset) q = q.offset(page.offset);
     return q.execute();
   },
   count: async (db: Q, filter: PrincipalFilter) =>
