@@ -17,7 +17,7 @@ test('a user starts with the user role; enabled and disabled permissions take ef
 
   const shown = await body(await server.api(`/api/v1/principals/${alice.id}`));
   assert.equal(shown.type, 'individual');
-  assert.deepEqual(shown.roles, []);
+  assert.deepEqual(shown.roles, ['user']);
   assert.deepEqual(shown.emails, ['alice@perm.test']);
   assert.equal((await asAlice()).status, 403);
 
@@ -84,4 +84,12 @@ test('nobody grants a permission they do not hold', async () => {
   assert.equal((await asCarol(carol.id, { enabledPermissions: ['principal-update', 'principal-get', 'principal-delete'] })).status, 403);
   assert.equal((await asCarol(dave.id, { description: 'Dave D' })).status, 200);
   assert.equal((await body(await server.api(`/api/v1/principals/${dave.id}`))).description, 'Dave D');
+});
+
+test('adding a role to an individual keeps its default user role', async () => {
+  const erin = await createUser(server, 'erin', 'perm.test');
+  await server.api('/api/v1/principals', { method: 'POST', json: { type: 'role', name: 'getter', enabledPermissions: ['principal-get'] } });
+  const after = await body(await patch(erin.id, [{ action: 'addItem', field: 'roles', value: 'getter' }]));
+  assert.deepEqual(after.roles, ['getter', 'user']);
+  assert.equal((await server.api(`/api/v1/principals/${erin.id}`, { token: null, headers: basic(erin.username, erin.password) })).status, 200);
 });

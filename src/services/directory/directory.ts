@@ -124,6 +124,8 @@ export class DirectoryService {
     }
     await this.store.write(async (w) => {
       if (Object.keys(patch).length > 0) await repo.updateDomain(w.trx, row.id, patch);
+      // The domain's principal (ADR 0026) shows the same flag.
+      if (patch.disabled !== undefined) await repo.updatePrincipal(w.trx, row.id, { disabled: patch.disabled, updated_at: Date.now() });
       if (aliases) {
         const existing = (await repo.domainAliases(w.trx, [row.id])).map((a) => a.alias);
         for (const alias of existing) if (!aliases.includes(alias)) await repo.deleteDomainAlias(w.trx, alias);

@@ -61,6 +61,8 @@ export function principalView(row: PrincipalRow, src: ViewSources): PrincipalVie
   const type = row.type as PrincipalType;
   const names = (links: Link[]) => links.map((l) => l.name ?? l.to);
   const containers = src.containers.filter((l) => l.from === row.id);
+  // An individual holding no role has the built-in `user` role: shown, so adding a role keeps it.
+  const roles = names(src.roles.filter((l) => l.from === row.id));
   let members: string[] = [];
   if (type === 'group' || type === 'list') members = names(src.members.filter((l) => l.from === row.id));
   else if (type === 'role') members = names(src.holders.filter((l) => l.from === row.id));
@@ -74,7 +76,7 @@ export function principalView(row: PrincipalRow, src: ViewSources): PrincipalVie
     emails: src.addresses.filter((a) => a.principal_id === row.id).map((a) => a.display),
     urls: jsonList(row.urls),
     memberOf: names(containers.filter((l) => l.type === 'group')),
-    roles: names(src.roles.filter((l) => l.from === row.id)),
+    roles: roles.length === 0 && type === 'individual' ? ['user'] : roles,
     lists: names(containers.filter((l) => l.type === 'list')),
     members,
     enabledPermissions: permissionList(row.enabled_permissions),

@@ -262,7 +262,8 @@ export class PrincipalService {
       if (!HOLDS_ROLES.includes(type) && after.roles.length > 0) throw invalid('roles', `a ${type} holds no roles`);
       const next = await this.refs(trx, 'roles', after.roles, ['role'], scope, true);
       if (next.includes(row.id)) throw invalid('roles', 'a role cannot include itself');
-      const prev = await this.refs(trx, 'roles', before.roles, ['role'], null, true);
+      // The stored links, not the view: an individual's view shows the implicit `user` role.
+      const prev = (await principalRepo.rolesOf(trx, [row.id])).map((l) => l.to);
       for (const r of prev) if (!next.includes(r)) await principalRepo.deleteRole(trx, row.id, r);
       for (const r of next) if (!prev.includes(r)) await principalRepo.insertRole(trx, row.id, r);
     }
