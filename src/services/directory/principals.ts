@@ -118,6 +118,8 @@ export class PrincipalService {
     const name = normalizeName(type, state.name);
     let id: string;
     if (type === 'individual') {
+      // createUser's default address is in the first domain, which need not be the tenant's.
+      if (state.tenant && state.emails.length === 0) throw invalid('emails', "a principal of a tenant needs an address in one of the tenant's domains");
       if (state.secrets.length !== 1) throw invalid('secrets', 'an individual is created with exactly one password');
       // The password is hashed by createUser; the write below must not hash it again.
       const [password] = state.secrets;
