@@ -89,3 +89,16 @@ test('a disabled member is skipped; an unknown address of a group domain is stil
   assert.equal((await copies(a, dan, 'without dan')).length, 0);
   await assert.rejects(send(['nobody@example.test'], 'nobody'), /550|no mailbox/);
 });
+
+test('a full mailbox does not stop a group reaching its other members; alone, it still refuses', async () => {
+  const eve = await addUser(a, 'eve@example.test');
+  await send(['eve@example.test'], 'fills eve');
+  assert.equal((await copies(a, eve, 'fills eve')).length, 1);
+  // Now below what the mailbox holds: full.
+  await a.api(`/api/v1/principals/${eve.userId}`, { method: 'PATCH', json: { quota: 10 } });
+  await a.api('/api/v1/principals', { method: 'POST', json: { type: 'group', name: 'with-full', emails: ['with-full@example.test'], members: [ann.userId, eve.userId] } });
+  await send(['with-full@example.test'], 'past the full one');
+  assert.equal((await copies(a, ann, 'past the full one')).length, 1);
+  assert.equal((await copies(a, eve, 'past the full one')).length, 0);
+  await assert.rejects(send(['eve@example.test'], 'refused'), /full/);
+});

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { directoryRepo } from '../../store/repos/directory.ts';
+import { principalRepo } from '../../store/repos/principals.ts';
 import { mailRepo } from '../../store/repos/mail.ts';
 import type { Store } from '../../store/store.ts';
 import { resolveRecipient, type ListInfo } from '../directory/resolve.ts';
@@ -85,13 +85,11 @@ export class DeliveryService {
     }
     if (r.accounts.length === 0 && !r.external?.length) throw new ServiceError('notFound', `no mailbox here by the name ${r.address}`);
     if (r.external?.length && !this.forwarder) throw new ServiceError('unavailable', `${r.address} has remote members and no outbound queue runs here`);
-    for (const a of r.accounts) {
-      const [account, principal] = await Promise.all([mailRepo.account(this.store.db, a.accountId), directoryRepo.principalById(this.store.db, a.principalId)]);
-      if (account && principal && principal.quota > 0 && account.used_bytes >= principal.quota) {
-        throw new ServiceError('overQuota', `mailbox of ${r.address} is full`);
-      }
-    }
-    return { address: r.address, accounts: r.accounts, ...(r.external ? { external: r.external } : {}), ...(r.list ? { list: r.list } : {}) };
+    const full = new Set(await principalRepo.fullAccounts(this.store.db, r.accounts.map((a) => a.accountId)));
+    // A group or list still reaches its other members when one mailbox is full; one person's full mailbox refuses the mail.
+    const accounts = r.accounts.filter((a) => !full.has(a.accountId));
+    if (full.size > 0 && accounts.length === 0 && !r.external?.length) throw new ServiceError('overQuota', `mailbox of ${r.address} is full`);
+    return { address: r.address, accounts, ...(r.external ? { external: r.external } : {}), ...(r.list ? { list: r.list } : {}) };
   }
 
   forwardWith(forwarder: Forwarder): void {

@@ -91,6 +91,20 @@ export const principalRepo = {
   count: async (db: Q, filter: PrincipalFilter) =>
     Number((await filtered(db, filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n),
 
+  /** Those of the accounts whose owner has a quota they have reached, in one query. */
+  fullAccounts: async (db: Q, accountIds: string[]): Promise<string[]> =>
+    accountIds.length === 0
+      ? []
+      : (
+          await db
+            .selectFrom('accounts')
+            .innerJoin('principals', 'principals.id', 'accounts.principal_id')
+            .select('accounts.id')
+            .where('accounts.id', 'in', accountIds)
+            .where('principals.quota', '>', 0)
+            .whereRef('accounts.used_bytes', '>=', 'principals.quota')
+            .execute()
+        ).map((r) => r.id),
   /** Sum of the quotas of a tenant's individuals, leaving one out (the one being changed). */
   tenantQuotaUsed: async (db: Q, tenantId: string, except?: string) => {
     let q = db.selectFrom('principals').select(sql<number>`coalesce(sum(quota), 0)`.as('n')).where('tenant_id', '=', tenantId).where('type', '=', 'individual');
