@@ -205,6 +205,10 @@ test('tenants bound the principals, domains and quota an administrator of the te
 
   const seen = await body(await server.api('/api/v1/principals', asBoss));
   assert.deepEqual(seen.results.map((p: { name: string }) => p.name).sort(), ['acme.test', 'boss', 'worker']);
+  // The Stalwart face answers a tenant administrator the same way.
+  const stalwartSeen = await body(await server.api('/compat/stalwart/api/principal?types=individual', asBoss));
+  assert.deepEqual(stalwartSeen.data.items.map((p: { name: string }) => p.name), ['boss', 'worker']);
+  assert.equal((await server.api(`/compat/stalwart/api/principal/${outsider.body.id}`, asBoss)).status, 404);
   assert.equal((await server.api(`/api/v1/principals/${outsider.body.id}`, asBoss)).status, 404);
   assert.equal((await patch('outsider', { description: 'mine now' }, asBoss)).status, 404);
   assert.equal((await server.api('/api/v1/principals/outsider', { method: 'DELETE', ...asBoss })).status, 404);
