@@ -102,3 +102,14 @@ test('a full mailbox does not stop a group reaching its other members; alone, it
   assert.equal((await copies(a, eve, 'past the full one')).length, 0);
   await assert.rejects(send(['eve@example.test'], 'refused'), /full/);
 });
+
+test('a message that has already been through a list is not fanned out by it again', async () => {
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: a.listeners.smtp.port, secure: false, ignoreTLS: true });
+  const raw = 'From: carol@remote.test\r\nTo: all@example.test\r\nSubject: looped\r\nList-Id: "All Hands"\r\n <all.example.test>\r\n\r\nback again\r\n';
+  await assert.rejects(transport.sendMail({ envelope: { from: 'carol@remote.test', to: ['all@example.test'] }, raw }), /554/);
+  transport.close();
+  assert.equal((await copies(a, cat, 'looped')).length, 0);
+  // Another list's List-Id is no loop.
+  await send(['all@example.test'], 'fresh');
+  assert.equal((await copies(a, cat, 'fresh')).length, 1);
+});

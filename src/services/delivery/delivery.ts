@@ -122,6 +122,10 @@ export class DeliveryService {
     const outcomes: Promise<RecipientOutcome>[] = recipients.map(async (rcpt) => {
       try {
         const ids: string[] = [];
+        if (rcpt.list && carriesListId(data, rcpt.list)) {
+          // Already through this list (an external member sending it back): fanning out again would loop.
+          throw new ServiceError('invalid', `mail loop: this message has already been sent through ${rcpt.address}`);
+        }
         for (const a of rcpt.accounts) {
           // Several recipients may reach one account (aliases, groups): one copy per account.
           let pending = delivered.get(a.accountId);
@@ -180,10 +184,22 @@ export class DeliveryService {
  */
 export function listHeaders(list: ListInfo | undefined): string {
   if (!list) return '';
-  const at = list.address.lastIndexOf('@');
-  const id = `${list.address.slice(0, at).replace(/[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]/g, '-')}.${list.address.slice(at + 1)}`;
+  const id = listId(list);
   const phrase = list.description ? `"${sanitize(list.description).replace(/["\\]/g, '')}" ` : '';
   return `List-Id: ${phrase}<${id}>\r\nList-Post: <mailto:${sanitize(list.address)}>\r\n`;
+}
+
+function listId(list: ListInfo): string {
+  const at = list.address.lastIndexOf('@');
+  return `${list.address.slice(0, at).replace(/[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]/g, '-')}.${list.address.slice(at + 1)}`;
+}
+
+/** Whether the message's header section already has this list's List-Id. */
+function carriesListId(data: Buffer, list: ListInfo): boolean {
+  const end = data.indexOf('\r\n\r\n');
+  const head = data.subarray(0, end < 0 ? Math.min(data.length, 65536) : end).toString('latin1');
+  const id = `<${listId(list).toLowerCase()}>`;
+  return (head.toLowerCase().match(/^list-id:.*(?:\r\n[ \t].*)*/gm) ?? []).some((h) => h.includes(id));
 }
 
 /** Envelope values come from the network: never let one break a header line. */
