@@ -155,6 +155,25 @@ test('the Stalwart face: numbered pages, types, {data} envelopes, patch actions,
 
   assert.deepEqual(await body(await st(`/principal/${jane.data}`, { method: 'DELETE' })), { data: null });
   assert.equal((await st(`/principal/${jane.data}`)).status, 404);
+
+  // The other types, each created, read back, changed and deleted on this face.
+  const others: Record<string, unknown>[] = [
+    { type: 'group', name: 'st-group', emails: ['st-group@example.org'], members: ['all'] },
+    { type: 'role', name: 'st-role', enabledPermissions: ['principal-get'], roles: ['user'] },
+    { type: 'apiKey', name: 'st-key', secrets: [KEY_SECRET + '-st'], enabledPermissions: ['principal-list'] },
+    { type: 'tenant', name: 'st-tenant', quota: 5000 },
+  ];
+  for (const input of others) {
+    const id = (await body(await st('/principal', { method: 'POST', json: input }))).data;
+    assert.equal(typeof id, 'string', JSON.stringify(input));
+    const shown = (await body(await st(`/principal/${id}`))).data;
+    for (const [field, value] of Object.entries(input)) if (field !== 'secrets') assert.deepEqual(shown[field], value, `${input.type}.${field}`);
+    assert.equal(shown.secrets, undefined);
+    await st(`/principal/${id}`, { method: 'PATCH', json: [{ action: 'set', field: 'description', value: `about ${input.name}` }] });
+    assert.equal((await body(await st(`/principal/${id}`))).data.description, `about ${input.name}`);
+    assert.deepEqual(await body(await st(`/principal/${id}`, { method: 'DELETE' })), { data: null });
+    assert.equal((await st(`/principal/${id}`)).status, 404);
+  }
 });
 
 test('an apiKey authenticates as Bearer or Basic with its own permissions, and has no mailbox', async () => {
