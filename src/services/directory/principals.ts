@@ -8,7 +8,7 @@ import type { Store } from '../../store/store.ts';
 import { newId, type IdPrefix } from '../../util/ids.ts';
 import { BUILT_IN_ROLES, isPermission, type Permission } from '../auth/permissions.ts';
 import { conflict, invalid, notFound, ServiceError } from '../errors.ts';
-import { decodeCursor, isString, pageLimit, type Page, type PageRequest } from '../paging.ts';
+import { decodeCursor, encodeCursor, isString, pageLimit, type Page, type PageRequest } from '../paging.ts';
 import { isUniqueViolation, type DirectoryService } from './directory.ts';
 import { checkDisplayName, checkPassword, normalizeDomain, normalizeUsername, parseAddress } from './names.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
@@ -95,7 +95,7 @@ export class PrincipalService {
     const [rows, total] = await Promise.all([principalRepo.list(this.db, filter, { after, offset: req.offset, limit: limit + 1 }), principalRepo.count(this.db, filter)]);
     const more = rows.length > limit;
     const kept = more ? rows.slice(0, limit) : rows;
-    return { total, results: await this.views(kept), next: more ? Buffer.from(JSON.stringify(kept[kept.length - 1].username)).toString('base64url') : null };
+    return { total, results: await this.views(kept), next: more ? encodeCursor(kept[kept.length - 1].username) : null };
   }
 
   async get(actor: Actor, ref: string): Promise<PrincipalView> {
