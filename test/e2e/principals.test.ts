@@ -249,4 +249,12 @@ test('tenants bound the principals, domains and quota an administrator of the te
   assert.equal((await server.api('/api/v1/users/big')).status, 200, 'the refused attempts left nothing behind but the one that fit');
 
   assert.equal((await server.api('/api/v1/principals/acme', { method: 'DELETE' })).status, 409);
+
+  // Two mailboxes asked for at once, each fitting alone but not together: exactly one is made.
+  assert.equal((await create({ type: 'tenant', name: 'race', quota: 10_000 })).status, 201);
+  assert.equal((await create({ type: 'domain', name: 'race.test', tenant: 'race' })).status, 201);
+  const racers = await Promise.all(
+    ['r1', 'r2'].map((n) => create({ type: 'individual', name: n, tenant: 'race', quota: 6000, secrets: [`${n}-password`], emails: [`${n}@race.test`] })),
+  );
+  assert.deepEqual(racers.map((r) => r.status).sort(), [201, 507]);
 });

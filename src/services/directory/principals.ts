@@ -375,6 +375,7 @@ export class PrincipalService {
 
   /** A tenant's quota bounds the sum of its individuals' quotas, so none of them may be unlimited. */
   private async checkTenantQuota(trx: Trx, row: PrincipalRow): Promise<void> {
+    await principalRepo.lockTenant(trx, this.store.dialect, row.tenant_id!);
     const tenant = await repo.principalById(trx, row.tenant_id!);
     if (!tenant || tenant.quota === 0) return;
     if (row.quota === 0) throw new ServiceError('overQuota', `tenant ${tenant.username} has a quota of ${tenant.quota} bytes: give ${row.username} a quota within it`);
