@@ -246,6 +246,9 @@ test('tenants bound the principals, domains and quota an administrator of the te
   assert.equal((await create({ type: 'individual', name: 'big', quota: 0, secrets: ['big-password'], emails: ['big@acme.test'] }, asBoss)).status, 507);
   assert.equal((await create({ type: 'individual', name: 'big', quota: 4000, secrets: ['big-password'], emails: ['big@acme.test'] }, asBoss)).status, 201);
   assert.equal((await patch('worker', { quota: 5001 }, asBoss)).status, 507);
+  // The users API honours the same bound.
+  assert.equal((await server.api('/api/v1/users/worker', { method: 'PATCH', json: { quota: 5001 } })).status, 507);
+  assert.equal((await server.api('/api/v1/users/worker', { method: 'PATCH', json: { quota: 4000 } })).status, 200);
   assert.equal((await server.api('/api/v1/users/big')).status, 200, 'the refused attempts left nothing behind but the one that fit');
 
   assert.equal((await server.api('/api/v1/principals/acme', { method: 'DELETE' })).status, 409);

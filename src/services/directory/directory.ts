@@ -11,6 +11,7 @@ import { burnVerify, hashPassword, verifyPassword } from './passwords.ts';
 import { principalRepo } from '../../store/repos/principals.ts';
 import type { ApiKeyCaller } from '../auth/tokens.ts';
 import { resolvePermissions } from './roles.ts';
+import { checkTenantQuota } from './tenant-quota.ts';
 import { poolAccount, principalWithPool, type PoolAccount, type Principal } from './pool.ts';
 import { addressView, allowedSenderView, domainView, mappingView, userView, type AddressView, type AllowedSenderView, type DomainView, type MappingView, type UserView } from './views.ts';
 
@@ -263,7 +264,10 @@ export class DirectoryService {
       patch.quota = input.quota;
     }
     if (input.disabled !== undefined) patch.disabled = input.disabled ? 1 : 0;
-    await this.store.write(async (w) => repo.updatePrincipal(w.trx, row.id, patch));
+    await this.store.write(async (w) => {
+      await repo.updatePrincipal(w.trx, row.id, patch);
+      if (patch.quota !== undefined && row.tenant_id) await checkTenantQuota(w.trx, this.store.dialect, { ...row, ...patch });
+    });
     return this.getUser(row.id);
   }
 

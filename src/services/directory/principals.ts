@@ -15,6 +15,7 @@ import { hashPassword, verifyPassword } from './passwords.ts';
 import { applyOps, opsOfObject, stateOf, type PatchOp, type PrincipalState } from './principal-patch.ts';
 import { isPrincipalType, principalView, PRINCIPAL_TYPES, type PrincipalType, type PrincipalView } from './principal-views.ts';
 import { resolvePermissions } from './roles.ts';
+import { checkTenantQuota } from './tenant-quota.ts';
 import type { Caller } from '../auth/tokens.ts';
 
 /**
@@ -290,7 +291,7 @@ export class PrincipalService {
     }
 
     const stored = (await repo.principalById(trx, row.id))!;
-    if (stored.tenant_id && type === 'individual') await this.checkTenantQuota(trx, stored);
+    if (stored.tenant_id && type === 'individual') await checkTenantQuota(trx, this.store.dialect, stored);
     if (actor.permissions) {
       const held = actor.permissions;
       const granted = resolvePermissions(stored, await principalRepo.roleEdges(trx, stored.id));
@@ -370,18 +371,6 @@ export class PrincipalService {
     for (const [i, secret] of s.secrets.entries()) {
       if (secret.length < MIN_KEY_SECRET || secret.length > 512) throw invalid(`secrets/${i}`, `an API key secret has ${MIN_KEY_SECRET} to 512 characters`);
       await keySecretRepo.insert(trx, newId('k'), row.id, keySecretHash(secret));
-    }
-  }
-
-  /** A tenant's quota bounds the sum of its individuals' quotas, so none of them may be unlimited. */
-  private async checkTenantQuota(trx: Trx, row: PrincipalRow): Promise<void> {
-    await principalRepo.lockTenant(trx, this.store.dialect, row.tenant_id!);
-    const tenant = await repo.principalById(trx, row.tenant_id!);
-    if (!tenant || tenant.quota === 0) return;
-    if (row.quota === 0) throw new ServiceError('overQuota', `tenant ${tenant.username} has a quota of ${tenant.quota} bytes: give ${row.username} a quota within it`);
-    const others = await principalRepo.tenantQuotaUsed(trx, tenant.id, row.id);
-    if (others + row.quota > tenant.quota) {
-      throw new ServiceError('overQuota', `tenant ${tenant.username} has ${Math.max(0, tenant.quota - others)} of its ${tenant.quota} bytes of quota left; ${row.username} asks for ${row.quota}`);
     }
   }
 }
