@@ -11,6 +11,7 @@ import { pdpaRoutes } from './pdpa/routes.ts';
 import { registerImap2Api } from './compat/imap2api/index.ts';
 import { registerStalwart } from './compat/stalwart/index.ts';
 import { stalwartOAuthRoutes } from './compat/stalwart/oauth.ts';
+import { principalRoutes as stalwartPrincipals } from './compat/stalwart/principals.ts';
 import { registerJmap } from './jmap/index.ts';
 import { registerOAuth } from './oauth/index.ts';
 import { registerRest } from './rest/index.ts';
@@ -99,5 +100,7 @@ export async function buildHttpApp(ctx: ListenerContext): Promise<App> {
   await app.register(async (c) => registerImap2Api(c as unknown as App, deps), { prefix: '/compat/imap2api' });
   await app.register(async (c) => registerStalwart(c as unknown as App, deps), { prefix: '/compat/stalwart/api' });
   await app.register(async (c) => stalwartOAuthRoutes(c as unknown as App, deps), { prefix: '/compat/stalwart/api' });
+  // Outside registerStalwart's admin-token hook: principals are authorized by permission and tenant.
+  await app.register(async (c) => stalwartPrincipals(c as unknown as App, deps), { prefix: '/compat/stalwart/api' });
   return app;
 }

@@ -17,8 +17,8 @@ const BASIC_CACHE_MS = 60_000;
 const BASIC_CACHE_MAX = 1000;
 
 /**
- * HTTP authentication: `Authorization: Bearer <token>` (admin or user token) or HTTP Basic
- * with a user's login and password. Basic results are cached briefly by a hash of the
+ * HTTP authentication: `Authorization: Bearer <token>` (admin or user token, or an apiKey's
+ * secret) or HTTP Basic with a user's login and password (or an apiKey's name and secret). Basic results are cached briefly by a hash of the
  * credentials so a client sending Basic on every request does not pay argon2 every time; the
  * cache keeps only who matched, so the account pool and the disabled flag are read fresh.
  */
@@ -35,7 +35,7 @@ export class HttpAuth {
     const value = rest.join(' ').trim();
     let caller: Caller | null = null;
     if (/^bearer$/i.test(scheme)) caller = (isJwt(value) ? await oauthCaller(this.services, req, value) : null) ?? (await this.services.tokens.verify(value));
-    else if (/^basic$/i.test(scheme)) caller = await this.basic(value);
+    else if (/^basic$/i.test(scheme)) caller = (await this.basic(value)) ?? (await this.basicKey(value));
     if (!caller) throw new ServiceError('unauthenticated', 'the credentials are not valid');
     req.caller = caller;
     return caller;
@@ -58,10 +58,19 @@ export class HttpAuth {
     return { kind: 'user', principal };
   }
 
+  /** Basic with an apiKey's name and one of its secrets; the secret is the bearer credential, so no password hash is involved. */
+  private async basicKey(value: string): Promise<Caller | null> {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) return null;
+    const caller = await this.services.tokens.verify(decoded.slice(colon + 1));
+    return caller?.kind === 'key' && caller.name === decoded.slice(0, colon).trim().toLowerCase() ? caller : null;
+  }
+
   /** The caller, if it holds the permission: the admin token holds every one. */
   async require(req: FastifyRequest, permission: Permission): Promise<Caller> {
     const caller = await this.authenticate(req);
-    if (caller.kind === 'user' && !caller.principal.permissions.has(permission)) {
+    if (caller.kind !== 'admin' && !(caller.kind === 'key' ? caller.permissions : caller.principal.permissions).has(permission)) {
       throw new ServiceError('forbidden', `this needs the ${permission} permission`);
     }
     return caller;
@@ -81,6 +90,12 @@ export class HttpAuth {
     if (caller.kind === 'user') {
       if (userRef === 'me' || userRef === caller.principal.id) return caller.principal;
       throw new ServiceError('notFound', `user ${userRef} not found`);
+    }
+    if (caller.kind === 'key') {
+      // A key has no mailbox; it reaches users as the admin token does, within its tenant.
+      const principal = userRef === 'me' ? null : await this.services.directory.accountOfUser(userRef);
+      if (!principal || (caller.tenantId && principal.tenantId !== caller.tenantId)) throw new ServiceError('notFound', `user ${userRef} not found`);
+      return principal;
     }
     if (userRef === 'me') throw new ServiceError('notFound', 'the admin token has no mailbox of its own: name a user id');
     return this.services.directory.accountOfUser(userRef);

@@ -72,7 +72,7 @@ export class OAuthClients {
     if (scopes.length === 0 || !validScopes(scopes)) throw invalid('scopes', `each scope must be one of ${SCOPES.join(', ')}`);
     const secret = input.type === 'confidential' ? randomToken('gcs_') : null;
     const row: OAuthClientRow = {
-      id: newId('o'),
+      id: newId('c'),
       name: input.name,
       secret_hash: secret ? sha256(secret) : null,
       redirect_uris: JSON.stringify([...new Set(input.redirectUris)]),

@@ -365,7 +365,7 @@ export class OAuthService {
   }
 
   private async insertGrant(row: Omit<OAuthGrantRow, 'id' | 'interval_s' | 'last_poll_at' | 'created_at'>): Promise<void> {
-    const full: OAuthGrantRow = { ...row, id: newId('g'), interval_s: row.kind === 'device' ? this.settings.devicePollInterval : 0, last_poll_at: null, created_at: Date.now() };
+    const full: OAuthGrantRow = { ...row, id: newId('f'), interval_s: row.kind === 'device' ? this.settings.devicePollInterval : 0, last_poll_at: null, created_at: Date.now() };
     await this.store.write(async (w) => oauthRepo.insertGrant(w.trx, full));
   }
 

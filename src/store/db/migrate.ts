@@ -21,6 +21,7 @@ import * as dkimKeys from './migrations/017_dkim_keys.ts';
 import * as emailSubmissions from './migrations/018_email_submissions.ts';
 import * as allowedSenders from './migrations/019_allowed_senders.ts';
 import * as oauth from './migrations/021_oauth.ts';
+import * as principals from './migrations/022_principals.ts';
 
 /**
  * Migrations are listed here in order; each receives the dialect for the few backend-specific
@@ -47,6 +48,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect, blobs: 
   '018_email_submissions': emailSubmissions,
   '019_allowed_senders': allowedSenders,
   '021_oauth': oauth,
+  '022_principals': principals,
 };
 
 class StaticProvider implements MigrationProvider {
