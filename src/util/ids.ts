@@ -8,7 +8,8 @@ import { createHash, randomBytes } from 'node:crypto';
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
 // w webhook, v webhook event, y webhook delivery (ADR 0010); s JMAP EmailSubmission (ADR 0022).
-export type IdPrefix = 'd' | 'u' | 'a' | 'm' | 'e' | 't' | 'k' | 'x' | 'p' | 'q' | 'r' | 'w' | 'v' | 'y' | 's';
+// c application-specific password, g auth log entry (ADR 0024).
+export type IdPrefix = 'd' | 'u' | 'a' | 'm' | 'e' | 't' | 'k' | 'x' | 'p' | 'q' | 'r' | 'w' | 'v' | 'y' | 's' | 'c' | 'g';
 
 function encode(prefix: IdPrefix, ms: number, tail: Buffer): string {
   let out: string = prefix;
