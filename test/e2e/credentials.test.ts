@@ -124,6 +124,11 @@ describe('app passwords, TOTP, the auth log and POST /authenticate', () => {
     const mail = (await (await asAlice('/api/v1/users/me/asps', { method: 'POST', json: { description: 'mail', scopes: ['smtp', 'imap'] } })).json()) as { password: string };
     assert.equal(await smtpLogin(alice.address, mail.password), true);
     assert.equal(await imapLogin('alice', mail.password), true);
+    // JMAP is its own scope: the api password is refused there, a jmap one works (and not on the REST API).
+    const jmap = (await (await asAlice('/api/v1/users/me/asps', { method: 'POST', json: { description: 'jmap app', scopes: ['jmap'] } })).json()) as { password: string };
+    assert.equal((await server.api('/session', { token: null, headers: basic('alice', api.password) })).status, 401);
+    assert.equal((await server.api('/session', { token: null, headers: basic('alice', jmap.password) })).status, 200);
+    assert.equal((await server.api('/api/v1/users/me', { token: null, headers: basic('alice', jmap.password) })).status, 401);
 
     assert.equal((await asAlice('/api/v1/users/me/2fa/totp', { method: 'POST', json: {} })).status, 409, 'already enabled');
     assert.equal((await asAlice('/api/v1/users/me/2fa/totp', { method: 'DELETE' })).status, 204);

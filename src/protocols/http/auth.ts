@@ -16,7 +16,8 @@ const BASIC_CACHE_MS = 60_000;
 const BASIC_CACHE_MAX = 1000;
 
 /** Which face a request is on, for app-password scopes and the `<face>-authenticate` permission. */
-const faceOf = (url: string): 'jmap' | 'api' => (url.startsWith('/jmap') || url.startsWith('/.well-known/jmap') ? 'jmap' : 'api');
+const JMAP_PATH = /^\/(jmap|session|eventsource|upload|download|raw|\.well-known\/jmap)(\/|\?|$)/;
+const faceOf = (url: string): 'jmap' | 'api' => (JMAP_PATH.test(url) ? 'jmap' : 'api');
 
 /**
  * HTTP authentication: `Authorization: Bearer <token>` (admin or user token) or HTTP Basic
