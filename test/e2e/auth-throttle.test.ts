@@ -71,7 +71,7 @@ describe('failed-login throttling', () => {
   });
 
   test('HTTP: the token endpoint and Basic are throttled the same way', async () => {
-    const other = await createUser(server, 'victim3');
+    await createUser(server, 'victim3');
     const token = `${server.baseUrl}/api/v1/auth/token`;
     const from = '127.0.0.4';
     for (let i = 0; i < 2; i++) assert.equal((await httpFrom(from, token, { json: { username: 'victim3', password: `guess${i}` } })).status, 401);
