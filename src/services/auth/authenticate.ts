@@ -48,9 +48,9 @@ export interface AuthSuccess {
 export type RefusalReason = 'badCredentials' | 'throttled' | 'disabled' | 'notPermitted' | 'scope' | 'aspRequired' | 'totpRequired' | 'totpInvalid';
 
 const MESSAGES: Record<RefusalReason, string> = {
-  badCredentials: 'wrong username or password',
+  badCredentials: 'the credentials are not valid',
   throttled: 'too many failed logins; try again later',
-  disabled: 'wrong username or password',
+  disabled: 'the credentials are not valid',
   notPermitted: 'this account may not log in here',
   scope: 'this application password is not valid for this protocol',
   aspRequired: 'two-factor authentication is on: use an application-specific password',
