@@ -119,8 +119,13 @@ describe('app passwords, TOTP, the auth log and POST /authenticate', () => {
     assert.equal((await tokenFor({ password: PASSWORD, totp: recoveryCodes[3] })).status, 401, 'and once at login');
 
     // App passwords need no second factor: one with scope api works for Basic, one with smtp on SMTP.
-    const api = (await (await asAlice('/api/v1/users/me/asps', { method: 'POST', json: { description: 'script', scopes: ['api'] } })).json()) as { password: string };
+    const api = (await (await asAlice('/api/v1/users/me/asps', { method: 'POST', json: { description: 'script', scopes: ['api'] } })).json()) as { id: string; password: string };
     assert.equal((await server.api('/api/v1/users/me', { token: null, headers: basic('alice', api.password) })).status, 200);
+    // Basic results are cached for a minute, but not past the app password's deletion.
+    const doomed = (await (await asAlice('/api/v1/users/me/asps', { method: 'POST', json: { description: 'doomed', scopes: ['api'] } })).json()) as { id: string; password: string };
+    assert.equal((await server.api('/api/v1/users/me', { token: null, headers: basic('alice', doomed.password) })).status, 200);
+    await server.services.credentials.deleteAppPassword((await server.services.directory.principal(alice.id))!, doomed.id, '127.0.0.1');
+    assert.equal((await server.api('/api/v1/users/me', { token: null, headers: basic('alice', doomed.password) })).status, 401);
     const mail = (await (await asAlice('/api/v1/users/me/asps', { method: 'POST', json: { description: 'mail', scopes: ['smtp', 'imap'] } })).json()) as { password: string };
     assert.equal(await smtpLogin(alice.address, mail.password), true);
     assert.equal(await imapLogin('alice', mail.password), true);
