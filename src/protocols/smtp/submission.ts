@@ -40,7 +40,7 @@ function dsnRequest(session: SMTPServerSession, to: string[]): DsnRequest {
 
 const badCredentials = () => new SmtpReply(535, '5.7.8', 'Authentication credentials invalid');
 
-/** RFC 4954: 454 while throttled (try later), 535 for any refused credential, 451-ish for the rest. */
+/** RFC 4954: 454 while throttled (try later), 535 for any refused credential, a temporary failure for anything else. */
 function authFailure(err: unknown): SmtpReply {
   if (err instanceof AuthRefused) return err.reason === 'throttled' ? new SmtpReply(454, '4.7.0', err.message) : new SmtpReply(535, '5.7.8', `Authentication credentials invalid: ${err.message}`);
   return replies.temporaryFailure();
