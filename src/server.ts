@@ -64,6 +64,7 @@ export async function startServer(config: Config, logger: Logger = pino({ level:
       void services.oauth.pruneExpired().catch((err) => logger.warn({ err }, 'OAuth grant pruning failed'));
       void services.blobs.pruneUploads(UPLOAD_TTL_MS).catch((err) => logger.warn({ err }, 'upload pruning failed'));
       void services.webhooks.prune(config.webhookLogRetentionDays).catch((err) => logger.warn({ err }, 'webhook log pruning failed'));
+      void services.auth.prune().catch((err) => logger.warn({ err }, 'auth log pruning failed'));
     }, HOUSEKEEPING_INTERVAL_MS);
     housekeeping.unref();
 

@@ -1,7 +1,12 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { Store } from '../store/store.ts';
-import { LoginService } from './auth/logins.ts';
+import { AppPasswords } from './auth/app-passwords.ts';
+import { AuthService } from './auth/authenticate.ts';
+import { AuthLog } from './auth/authlog.ts';
+import { CredentialService } from './auth/credentials.ts';
+import { AuthThrottle } from './auth/throttle.ts';
+import { TotpService } from './auth/totp.ts';
 import { TokenService } from './auth/tokens.ts';
 import { BlobService } from './blobs/blobs.ts';
 import { DeliveryService } from './delivery/delivery.ts';
@@ -78,8 +83,10 @@ export interface Services {
   upstreams: UpstreamGate;
   /** Outgoing webhooks; dispatches and sends only between start() and stop(). */
   webhooks: WebhookService;
-  /** Password logins of the mail protocols, with failed attempts limited. */
-  logins: LoginService;
+  /** Every login of every protocol: passwords, app passwords, 2FA, throttling, the auth log. */
+  auth: AuthService;
+  /** A user's app passwords and TOTP second factor. */
+  credentials: CredentialService;
   /** Mail users send over SMTP submission: sender checks, rate limit, Sent copy, queue. */
   submission: SubmissionService;
   /** JMAP EmailSubmission: Emails sent through `submission`, and the record of each. */
@@ -152,6 +159,20 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
   );
   remotes.attach(mirrors);
   const submission = new SubmissionService(store, ingest, queue, { hostname: config.hostname, recipientsPerHour: config.submissionRecipientsPerHour }, log);
+  const auth = new AuthService(
+    store,
+    directory,
+    new AppPasswords(store),
+    new TotpService(store, box, config.totpIssuer || config.hostname),
+    new AuthLog(store, config.authLogRetentionDays),
+    new AuthThrottle({
+      perAddress: config.loginFailuresPerAddress,
+      perAccount: config.loginFailuresPerUser,
+      windowMs: config.loginFailureWindowMinutes * 60_000,
+      lockoutMs: config.loginLockoutMinutes * 60_000,
+      maxDelayMs: config.loginFailureDelayMaxMs,
+    }),
+  );
   return {
     directory,
     principals: new PrincipalService(store, directory, config.defaultQuota),
@@ -175,7 +196,8 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     mirrors,
     upstreams: gate,
     webhooks,
-    logins: new LoginService(directory, { perAddress: config.loginFailuresPerAddress, perLogin: config.loginFailuresPerUser, windowMs: 15 * 60_000 }),
+    auth,
+    credentials: new CredentialService(auth),
     imap: { folders, mail: imapMail },
     oauth: new OAuthService(store, directory, box, {
       issuer: config.oauthIssuer,

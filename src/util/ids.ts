@@ -8,8 +8,9 @@ import { createHash, randomBytes } from 'node:crypto';
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
 // w webhook, v webhook event, y webhook delivery (ADR 0010); s JMAP EmailSubmission (ADR 0022);
-// c OAuth client, f OAuth grant, h OAuth refresh token (ADR 0025).
-export type IdPrefix = 'd' | 'u' | 'a' | 'm' | 'e' | 't' | 'k' | 'x' | 'p' | 'q' | 'r' | 'w' | 'v' | 'y' | 's' | 'c' | 'f' | 'h' | PrincipalIdPrefix;
+// c OAuth client, f OAuth grant, h OAuth refresh token (ADR 0025); b application-specific
+// password, j auth log entry (ADR 0024).
+export type IdPrefix = 'd' | 'u' | 'a' | 'm' | 'e' | 't' | 'k' | 'x' | 'p' | 'q' | 'r' | 'w' | 'v' | 'y' | 's' | 'c' | 'f' | 'h' | 'b' | 'j' | PrincipalIdPrefix;
 // Principals other than individuals (u) and domains (d): g group, l list, o role, i apiKey, n tenant (ADR 0026).
 type PrincipalIdPrefix = 'g' | 'l' | 'o' | 'i' | 'n';
 

@@ -296,14 +296,18 @@ test('open event streams do not hold up shutdown', async () => {
   try {
     await other.services.directory.createDomain({ name: 'example.test' });
     await other.services.directory.createUser({ username: 'alice', password: 'correct horse battery', address: 'alice@example.test' });
+    // Shut down only once the stream is open: a login still being checked is not an open stream.
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => (opened = resolve));
     const ended = new Promise<void>((resolve) => {
       const r = httpRequest(`${other.baseUrl}/eventsource?types=*&closeafter=no&ping=0`, { headers: { authorization: alice.basic } }, (res) => {
+        opened();
         res.resume();
         res.on('close', () => resolve());
       });
       r.end();
     });
-    await new Promise((r) => setTimeout(r, 100));
+    await open;
     const t0 = Date.now();
     await other.stop();
     await ended;

@@ -59,9 +59,10 @@ export class RawImap {
     });
   }
 
-  static async connect(port: number, host = '127.0.0.1'): Promise<RawImap> {
+  /** `localAddress` binds the client end (e.g. 127.0.0.2) to appear as another client address. */
+  static async connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawImap> {
     const sock = await new Promise<Socket>((resolve, reject) => {
-      const s = connect(port, host, () => resolve(s));
+      const s = connect({ port, host, localAddress }, () => resolve(s));
       s.once('error', reject);
     });
     const client = new RawImap(sock);

@@ -16,14 +16,20 @@ declare module 'fastify' {
 const BASIC_CACHE_MS = 60_000;
 const BASIC_CACHE_MAX = 1000;
 
+/** Which face a request is on, for app-password scopes and the `<face>-authenticate` permission. */
+const JMAP_PATH = /^\/(jmap|session|eventsource|upload|download|raw|\.well-known\/jmap)(\/|\?|$)/;
+const faceOf = (url: string): 'jmap' | 'api' => (JMAP_PATH.test(url) ? 'jmap' : 'api');
+
 /**
  * HTTP authentication: `Authorization: Bearer <token>` (admin or user token, or an apiKey's
  * secret) or HTTP Basic with a user's login and password (or an apiKey's name and secret). Basic results are cached briefly by a hash of the
  * credentials so a client sending Basic on every request does not pay argon2 every time; the
- * cache keeps only who matched, so the account pool and the disabled flag are read fresh.
+ * cache keeps only who matched (and with which app password, whose deletion ends the match),
+ * so the account pool and the disabled flag are read fresh. Only verifications that reach
+ * AuthService are counted and logged: a cached credential is not a new login.
  */
 export class HttpAuth {
-  private readonly basicCache = new Map<string, { principalId: string; until: number }>();
+  private readonly basicCache = new Map<string, { principalId: string; aspId: string | null; until: number }>();
 
   constructor(private readonly services: Services) {}
 
@@ -35,26 +41,28 @@ export class HttpAuth {
     const value = rest.join(' ').trim();
     let caller: Caller | null = null;
     if (/^bearer$/i.test(scheme)) caller = (isJwt(value) ? await oauthCaller(this.services, req, value) : null) ?? (await this.services.tokens.verify(value));
-    else if (/^basic$/i.test(scheme)) caller = (await this.basic(value)) ?? (await this.basicKey(value));
+    // An apiKey's secret is checked first: a cheap lookup, and never counted as a failed password login.
+    else if (/^basic$/i.test(scheme)) caller = (await this.basicKey(value)) ?? (await this.basic(req, value));
     if (!caller) throw new ServiceError('unauthenticated', 'the credentials are not valid');
     req.caller = caller;
     return caller;
   }
 
-  private async basic(value: string): Promise<Caller | null> {
+  private async basic(req: FastifyRequest, value: string): Promise<Caller | null> {
     const decoded = Buffer.from(value, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon <= 0) return null;
-    const key = createHash('sha256').update(decoded).digest('hex');
+    const protocol = faceOf(req.url);
+    const key = createHash('sha256').update(`${protocol}\0${decoded}`).digest('hex');
     const cached = this.basicCache.get(key);
-    if (cached && cached.until > Date.now()) {
+    if (cached && cached.until > Date.now() && (cached.aspId === null || (await this.services.auth.asps.exists(cached.aspId)))) {
       const principal = await this.services.directory.principal(cached.principalId);
       return principal ? { kind: 'user', principal } : null;
     }
-    const principal = await this.services.directory.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1));
-    if (!principal) return null;
+    // With 2FA on, the master password alone is refused here: Basic has no place for a code.
+    const { principal, credential } = await this.services.auth.authenticate({ login: decoded.slice(0, colon), secret: decoded.slice(colon + 1), protocol, ip: req.ip, mechanism: 'basic' });
     if (this.basicCache.size >= BASIC_CACHE_MAX) this.basicCache.delete(this.basicCache.keys().next().value!);
-    this.basicCache.set(key, { principalId: principal.id, until: Date.now() + BASIC_CACHE_MS });
+    this.basicCache.set(key, { principalId: principal.id, aspId: credential.kind === 'asp' ? credential.id : null, until: Date.now() + BASIC_CACHE_MS });
     return { kind: 'user', principal };
   }
 

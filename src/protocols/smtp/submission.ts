@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import { AuthRefused } from '../../services/auth/authenticate.ts';
 import type { Principal } from '../../services/directory/pool.ts';
 import { ServiceError } from '../../services/errors.ts';
 import type { DsnRequest } from '../../services/outbound/dsn.ts';
@@ -39,6 +40,12 @@ function dsnRequest(session: SMTPServerSession, to: string[]): DsnRequest {
 }
 
 const badCredentials = () => new SmtpReply(535, '5.7.8', 'Authentication credentials invalid');
+
+/** RFC 4954: 454 while throttled (try later), 535 for any refused credential, a temporary failure for anything else. */
+function authFailure(err: unknown): SmtpReply {
+  if (err instanceof AuthRefused) return err.reason === 'throttled' ? new SmtpReply(454, '4.7.0', err.message) : new SmtpReply(535, '5.7.8', `Authentication credentials invalid: ${err.message}`);
+  return replies.temporaryFailure();
+}
 
 /**
  * The submission listeners (RFC 6409, RFC 8314): submissionPort with STARTTLS, which AUTH must
@@ -85,9 +92,9 @@ function submissionServer(ctx: ListenerContext, tls: TlsMaterial, name: 'submiss
       const authzid = (auth as { authzid?: string }).authzid;
       // Acting as another user (a PLAIN authorization identity) is not offered.
       if (authzid && authzid !== auth.username) return callback(badCredentials());
-      services.logins.login(auth.username ?? '', auth.password ?? '', session.remoteAddress).then(
-        (principal) => (principal ? callback(null, { user: principal as unknown as string }) : callback(badCredentials())),
-        (err: unknown) => callback(err instanceof ServiceError && err.code === 'unavailable' ? new SmtpReply(454, '4.7.0', err.message) : replies.temporaryFailure()),
+      services.auth.authenticate({ login: auth.username ?? '', secret: auth.password ?? '', protocol: 'smtp', ip: session.remoteAddress, mechanism: auth.method }).then(
+        ({ principal }) => callback(null, { user: principal as unknown as string }),
+        (err: unknown) => callback(authFailure(err)),
       );
     },
 

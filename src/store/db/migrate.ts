@@ -20,6 +20,7 @@ import * as dsn from './migrations/016_dsn.ts';
 import * as dkimKeys from './migrations/017_dkim_keys.ts';
 import * as emailSubmissions from './migrations/018_email_submissions.ts';
 import * as allowedSenders from './migrations/019_allowed_senders.ts';
+import * as credentials from './migrations/020_credentials.ts';
 import * as oauth from './migrations/021_oauth.ts';
 import * as principals from './migrations/022_principals.ts';
 
@@ -47,6 +48,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect, blobs: 
   '017_dkim_keys': dkimKeys,
   '018_email_submissions': emailSubmissions,
   '019_allowed_senders': allowedSenders,
+  '020_credentials': credentials,
   '021_oauth': oauth,
   '022_principals': principals,
 };

@@ -483,6 +483,54 @@ export interface OAuthKeyRow {
   created_at: number;
 }
 
+/** An application-specific password: scopes as a JSON array, the secret only as its sha256. */
+export interface AppPasswordRow {
+  id: string;
+  principal_id: string;
+  description: string;
+  scopes_json: string;
+  secret_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  last_ip: string | null;
+}
+
+/** A TOTP second factor; enabled 0 while set up but not yet verified. Recovery codes as a JSON array of sha256 hashes. */
+export interface TotpSecretRow {
+  principal_id: string;
+  secret_sealed: string;
+  enabled: number;
+  last_step: number | null;
+  recovery_json: string;
+  created_at: number;
+  enabled_at: number | null;
+}
+
+/** One authentication attempt or credential change (WildDuck's authlog entry). */
+export interface AuthLogRow {
+  id: string;
+  principal_id: string | null;
+  login: string;
+  action: string;
+  result: string;
+  reason: string | null;
+  protocol: string;
+  mechanism: string | null;
+  scope: string | null;
+  asp_id: string | null;
+  ip: string | null;
+  created_at: number;
+}
+
+/** Failed authentications counted per key (client address, account from an address, account). */
+export interface AuthFailureRow {
+  key: string;
+  failures: number;
+  window_start: number;
+  last_at: number;
+  locked_until: number;
+}
+
 export interface Tables {
   domains: DomainRow;
   domain_aliases: DomainAliasRow;
@@ -520,4 +568,8 @@ export interface Tables {
   oauth_keys: OAuthKeyRow;
   principal_members: PrincipalMemberRow;
   principal_roles: PrincipalRoleRow;
+  app_passwords: AppPasswordRow;
+  totp_secrets: TotpSecretRow;
+  authlog: AuthLogRow;
+  auth_failures: AuthFailureRow;
 }

@@ -16,10 +16,32 @@ import { dkimRoutes } from './dkim.ts';
 import { troubleshootRoutes } from './troubleshoot.ts';
 import { oauthClientRoutes } from './oauth-clients.ts';
 import { principalRoutes } from './principals.ts';
+import { credentialRoutes } from './credentials.ts';
+import { authenticateRoutes } from './authenticate.ts';
 
 /** The native REST API, one module per resource, mounted under /api/v1. */
 export function registerRest(app: App, deps: RouteDeps): void {
-  for (const routes of [authRoutes, domainRoutes, userRoutes, addressRoutes, mappingRoutes, mailboxRoutes, messageRoutes, searchRoutes, threadRoutes, updateRoutes, remoteRoutes, webhookRoutes, queueRoutes, dkimRoutes, troubleshootRoutes, oauthClientRoutes, principalRoutes]) {
+  for (const routes of [
+    authRoutes,
+    domainRoutes,
+    userRoutes,
+    addressRoutes,
+    mappingRoutes,
+    mailboxRoutes,
+    messageRoutes,
+    searchRoutes,
+    threadRoutes,
+    updateRoutes,
+    remoteRoutes,
+    webhookRoutes,
+    queueRoutes,
+    dkimRoutes,
+    troubleshootRoutes,
+    oauthClientRoutes,
+    principalRoutes,
+    credentialRoutes,
+    authenticateRoutes,
+  ]) {
     routes(app, deps);
   }
 }

@@ -1,3 +1,4 @@
+import { AuthRefused } from '../../../services/auth/authenticate.ts';
 import { astring } from '../args.ts';
 import { ImapError } from '../responses.ts';
 import type { CommandSpec, Done, ImapSession } from '../session.ts';
@@ -5,10 +6,15 @@ import { isOAuthMechanism } from '../../shared/sasl-oauth.ts';
 import { capabilities } from './any-state.ts';
 import { oauthLogIn } from './auth-oauth.ts';
 
-async function logIn(s: ImapSession, login: string, password: string): Promise<Done> {
+async function logIn(s: ImapSession, login: string, password: string, mechanism: string): Promise<Done> {
   if (!s.plaintextAllowed) throw new ImapError('NO', 'use STARTTLS (or port 993) before sending a password', 'PRIVACYREQUIRED');
-  const principal = await s.services.logins.login(login, password, s.wire.remoteAddress);
-  if (!principal) throw new ImapError('NO', 'wrong user name or password', 'AUTHENTICATIONFAILED');
+  let principal;
+  try {
+    ({ principal } = await s.services.auth.authenticate({ login, secret: password, protocol: 'imap', ip: s.wire.remoteAddress, mechanism }));
+  } catch (err) {
+    if (err instanceof AuthRefused) throw new ImapError('NO', err.message, err.reason === 'throttled' ? 'UNAVAILABLE' : 'AUTHENTICATIONFAILED');
+    throw err;
+  }
   s.principal = principal;
   s.state = 'auth';
   return { text: 'logged in', code: `CAPABILITY ${capabilities(s).join(' ')}` };
@@ -45,7 +51,7 @@ export const authCommands: Record<string, CommandSpec> = {
     expungeAfter: false,
     async run(s, cmd) {
       if (cmd.args.length !== 2) throw new ImapError('BAD', 'LOGIN takes a user name and a password');
-      return logIn(s, astring(cmd.args[0]), astring(cmd.args[1]));
+      return logIn(s, astring(cmd.args[0]), astring(cmd.args[1]), 'LOGIN');
     },
   },
   AUTHENTICATE: {
@@ -65,12 +71,12 @@ export const authCommands: Record<string, CommandSpec> = {
       if (!s.plaintextAllowed) throw new ImapError('NO', 'use STARTTLS (or port 993) before sending a password', 'PRIVACYREQUIRED');
       if (mechanism === 'PLAIN') {
         const { login, password } = plain(await first(''));
-        return logIn(s, login, password);
+        return logIn(s, login, password, 'AUTHENTICATE PLAIN');
       }
       if (mechanism === 'LOGIN') {
         const login = (await first(Buffer.from('Username:').toString('base64'))).toString('utf8');
         const password = (await ask(Buffer.from('Password:').toString('base64'))).toString('utf8');
-        return logIn(s, login, password);
+        return logIn(s, login, password, 'AUTHENTICATE LOGIN');
       }
       if (isOAuthMechanism(mechanism)) return oauthLogIn(s, mechanism, await first(''), ask);
       throw new ImapError('NO', `mechanism ${mechanism.slice(0, 20)} is not supported`, 'CANNOT');

@@ -1,3 +1,4 @@
+import { AuthRefused } from '../../../../services/auth/authenticate.ts';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../../../../services/directory/directory.ts';
@@ -45,9 +46,11 @@ export function tokenRoutes(app: App, services: Services): void {
     '/api-token-auth/',
     { schema: { body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }) } },
     async (req) => {
-      const principal = await services.directory.authenticate(req.body.username, req.body.password);
-      if (!principal) throw fieldErrors({ non_field_errors: ['Unable to log in with provided credentials.'] });
-      return { token: (await services.tokens.createUserToken(principal)).token };
+      const outcome = await services.auth.authenticate({ login: req.body.username, secret: req.body.password, protocol: 'api', ip: req.ip, mechanism: 'imap2api token' }).catch((err: unknown) => {
+        if (err instanceof AuthRefused) throw fieldErrors({ non_field_errors: ['Unable to log in with provided credentials.'] });
+        throw err;
+      });
+      return { token: (await services.tokens.createUserToken(outcome.principal)).token };
     },
   );
 }

@@ -1,11 +1,13 @@
 import type { App, RouteDeps } from '../../app.ts';
+import { accountRoutes } from './account.ts';
 import { dkimRoutes } from './dkim.ts';
 import { queueRoutes } from './queue.ts';
 import { troubleshootRoutes } from './troubleshoot.ts';
 
 /**
  * The Stalwart management API (seed 001) in its own paths and `{data: …}` envelopes, mounted
- * under /compat/stalwart/api. Every route needs the admin token, as the native admin routes do;
+ * under /compat/stalwart/api. Every route needs the admin token, as the native admin routes do
+ * (but /account/auth, the caller's own);
  * errors are the same problem details, which match the seed's (type, status, title, detail).
  */
 export function registerStalwart(app: App, deps: RouteDeps): void {
@@ -13,8 +15,12 @@ export function registerStalwart(app: App, deps: RouteDeps): void {
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, hide: true };
   });
-  app.addHook('preHandler', deps.auth.requireAdmin.bind(deps.auth));
+  // Account routes are the calling user's own; they check their own permission.
+  app.addHook('preHandler', async (req) => {
+    if ((req.routeOptions.config as { selfService?: boolean }).selfService !== true) await deps.auth.requireAdmin(req);
+  });
   queueRoutes(app, deps);
   dkimRoutes(app, deps);
   troubleshootRoutes(app, deps);
+  accountRoutes(app, deps);
 }
