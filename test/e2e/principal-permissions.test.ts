@@ -42,7 +42,8 @@ test('roles: built-in admin, stored roles, nested roles, a cycle, disabled wins'
   assert.equal(created.status, 201);
   const reader = await body(created);
   assert.match(reader.id, /^o/);
-  const outer = await body(await server.api('/api/v1/principals', { method: 'POST', json: { type: 'role', name: 'outer', roles: ['directory-reader'], enabledPermissions: ['principal-list'] } }));
+  const outer = await body(await server.api('/api/v1/principals', { method: 'POST', json: { type: 'role', name: 'outer', roles: ['directory-reader'], enabledPermissions: ['principal-list', 'api-authenticate'] } }));
+  // api-authenticate: without it no HTTP login succeeds at all (AuthService, ADR 0024).
   // A cycle: reader includes outer, which includes reader.
   assert.equal((await patch('directory-reader', [{ action: 'addItem', field: 'roles', value: 'outer' }])).status, 200);
 
