@@ -52,7 +52,7 @@ export const postForm = (url: string, form: Record<string, string>, headers: Rec
 export async function authorize(
   server: TestServer,
   client: Client,
-  opts: { username: string; password: string; challenge?: string; scope?: string; decision?: 'approve' | 'deny'; nonce?: string; state?: string },
+  opts: { username: string; password: string; totp?: string; challenge?: string; scope?: string; decision?: 'approve' | 'deny'; nonce?: string; state?: string },
 ): Promise<URL> {
   const query = new URLSearchParams({ response_type: 'code', client_id: client.id, redirect_uri: REDIRECT, state: opts.state ?? 'st-42' });
   if (opts.scope) query.set('scope', opts.scope);
@@ -64,7 +64,7 @@ export async function authorize(
   const page = await fetch(`${server.baseUrl}/oauth/authorize?${query}`, { redirect: 'manual' });
   assert.equal(page.status, 200, 'the consent page');
   const { fields, cookie } = await readForm(page);
-  const res = await postForm(`${server.baseUrl}/oauth/authorize`, { ...fields, username: opts.username, password: opts.password, decision: opts.decision ?? 'approve' }, { cookie });
+  const res = await postForm(`${server.baseUrl}/oauth/authorize`, { ...fields, username: opts.username, password: opts.password, totp: opts.totp ?? '', decision: opts.decision ?? 'approve' }, { cookie });
   assert.equal(res.status, 302, `redirect back to the client, got ${res.status}: ${await res.clone().text()}`);
   return new URL(res.headers.get('location')!);
 }

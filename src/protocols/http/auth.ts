@@ -6,6 +6,7 @@ import type { Principal } from '../../services/directory/directory.ts';
 import { ServiceError } from '../../services/errors.ts';
 import type { Services } from '../../services/index.ts';
 import { isJwt, oauthCaller } from './oauth/bearer.ts';
+import { httpFace } from './face.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,9 +17,6 @@ declare module 'fastify' {
 const BASIC_CACHE_MS = 60_000;
 const BASIC_CACHE_MAX = 1000;
 
-/** Which face a request is on, for app-password scopes and the `<face>-authenticate` permission. */
-const JMAP_PATH = /^\/(jmap|session|eventsource|upload|download|raw|\.well-known\/jmap)(\/|\?|$)/;
-const faceOf = (url: string): 'jmap' | 'api' => (JMAP_PATH.test(url) ? 'jmap' : 'api');
 
 /**
  * HTTP authentication: `Authorization: Bearer <token>` (admin or user token, or an apiKey's
@@ -52,7 +50,7 @@ export class HttpAuth {
     const decoded = Buffer.from(value, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon <= 0) return null;
-    const protocol = faceOf(req.url);
+    const protocol = httpFace(req.url);
     const key = createHash('sha256').update(`${protocol}\0${decoded}`).digest('hex');
     const cached = this.basicCache.get(key);
     if (cached && cached.until > Date.now() && (cached.aspId === null || (await this.services.auth.asps.exists(cached.aspId)))) {

@@ -87,7 +87,7 @@ function submissionServer(ctx: ListenerContext, tls: TlsMaterial, name: 'submiss
 
     onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void) {
       if (auth.method === 'XOAUTH2' || (auth.method as string) === 'OAUTHBEARER') {
-        return oauthAuth(services, auth, config.oauthIssuer).then((response) => callback(null, response), () => callback(replies.temporaryFailure()));
+        return oauthAuth(services, auth, config.oauthIssuer, session.remoteAddress).then((response) => callback(null, response), () => callback(replies.temporaryFailure()));
       }
       const authzid = (auth as { authzid?: string }).authzid;
       // Acting as another user (a PLAIN authorization identity) is not offered.

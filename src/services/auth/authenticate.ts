@@ -6,7 +6,7 @@ import type { DirectoryService, Principal } from '../directory/directory.ts';
 import { burnVerify, verifyPassword } from '../directory/passwords.ts';
 import { ServiceError } from '../errors.ts';
 import type { AppPasswords } from './app-passwords.ts';
-import type { AuthLog } from './authlog.ts';
+import type { AuthLog, AuthLogEntry } from './authlog.ts';
 import type { Permission } from './permissions.ts';
 import { throttleKeys, type AuthThrottle } from './throttle.ts';
 import type { TotpService } from './totp.ts';
@@ -183,6 +183,17 @@ export class AuthService {
       throw new ServiceError('forbidden', MESSAGES.totpInvalid);
     }
     return outcome.result;
+  }
+
+  /**
+   * A login whose credential another service checked (an OAuth access token on a mail protocol),
+   * so the auth log still holds every attempt on every protocol.
+   */
+  async recordLogin(e: Omit<AuthLogEntry, 'action' | 'ip'> & { ip: string }): Promise<void> {
+    // A refused attempt names only a login; it belongs in that account's log all the same.
+    const login = e.login.trim().toLowerCase();
+    const principalId = e.principalId ?? (login && login.length <= 320 ? ((await this.principalRow(login))?.id ?? null) : null);
+    await this.store.write((w) => this.log.record(w.trx, { ...e, principalId, action: 'authenticate', ip: plainIp(e.ip) }));
   }
 
   /** Logged credential changes (ASPs, 2FA) with their write, in one transaction. */

@@ -6,6 +6,7 @@ import type { App, RouteDeps } from '../app.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
 import { requestIssuer } from './issuer.ts';
 import { credentialFields, decisionButtons, esc, hidden, notice, scopeList, sendPage } from './pages.ts';
+import { signIn } from './sign-in.ts';
 
 const Param = Type.Optional(Type.String({ maxLength: 2048 }));
 
@@ -26,6 +27,7 @@ const ConsentForm = Type.Object({
   csrf: Param,
   username: Param,
   password: Param,
+  totp: Param,
   decision: Param,
 });
 
@@ -99,10 +101,8 @@ export function authorizeRoutes(app: App, deps: RouteDeps): void {
     if (!request) return reply;
     const back = (params: Record<string, string>) => redirectWith(reply, request.redirectUri, { ...params, state: form.state, iss: issuer(req) });
     if (form.decision !== 'approve') return back({ error: 'access_denied', error_description: 'the user denied the request' });
-    // The directory's password check for now; the shared AuthService (issue 7 item 3) is to take
-    // its place so that a second factor applies here too.
-    const principal = await services.directory.authenticate(form.username ?? '', form.password ?? '');
-    if (!principal) return consent(req, reply, 401, request, form, 'Wrong user name or password.', form.username);
+    const principal = await signIn(services, req, form);
+    if ('error' in principal) return consent(req, reply, principal.status, request, form, principal.error, form.username);
     try {
       return back({ code: await services.oauth.issueCode(principal, request) });
     } catch (err) {

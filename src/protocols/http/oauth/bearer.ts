@@ -1,18 +1,14 @@
 import type { FastifyRequest } from 'fastify';
 import type { Caller } from '../../../services/auth/tokens.ts';
 import { OAuthError } from '../../../services/oauth/errors.ts';
-import type { Face } from '../../../services/oauth/scopes.ts';
 import type { Services } from '../../../services/index.ts';
+import { httpFace } from '../face.ts';
 
 // Three base64url parts: an access token from /oauth/token. Gannet's opaque tokens (gnt_…) have no dots.
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 export const isJwt = (value: string): boolean => value.length <= 8192 && JWT.test(value);
 
-const JMAP_PATHS = /^\/(jmap(\/|$|\?)|\.well-known\/jmap|session|eventsource|upload\/|raw\/)/;
-
-/** Which face an HTTP request uses, for the scope and login permission its token must carry. */
-export const httpFace = (url: string): Face => (JMAP_PATHS.test(url) ? 'jmap' : 'api');
 
 /**
  * The caller behind an OAuth access token, or null when the token is not valid here (expired,

@@ -5,6 +5,7 @@ import { OAuthError } from '../../../services/oauth/errors.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
 import { credentialFields, decisionButtons, esc, hidden, notice, scopeList, sendPage } from './pages.ts';
+import { signIn } from './sign-in.ts';
 
 const Param = Type.Optional(Type.String({ maxLength: 1024 }));
 
@@ -31,15 +32,13 @@ export function deviceRoutes(app: App, { services }: RouteDeps): void {
 
   app.post(
     '/oauth/device',
-    { schema: { hide: true, body: Type.Object({ csrf: Param, user_code: Param, username: Param, password: Param, decision: Param }) } },
+    { schema: { hide: true, body: Type.Object({ csrf: Param, user_code: Param, username: Param, password: Param, totp: Param, decision: Param }) } },
     async (req, reply) => {
-      const { csrf, user_code: userCode = '', username = '', password = '', decision } = req.body;
+      const { csrf, user_code: userCode = '', username = '', decision } = req.body;
       if (!csrfValid(req, csrf)) return sendPage(reply, 403, 'Connect a device', '<p>The form has expired. Reload the page and try again.</p>');
       if (!(await services.oauth.deviceRequest(userCode))) return form(req, reply, 400, userCode, 'That code is unknown or has expired.', username);
-      // The directory's password check for now; the shared AuthService (issue 7 item 3) is to take
-      // its place so that a second factor applies here too.
-      const principal = await services.directory.authenticate(username, password);
-      if (!principal) return form(req, reply, 401, userCode, 'Wrong user name or password.', username);
+      const principal = await signIn(services, req, req.body);
+      if ('error' in principal) return form(req, reply, principal.status, userCode, principal.error, username);
       const approve = decision === 'approve';
       try {
         await services.oauth.decideDevice(userCode, principal, approve);

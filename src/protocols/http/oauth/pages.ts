@@ -32,7 +32,8 @@ export const hidden = (fields: Record<string, string | undefined>): string =>
 
 export const credentialFields = (username = ''): string =>
   `<label>User name or address <input name="username" value="${esc(username)}" autocomplete="username" required maxlength="320"></label>` +
-  '<label>Password <input type="password" name="password" autocomplete="current-password" required maxlength="1024"></label>';
+  '<label>Password <input type="password" name="password" autocomplete="current-password" required maxlength="1024"></label>' +
+  '<label>Two-factor code, if you use one <input name="totp" inputmode="numeric" autocomplete="one-time-code" maxlength="64"></label>';
 
 export const decisionButtons = (approve: string): string =>
   `<div class="buttons"><button name="decision" value="approve">${esc(approve)}</button><button name="decision" value="deny" formnovalidate class="secondary">Deny</button></div>`;

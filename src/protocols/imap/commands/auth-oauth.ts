@@ -9,7 +9,7 @@ import { capabilities } from './any-state.ts';
  * JSON error as a continuation, the client answers (^A or nothing), then the command fails.
  */
 export async function oauthLogIn(s: ImapSession, mechanism: OAuthMechanism, response: Buffer, ask: (prompt: string) => Promise<Buffer>): Promise<Done> {
-  const result = await oauthLogin(s.services, 'imap', () => parseOAuthResponse(mechanism, response));
+  const result = await oauthLogin(s.services, 'imap', s.wire.remoteAddress, mechanism, () => parseOAuthResponse(mechanism, response));
   if (result.principal) {
     s.principal = result.principal;
     s.state = 'auth';
