@@ -12,6 +12,9 @@ declare module 'fastify' {
   }
 }
 
+/** Whether the caller holds the permission: the admin token holds every one. */
+export const holds = (caller: Caller, permission: Permission): boolean => caller.kind === 'admin' || caller.principal.permissions.has(permission);
+
 const BASIC_CACHE_MS = 60_000;
 const BASIC_CACHE_MAX = 1000;
 
@@ -60,27 +63,19 @@ export class HttpAuth {
   /** The caller, if it holds the permission: the admin token holds every one. */
   async require(req: FastifyRequest, permission: Permission): Promise<Caller> {
     const caller = await this.authenticate(req);
-    if (caller.kind === 'user' && !caller.principal.permissions.has(permission)) {
-      throw new ServiceError('forbidden', `this needs the ${permission} permission`);
-    }
+    if (!holds(caller, permission)) throw new ServiceError('forbidden', `this needs the ${permission} permission`);
     return caller;
   }
 
-  async requireAdmin(req: FastifyRequest): Promise<void> {
-    const caller = await this.authenticate(req);
-    if (caller.kind !== 'admin') throw new ServiceError('forbidden', 'this route needs the admin token');
-  }
-
   /**
-   * The account a `{user}` path segment names. Admins may name any user; a user only `me` or
-   * their own id. Anything else is reported as not found, so ids of others leak nothing.
+   * The account a `{user}` path segment names: `me` or the caller's own id, or, for a caller
+   * holding `impersonate` (the admin token does), any user. A user without it is told another
+   * user is not found, so ids of others leak nothing.
    */
   async account(req: FastifyRequest, userRef: string): Promise<Principal> {
     const caller = await this.authenticate(req);
-    if (caller.kind === 'user') {
-      if (userRef === 'me' || userRef === caller.principal.id) return caller.principal;
-      throw new ServiceError('notFound', `user ${userRef} not found`);
-    }
+    if (caller.kind === 'user' && (userRef === 'me' || userRef === caller.principal.id)) return caller.principal;
+    if (!holds(caller, 'impersonate')) throw new ServiceError('notFound', `user ${userRef} not found`);
     if (userRef === 'me') throw new ServiceError('notFound', 'the admin token has no mailbox of its own: name a user id');
     return this.services.directory.accountOfUser(userRef);
   }

@@ -5,7 +5,7 @@ import { troubleshootRoutes } from './troubleshoot.ts';
 
 /**
  * The Stalwart management API (seed 001) in its own paths and `{data: …}` envelopes, mounted
- * under /compat/stalwart/api. Every route needs the admin token, as the native admin routes do;
+ * under /compat/stalwart/api. Each route needs the permission its native twin needs (ADR 0027);
  * errors are the same problem details, which match the seed's (type, status, title, detail).
  */
 export function registerStalwart(app: App, deps: RouteDeps): void {
@@ -13,7 +13,6 @@ export function registerStalwart(app: App, deps: RouteDeps): void {
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, hide: true };
   });
-  app.addHook('preHandler', deps.auth.requireAdmin.bind(deps.auth));
   queueRoutes(app, deps);
   dkimRoutes(app, deps);
   troubleshootRoutes(app, deps);
