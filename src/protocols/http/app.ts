@@ -14,7 +14,7 @@ import { registerJmap } from './jmap/index.ts';
 import { registerRest } from './rest/index.ts';
 import { errors, SHARED_SCHEMAS } from './rest/schemas.ts';
 import { fieldErrors, validatorCompiler } from './validation.ts';
-import { apiGuard } from './guard.ts';
+import { apiGuard, guardRoutes } from './guard.ts';
 import { needs, trackRoutePermissions } from './route-permission.ts';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -50,6 +50,8 @@ export function httpApp(ctx: ListenerContext, listener: string): App {
 export async function buildHttpApp(ctx: ListenerContext): Promise<App> {
   const app = httpApp(ctx, 'http');
   trackRoutePermissions(app);
+  const auth = new HttpAuth(ctx.services);
+  guardRoutes(app, apiGuard(auth, ctx.config));
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
   // Raw messages are uploaded as bytes and must reach ingest untouched.
@@ -107,8 +109,7 @@ export async function buildHttpApp(ctx: ListenerContext): Promise<App> {
   });
   app.get('/openapi.json', { ...needs('public'), schema: { hide: true } }, async () => app.swagger());
 
-  const deps: RouteDeps = { ...ctx, auth: new HttpAuth(ctx.services) };
-  app.addHook('onRequest', apiGuard(deps.auth, ctx.config));
+  const deps: RouteDeps = { ...ctx, auth };
   await app.register(async (api) => registerRest(api as unknown as App, deps), { prefix: '/api/v1' });
   await app.register(async (j) => registerJmap(j as unknown as App, deps));
   await app.register(async (p) => pdpaRoutes(p as unknown as App, deps));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Config } from '../../config/schema.ts';
 import type { Caller } from '../../services/auth/tokens.ts';
 import { holds, type HttpAuth } from './auth.ts';
@@ -28,8 +28,21 @@ function setHeaders(reply: FastifyReply, state: RateState, windowSeconds: number
 }
 
 /**
- * One onRequest hook for the whole HTTP API (ADR 0027): it identifies the caller, spends one
- * request of the caller's budget, then checks the permission the route declares. It runs
+ * Puts the guard first among each route's own onRequest hooks. Route hooks run after the
+ * scope's, so plugins that prepare a request in an onRequest hook (the WebSocket plugin marks
+ * upgrades there, and closes a refused upgrade's socket only if it did) see every request the
+ * guard refuses.
+ */
+export function guardRoutes(app: FastifyInstance, guard: onRequestHookHandler): void {
+  app.addHook('onRoute', (route) => {
+    const own = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    route.onRequest = [guard, ...own];
+  });
+}
+
+/**
+ * The onRequest hook of every route of the HTTP API (ADR 0027): it identifies the caller, spends
+ * one request of the caller's budget, then checks the permission the route declares. It runs
  * before the body is read, so neither an over-budget client nor one without the permission
  * gets to upload anything. Credentials that fail count against the client's address: trying
  * made-up tokens does not buy fresh budgets.
