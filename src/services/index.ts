@@ -10,6 +10,7 @@ import { DnsRecordService } from './dns/records.ts';
 import { InboundAuth, systemResolver, type DNSResolver } from './delivery/inbound-auth.ts';
 import { IngestService, type IngestMetrics } from './delivery/ingest.ts';
 import { DirectoryService } from './directory/directory.ts';
+import { PrincipalService } from './directory/principals.ts';
 import { IdentityService } from './identities/index.ts';
 import { ImapFolders } from './imap/folders.ts';
 import { ImapMail } from './imap/mail.ts';
@@ -42,6 +43,7 @@ import { WebhookService } from './webhooks/index.ts';
 /** Every service, wired once; protocols receive this and nothing below it. */
 export interface Services {
   directory: DirectoryService;
+  principals: PrincipalService;
   mailboxes: MailboxService;
   messages: MessageService;
   /** The mail of several accounts of a pool read as one collection (IMAP2API's email list). */
@@ -123,6 +125,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     { hostname: config.hostname, expiryMs: config.queueExpiryDays * DAY_MS, delayNoticeMs: config.queueDelayNoticeHours * 3_600_000, signer: dkim, smtp },
     log,
   );
+  delivery.forwardWith((m) => queue.enqueue({ ...m, origin: 'list' }));
   const responder = new VacationResponder(store, queue, config.hostname, config.vacationPeriodDays * DAY_MS, log);
   delivery.onDelivered((m) => responder.consider(m));
   const messages = new MessageService(store, writer);
@@ -148,6 +151,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
   const submission = new SubmissionService(store, ingest, queue, { hostname: config.hostname, recipientsPerHour: config.submissionRecipientsPerHour }, log);
   return {
     directory,
+    principals: new PrincipalService(store, directory, config.defaultQuota),
     mailboxes,
     messages,
     poolMail: new PoolMailService(store, messages),

@@ -8,7 +8,9 @@ import { createHash, randomBytes } from 'node:crypto';
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
 // w webhook, v webhook event, y webhook delivery (ADR 0010); s JMAP EmailSubmission (ADR 0022).
-export type IdPrefix = 'd' | 'u' | 'a' | 'm' | 'e' | 't' | 'k' | 'x' | 'p' | 'q' | 'r' | 'w' | 'v' | 'y' | 's';
+export type IdPrefix = 'd' | 'u' | 'a' | 'm' | 'e' | 't' | 'k' | 'x' | 'p' | 'q' | 'r' | 'w' | 'v' | 'y' | 's' | PrincipalIdPrefix;
+// Principals other than individuals (u) and domains (d): g group, l list, o role, i apiKey, n tenant (ADR 0026).
+type PrincipalIdPrefix = 'g' | 'l' | 'o' | 'i' | 'n';
 
 function encode(prefix: IdPrefix, ms: number, tail: Buffer): string {
   let out: string = prefix;

@@ -10,6 +10,7 @@ import { problemFor, sendProblem } from './problem.ts';
 import { pdpaRoutes } from './pdpa/routes.ts';
 import { registerImap2Api } from './compat/imap2api/index.ts';
 import { registerStalwart } from './compat/stalwart/index.ts';
+import { principalRoutes as stalwartPrincipals } from './compat/stalwart/principals.ts';
 import { registerJmap } from './jmap/index.ts';
 import { registerRest } from './rest/index.ts';
 import { errors, SHARED_SCHEMAS } from './rest/schemas.ts';
@@ -96,7 +97,8 @@ export async function buildHttpApp(ctx: ListenerContext): Promise<App> {
       // Every guarded operation can also be refused for missing credentials or permission, and each can be rate limited.
       const refusals = errors(...(permission === 'public' ? [429] : [401, 403, 429]));
       const response = schema.response ? { ...refusals, ...(schema.response as object) } : undefined;
-      return { schema: { ...schema, 'x-permission': permission, ...(response ? { response } : {}), ...(permission === 'public' ? { security: [] } : {}) } as typeof schema, url };
+      const alternative = route.config?.byType ? { 'x-permission-alternative': `the object type's own permission: ${permission.replace(/^principal-/, '<type>-')}` } : {};
+      return { schema: { ...schema, 'x-permission': permission, ...alternative, ...(response ? { response } : {}), ...(permission === 'public' ? { security: [] } : {}) } as unknown as typeof schema, url };
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
@@ -115,5 +117,6 @@ export async function buildHttpApp(ctx: ListenerContext): Promise<App> {
   await app.register(async (p) => pdpaRoutes(p as unknown as App, deps));
   await app.register(async (c) => registerImap2Api(c as unknown as App, deps), { prefix: '/compat/imap2api' });
   await app.register(async (c) => registerStalwart(c as unknown as App, deps), { prefix: '/compat/stalwart/api' });
+  await app.register(async (c) => stalwartPrincipals(c as unknown as App, deps), { prefix: '/compat/stalwart/api' });
   return app;
 }

@@ -13,7 +13,8 @@ declare module 'fastify' {
 }
 
 /** Whether the caller holds the permission: the admin token holds every one. */
-export const holds = (caller: Caller, permission: Permission): boolean => caller.kind === 'admin' || caller.principal.permissions.has(permission);
+export const holds = (caller: Caller, permission: Permission): boolean =>
+  caller.kind === 'admin' || (caller.kind === 'key' ? caller.permissions : caller.principal.permissions).has(permission);
 
 const BASIC_CACHE_MS = 60_000;
 const BASIC_CACHE_MAX = 1000;
@@ -37,7 +38,7 @@ export class HttpAuth {
     const value = rest.join(' ').trim();
     let caller: Caller | null = null;
     if (/^bearer$/i.test(scheme)) caller = await this.services.tokens.verify(value);
-    else if (/^basic$/i.test(scheme)) caller = await this.basic(value);
+    else if (/^basic$/i.test(scheme)) caller = (await this.basic(value)) ?? (await this.basicKey(value));
     if (!caller) throw new ServiceError('unauthenticated', 'the credentials are not valid');
     req.caller = caller;
     return caller;
@@ -60,6 +61,15 @@ export class HttpAuth {
     return { kind: 'user', principal };
   }
 
+  /** Basic with an apiKey's name and one of its secrets; the secret is the bearer credential, so no password hash is involved. */
+  private async basicKey(value: string): Promise<Caller | null> {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) return null;
+    const caller = await this.services.tokens.verify(decoded.slice(colon + 1));
+    return caller?.kind === 'key' && caller.name === decoded.slice(0, colon).trim().toLowerCase() ? caller : null;
+  }
+
   /** The caller, if it holds the permission: the admin token holds every one. */
   async require(req: FastifyRequest, permission: Permission): Promise<Caller> {
     const caller = await this.authenticate(req);
@@ -69,15 +79,19 @@ export class HttpAuth {
 
   /**
    * The account a `{user}` path segment names: `me` or the caller's own id, or, for a caller
-   * holding `impersonate` (the admin token does), any user. A user without it is told another
-   * user is not found, so ids of others leak nothing.
+   * holding `impersonate` (the admin token does), any user of its tenant (any user at all
+   * outside tenants). Without it another user is reported as not found, so ids leak nothing.
    */
   async account(req: FastifyRequest, userRef: string): Promise<Principal> {
     const caller = await this.authenticate(req);
     if (caller.kind === 'user' && (userRef === 'me' || userRef === caller.principal.id)) return caller.principal;
     if (!holds(caller, 'impersonate')) throw new ServiceError('notFound', `user ${userRef} not found`);
-    if (userRef === 'me') throw new ServiceError('notFound', 'the admin token has no mailbox of its own: name a user id');
-    return this.services.directory.accountOfUser(userRef);
+    if (userRef === 'me') throw new ServiceError('notFound', `the ${caller.kind === 'key' ? 'API key' : 'admin token'} has no mailbox of its own: name a user id`);
+    const principal = await this.services.directory.accountOfUser(userRef);
+    // Whoever acts within a tenant reaches only that tenant's users.
+    const tenant = caller.kind === 'key' ? caller.tenantId : caller.kind === 'user' ? caller.principal.tenantId : null;
+    if (tenant && principal.tenantId !== tenant) throw new ServiceError('notFound', `user ${userRef} not found`);
+    return principal;
   }
 
   forget(): void {

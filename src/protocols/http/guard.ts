@@ -13,7 +13,7 @@ import { RateLimiter, type RateState } from './rate-limit.ts';
 function credentialKey(req: FastifyRequest, caller: Caller): string {
   const [scheme, ...rest] = (req.headers.authorization ?? '').split(' ');
   if (/^bearer$/i.test(scheme)) return 'token:' + createHash('sha256').update(rest.join(' ').trim()).digest('hex');
-  return caller.kind === 'user' ? `principal:${caller.principal.id}` : 'admin';
+  return caller.kind === 'user' ? `principal:${caller.principal.id}` : caller.kind === 'key' ? `key:${caller.id}` : 'admin';
 }
 
 function setHeaders(reply: FastifyReply, state: RateState, windowSeconds: number, now: number): void {
@@ -51,7 +51,7 @@ export function apiGuard(auth: HttpAuth, config: Pick<Config, 'apiRateLimit' | '
   const windowSeconds = config.apiRateLimitWindowSeconds;
   const limiter = new RateLimiter(windowSeconds * 1000);
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const { permission, ownAuth } = req.routeOptions.config;
+    const { permission, ownAuth, byType } = req.routeOptions.config;
     if (ownAuth) return;
     let caller: Caller | null = null;
     let failure: unknown = null;
@@ -84,6 +84,7 @@ export function apiGuard(auth: HttpAuth, config: Pick<Config, 'apiRateLimit' | '
     // No permission: the request matched no route, and the not-found handler answers it.
     if (permission === undefined || permission === 'public') return;
     if (failure) throw failure;
-    await auth.require(req, permission);
+    if (byType) await auth.authenticate(req);
+    else await auth.require(req, permission);
   };
 }

@@ -11,6 +11,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     permission?: RoutePermission;
     /**
+     * The permission suffices, and so does the object type's own one (`individual-list` for
+     * individuals…): the type is known only to the service, which checks (principals, ADR 0026).
+     */
+    byType?: boolean;
+    /**
      * Set by a surface that answers authentication and permission failures in its own shapes
      * (IMAP2API's DRF errors): the app-wide check steps aside and the surface enforces `permission`.
      */
@@ -19,12 +24,13 @@ declare module 'fastify' {
 }
 
 /** Route options declaring the permission: spread into a route's options next to its schema. */
-export const needs = (permission: RoutePermission) => ({ config: { permission } });
+export const needs = (permission: RoutePermission, opts: { byType?: boolean } = {}) => ({ config: { permission, ...(opts.byType ? { byType: true } : {}) } });
 
 export interface DeclaredRoute {
   method: string;
   url: string;
   permission: RoutePermission;
+  byType: boolean;
 }
 
 const tables = new WeakMap<object, RouteOptions[]>();
@@ -52,7 +58,7 @@ function declaredOf(routes: RouteOptions[]): DeclaredRoute[] {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
       if (method === 'HEAD' && methods.length === 1 && routes.some((r) => r.url === route.url && r.method === 'GET')) continue;
-      out.push({ method, url: route.url, permission: route.config?.permission as RoutePermission });
+      out.push({ method, url: route.url, permission: route.config?.permission as RoutePermission, byType: route.config?.byType === true });
     }
   }
   return out;

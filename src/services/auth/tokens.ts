@@ -2,8 +2,18 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Store } from '../../store/store.ts';
 import { newId } from '../../util/ids.ts';
 import type { DirectoryService, Principal } from '../directory/directory.ts';
+import type { Permission } from './permissions.ts';
 
-export type Caller = { kind: 'admin' } | { kind: 'user'; principal: Principal };
+/** An apiKey principal authenticated by one of its secrets: it acts with its own permissions and has no mailbox (ADR 0026). */
+export interface ApiKeyCaller {
+  kind: 'key';
+  id: string;
+  name: string;
+  permissions: ReadonlySet<Permission>;
+  tenantId: string | null;
+}
+
+export type Caller = { kind: 'admin' } | { kind: 'user'; principal: Principal } | ApiKeyCaller;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -64,6 +74,7 @@ export class TokenService {
     const row = await this.store.db.selectFrom('tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
     if (!row || (row.expires_at !== null && row.expires_at < Date.now())) return null;
     if (row.scope === 'admin') return { kind: 'admin' };
+    if (row.scope === 'key') return row.principal_id ? this.directory.apiKey(row.principal_id) : null;
     const principal = row.principal_id ? await this.directory.principal(row.principal_id) : null;
     return principal ? { kind: 'user', principal } : null;
   }

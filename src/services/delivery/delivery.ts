@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { directoryRepo } from '../../store/repos/directory.ts';
 import { mailRepo } from '../../store/repos/mail.ts';
 import type { Store } from '../../store/store.ts';
-import { resolveRecipient } from '../directory/resolve.ts';
+import { resolveRecipient, type ListInfo } from '../directory/resolve.ts';
 import { ServiceError } from '../errors.ts';
 import type { InboundVerdict } from './inbound-auth.ts';
 import type { IngestService } from './ingest.ts';
@@ -26,7 +26,14 @@ export interface Envelope {
 export interface AcceptedRecipient {
   address: string;
   accounts: { principalId: string; accountId: string }[];
+  /** Remote addresses a list fans out to, through the outbound queue. */
+  external?: string[];
+  /** The list the address belongs to: its copies carry the list headers. */
+  list?: ListInfo;
 }
+
+/** Hands mail for remote list members to the outbound queue (set once the queue exists; the queue needs delivery first). */
+export type Forwarder = (msg: { from: string; to: string[]; raw: Buffer }) => Promise<string>;
 
 export interface RecipientOutcome {
   address: string;
@@ -48,6 +55,7 @@ export interface DeliveredMessage {
 /** Mail arriving for local recipients over SMTP/LMTP: recipient checks and delivery to INBOX. */
 export class DeliveryService {
   private readonly listeners: ((m: DeliveredMessage) => Promise<void>)[] = [];
+  private forwarder?: Forwarder;
 
   constructor(
     private readonly store: Store,
@@ -75,14 +83,19 @@ export class DeliveryService {
       case 'unknown':
         throw new ServiceError('notFound', `no mailbox here by the name ${r.address}`);
     }
-    if (r.accounts.length === 0) throw new ServiceError('notFound', `no mailbox here by the name ${r.address}`);
+    if (r.accounts.length === 0 && !r.external?.length) throw new ServiceError('notFound', `no mailbox here by the name ${r.address}`);
+    if (r.external?.length && !this.forwarder) throw new ServiceError('unavailable', `${r.address} has remote members and no outbound queue runs here`);
     for (const a of r.accounts) {
       const [account, principal] = await Promise.all([mailRepo.account(this.store.db, a.accountId), directoryRepo.principalById(this.store.db, a.principalId)]);
       if (account && principal && principal.quota > 0 && account.used_bytes >= principal.quota) {
         throw new ServiceError('overQuota', `mailbox of ${r.address} is full`);
       }
     }
-    return { address: r.address, accounts: r.accounts };
+    return { address: r.address, accounts: r.accounts, ...(r.external ? { external: r.external } : {}), ...(r.list ? { list: r.list } : {}) };
+  }
+
+  forwardWith(forwarder: Forwarder): void {
+    this.forwarder = forwarder;
   }
 
   /**
@@ -115,7 +128,7 @@ export class DeliveryService {
           // Several recipients may reach one account (aliases, groups): one copy per account.
           let pending = delivered.get(a.accountId);
           if (!pending) {
-            const raw = Buffer.concat([Buffer.from(this.traceHeaders(envelope, rcpt.address, queueId), 'utf8'), data]);
+            const raw = Buffer.concat([Buffer.from(this.traceHeaders(envelope, rcpt.address, queueId) + listHeaders(rcpt.list), 'utf8'), data]);
             // The size limit applies to what the client sent, not to our trace headers.
             pending = this.mailboxRole(a.accountId, envelope)
               .then((role) => this.ingest.ingest({ accountId: a.accountId, raw, role, sizeForLimit: data.length }, envelope.via.startsWith('LMTP') ? 'lmtp' : 'smtp'))
@@ -125,6 +138,11 @@ export class DeliveryService {
             pending.then(() => this.notify(message), () => {});
           }
           ids.push(await pending);
+        }
+        if (rcpt.external?.length && this.forwarder) {
+          // Sent on with the original reverse path, like a forward: bounces reach the sender (ADR 0026).
+          const raw = Buffer.concat([Buffer.from(this.traceHeaders(envelope, rcpt.address, queueId) + listHeaders(rcpt.list), 'utf8'), data]);
+          await this.forwarder({ from: envelope.mailFrom, to: rcpt.external, raw });
         }
         return { address: rcpt.address, error: null, emailIds: ids };
       } catch (err) {
@@ -156,6 +174,18 @@ export class DeliveryService {
       (env.verdict?.header ?? '')
     );
   }
+}
+
+/**
+ * The headers a list adds to each copy: List-Id (RFC 2919) from the list's address, so
+ * `all@example.org` is `<all.example.org>`, and List-Post (RFC 2369).
+ */
+export function listHeaders(list: ListInfo | undefined): string {
+  if (!list) return '';
+  const at = list.address.lastIndexOf('@');
+  const id = `${list.address.slice(0, at).replace(/[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]/g, '-')}.${list.address.slice(at + 1)}`;
+  const phrase = list.description ? `"${sanitize(list.description).replace(/["\\]/g, '')}" ` : '';
+  return `List-Id: ${phrase}<${id}>\r\nList-Post: <mailto:${sanitize(list.address)}>\r\n`;
 }
 
 /** Envelope values come from the network: never let one break a header line. */

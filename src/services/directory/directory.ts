@@ -8,6 +8,9 @@ import { decodeCursor, isString, pageLimit, pageOf, type Page, type PageRequest 
 import type { MailboxService } from '../mail/mailboxes.ts';
 import { checkDisplayName, checkPassword, normalizeDomain, normalizeUsername, parseAddress } from './names.ts';
 import { burnVerify, hashPassword, verifyPassword } from './passwords.ts';
+import { principalRepo } from '../../store/repos/principals.ts';
+import type { ApiKeyCaller } from '../auth/tokens.ts';
+import { resolvePermissions } from './roles.ts';
 import { poolAccount, principalWithPool, type PoolAccount, type Principal } from './pool.ts';
 import { addressView, allowedSenderView, domainView, mappingView, userView, type AddressView, type AllowedSenderView, type DomainView, type MappingView, type UserView } from './views.ts';
 
@@ -52,11 +55,25 @@ export class DirectoryService {
 
   // ---- domains
 
-  async createDomain(input: { name: string }): Promise<DomainView> {
+  /**
+   * A domain is also a principal of type `domain` with the same id (ADR 0026), so tenants can own
+   * it; `extend` writes more of that principal in the same transaction.
+   */
+  async createDomain(input: { name: string }, extend?: (w: WriteContext, principal: PrincipalRow) => Promise<void>): Promise<DomainView> {
     const name = normalizeDomain(input.name);
     if ((await repo.domainByName(this.db, name)) || (await repo.domainAliasTarget(this.db, name))) throw conflict(`domain ${name} already exists`);
     const row = { id: newId('d'), name, catch_all: null, disabled: 0, created_at: Date.now() };
-    await this.store.write(async (w) => repo.insertDomain(w.trx, row));
+    const principal: PrincipalRow = { id: row.id, type: 'domain', username: name, password_hash: null, name: null, quota: 0, disabled: 0, created_at: row.created_at, updated_at: row.created_at };
+    try {
+      await this.store.write(async (w) => {
+        await repo.insertDomain(w.trx, row);
+        await repo.insertPrincipal(w.trx, principal);
+        await extend?.(w, principal);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict(`${name} is already the name of a domain or another principal`);
+      throw err;
+    }
     return domainView(row, []);
   }
 
@@ -107,6 +124,8 @@ export class DirectoryService {
     }
     await this.store.write(async (w) => {
       if (Object.keys(patch).length > 0) await repo.updateDomain(w.trx, row.id, patch);
+      // The domain's principal (ADR 0026) shows the same flag.
+      if (patch.disabled !== undefined) await repo.updatePrincipal(w.trx, row.id, { disabled: patch.disabled, updated_at: Date.now() });
       if (aliases) {
         const existing = (await repo.domainAliases(w.trx, [row.id])).map((a) => a.alias);
         for (const alias of existing) if (!aliases.includes(alias)) await repo.deleteDomainAlias(w.trx, alias);
@@ -120,12 +139,16 @@ export class DirectoryService {
     const row = await this.domainRow(ref);
     const used = await repo.addressCountInDomain(this.db, row.id);
     if (used > 0) throw conflict(`domain ${row.name} still has ${used} address(es); remove them or their users first`);
-    await this.store.write(async (w) => repo.deleteDomain(w.trx, row.id));
+    await this.store.write(async (w) => {
+      await repo.deleteDomain(w.trx, row.id);
+      await repo.deletePrincipal(w.trx, row.id);
+    });
   }
 
   // ---- users
 
-  async createUser(input: CreateUserInput): Promise<UserView> {
+  /** `extend` writes more of the new principal (roles, groups, tenant…) in the same transaction. */
+  async createUser(input: CreateUserInput, extend?: (w: WriteContext, principal: PrincipalRow) => Promise<void>): Promise<UserView> {
     const username = normalizeUsername(input.username);
     checkPassword(input.password);
     isQuota(input.quota);
@@ -165,6 +188,7 @@ export class DirectoryService {
         await repo.insertAccount(w.trx, { id: accountId, principal_id: principal.id, kind: 'local', name: username, is_primary: 1, created_at: now });
         await repo.insertAddress(w.trx, addressRow);
         await this.mailboxes.createDefaults(w, accountId);
+        await extend?.(w, principal);
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict(`user ${username} or address ${address.normalized} already exists`);
@@ -390,20 +414,33 @@ export class DirectoryService {
     const row = (await repo.principalByUsername(this.db, key)) ?? (key.includes('@') ? await repo.principalByAddress(this.db, key) : undefined);
     if (!row) return burnVerify(password).then(() => null);
     if (!(await verifyPassword(row.password_hash, password)) || row.disabled === 1) return null;
-    return principalWithPool(row, await repo.poolOf(this.db, row.id));
+    return this.withPool(row);
+  }
+
+  /** Pool and role links in parallel: loading a principal costs three indexed queries, whatever its roles. */
+  private async withPool(row: PrincipalRow): Promise<Principal | null> {
+    const [pool, edges] = await Promise.all([repo.poolOf(this.db, row.id), principalRepo.roleEdges(this.db, row.id)]);
+    return principalWithPool(row, pool, edges);
   }
 
   /** The principal behind an id (for token authentication), if it still exists and is enabled. */
   async principal(id: string): Promise<Principal | null> {
     const row = await repo.principalById(this.db, id);
     if (!row || row.disabled === 1) return null;
-    return principalWithPool(row, await repo.poolOf(this.db, row.id));
+    return this.withPool(row);
+  }
+
+  /** The apiKey principal behind a key secret's token row, if it still exists and is enabled. */
+  async apiKey(id: string): Promise<ApiKeyCaller | null> {
+    const [row, edges] = await Promise.all([repo.principalById(this.db, id), principalRepo.roleEdges(this.db, id)]);
+    if (!row || row.type !== 'apiKey' || row.disabled === 1) return null;
+    return { kind: 'key', id: row.id, name: row.username, permissions: resolvePermissions(row, edges), tenantId: row.tenant_id ?? null };
   }
 
   /** A user reference (id or login name) as a principal with its pool, for admin routes. */
   async accountOfUser(ref: string): Promise<Principal> {
     const row = await this.userRow(ref);
-    const principal = principalWithPool(row, await repo.poolOf(this.db, row.id));
+    const principal = await this.withPool(row);
     if (!principal) throw notFound(`user ${ref}`);
     return principal;
   }

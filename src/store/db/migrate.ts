@@ -20,6 +20,7 @@ import * as dsn from './migrations/016_dsn.ts';
 import * as dkimKeys from './migrations/017_dkim_keys.ts';
 import * as emailSubmissions from './migrations/018_email_submissions.ts';
 import * as allowedSenders from './migrations/019_allowed_senders.ts';
+import * as principals from './migrations/022_principals.ts';
 
 /**
  * Migrations are listed here in order; each receives the dialect for the few backend-specific
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect, blobs: 
   '017_dkim_keys': dkimKeys,
   '018_email_submissions': emailSubmissions,
   '019_allowed_senders': allowedSenders,
+  '022_principals': principals,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -28,6 +28,29 @@ export interface PrincipalRow {
   disabled: number;
   created_at: number;
   updated_at: number;
+  /** Columns of migration 022; optional so inserts may leave them to their defaults. */
+  /** The tenant principal this one belongs to, or null. */
+  tenant_id?: string | null;
+  /** JSON arrays of permission names; disabled wins over roles and enabled. */
+  enabled_permissions?: string;
+  disabled_permissions?: string;
+  /** JSON array of remote addresses a list also sends to. */
+  external_members?: string;
+  urls?: string;
+}
+
+/** `member_id` belongs to the group or list `group_id`. */
+export interface PrincipalMemberRow {
+  group_id: string;
+  member_id: string;
+  created_at: number;
+}
+
+/** `principal_id` holds `role`: a built-in role name or a role principal's id. */
+export interface PrincipalRoleRow {
+  principal_id: string;
+  role: string;
+  created_at: number;
 }
 
 export interface AccountRow {
@@ -68,7 +91,8 @@ export interface TokenRow {
   id: string;
   token_hash: string;
   principal_id: string | null;
-  scope: 'admin' | 'user';
+  /** 'key': a secret of an apiKey principal (ADR 0026). */
+  scope: 'admin' | 'user' | 'key';
   description: string | null;
   expires_at: number | null;
   created_at: number;
@@ -430,4 +454,6 @@ export interface Tables {
   dkim_keys: DkimKeyRow;
   email_submissions: EmailSubmissionRow;
   allowed_senders: AllowedSenderRow;
+  principal_members: PrincipalMemberRow;
+  principal_roles: PrincipalRoleRow;
 }

@@ -123,7 +123,7 @@ function contains(column: string, query: string) {
   return sql<boolean>`lower(${sql.ref(column)}) LIKE ${`%${escapeLike(query.toLowerCase())}%`} ESCAPE '\\'`;
 }
 
-function matchesPrincipal(query: string) {
+export function matchesPrincipal(query: string) {
   const like = `%${escapeLike(query.toLowerCase())}%`;
   return sql<boolean>`(lower(principals.username) LIKE ${like} ESCAPE '\\' OR lower(coalesce(principals.name, '')) LIKE ${like} ESCAPE '\\' OR principals.id IN (SELECT principal_id FROM addresses WHERE address LIKE ${like} ESCAPE '\\'))`;
 }

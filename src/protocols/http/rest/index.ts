@@ -14,10 +14,11 @@ import { webhookRoutes } from './webhooks.ts';
 import { queueRoutes } from './queue.ts';
 import { dkimRoutes } from './dkim.ts';
 import { troubleshootRoutes } from './troubleshoot.ts';
+import { principalRoutes } from './principals.ts';
 
 /** The native REST API, one module per resource, mounted under /api/v1. */
 export function registerRest(app: App, deps: RouteDeps): void {
-  for (const routes of [authRoutes, domainRoutes, userRoutes, addressRoutes, mappingRoutes, mailboxRoutes, messageRoutes, searchRoutes, threadRoutes, updateRoutes, remoteRoutes, webhookRoutes, queueRoutes, dkimRoutes, troubleshootRoutes]) {
+  for (const routes of [authRoutes, domainRoutes, userRoutes, addressRoutes, mappingRoutes, mailboxRoutes, messageRoutes, searchRoutes, threadRoutes, updateRoutes, remoteRoutes, webhookRoutes, queueRoutes, dkimRoutes, troubleshootRoutes, principalRoutes]) {
     routes(app, deps);
   }
 }

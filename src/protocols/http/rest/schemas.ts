@@ -1,5 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { ALL_EVENTS, EVENT_TYPES, PING } from '../../../services/webhooks/events.ts';
+import { PRINCIPAL_TYPES } from '../../../services/directory/principal-views.ts';
 
 /** Shared TypeBox schemas: they validate requests, shape responses and generate the OpenAPI document. */
 
@@ -279,7 +280,35 @@ export const QueueStateSchema = Type.Object(
   { $id: 'QueueState' },
 );
 
+const Names = (description: string) => Type.Array(Type.String({ maxLength: 320 }), { maxItems: 10000, description });
+
+/** Every field a principal has, as both principal APIs show it (secrets are write-only). */
+export const PrincipalSchema = Type.Object(
+  {
+    id: Type.String(),
+    type: Type.Union(PRINCIPAL_TYPES.map((t) => Type.Literal(t))),
+    name: Type.String({ description: 'Login name; for a domain, the domain name' }),
+    description: Nullable(Type.String()),
+    quota: Type.Integer({ description: "Bytes, 0 = unlimited: an individual's mailbox limit, a tenant's total over its individuals" }),
+    emails: Names('Addresses; the first is the main one'),
+    urls: Names('URLs'),
+    memberOf: Names('Groups this principal belongs to'),
+    roles: Names('Roles held: built-in `admin` or `user`, or role principals (an individual holding none has `user`)'),
+    lists: Names('Mailing lists this principal belongs to'),
+    members: Names("A group's or list's members; a role's holders; a tenant's principals"),
+    enabledPermissions: Names('Permissions granted on top of the roles'),
+    disabledPermissions: Names('Permissions withheld whatever the roles grant'),
+    externalMembers: Names("A list's remote recipients"),
+    tenant: Nullable(Type.String({ description: 'The tenant this principal belongs to' })),
+    disabled: Type.Boolean(),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Principal' },
+);
+
 export const SHARED_SCHEMAS = [
+  PrincipalSchema,
   RemoteSchema,
   ProblemSchema,
   DomainSchema,
