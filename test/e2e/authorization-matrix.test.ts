@@ -335,6 +335,36 @@ test('impersonate opens another user\'s data to whoever also holds the route\'s 
   assert.equal((await server.api(path, { token: holder.token })).status, 403);
 });
 
+test('JMAP methods need mail-read to read, mail-write to change, email-send to send; Core/echo nothing', async () => {
+  const others = (keep: Permission[]) => BUILT_IN_ROLES.user.filter((q) => !keep.includes(q));
+  const grant = (perms: Permission[]) => setPermissions(holder.id, [...perms, ...LOGIN], others([...perms, ...LOGIN]));
+  const accountId = holder.as.accountId;
+  const jmap = async () => {
+    const res = await server.api('/jmap', {
+      method: 'POST',
+      token: holder.token,
+      json: {
+        using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail', 'urn:ietf:params:jmap:submission'],
+        methodCalls: [
+          ['Core/echo', { hello: true }, 'e'],
+          ['Mailbox/get', { accountId, ids: null }, 'r'],
+          ['Mailbox/set', { accountId, create: { m: { name: 'From JMAP' } } }, 'w'],
+          ['EmailSubmission/set', { accountId, create: {} }, 's'],
+        ],
+      },
+    });
+    assert.equal(res.status, 200);
+    const { methodResponses } = (await res.json()) as { methodResponses: [string, Record<string, unknown>, string][] };
+    return Object.fromEntries(methodResponses.map(([name, args, id]) => [id, name === 'error' ? `error:${String(args.type)}` : name]));
+  };
+  await grant(['jmap-authenticate']);
+  assert.deepEqual(await jmap(), { e: 'Core/echo', r: 'error:forbidden', w: 'error:forbidden', s: 'error:forbidden' });
+  await grant(['jmap-authenticate', 'mail-read']);
+  assert.deepEqual(await jmap(), { e: 'Core/echo', r: 'Mailbox/get', w: 'error:forbidden', s: 'error:forbidden' });
+  await grant(['jmap-authenticate', 'mail-read', 'mail-write', 'email-send']);
+  assert.deepEqual(await jmap(), { e: 'Core/echo', r: 'Mailbox/get', w: 'Mailbox/set', s: 'EmailSubmission/set' });
+});
+
 test("another user's data needs impersonate: without it the user is told it does not exist", async () => {
   const bob = (await (await server.api('/api/v1/users?query=bob')).json()) as { results: { id: string }[] };
   const bobId = bob.results[0]!.id;
