@@ -89,3 +89,27 @@ test('a disabled member is skipped; an unknown address of a group domain is stil
   assert.equal((await copies(a, dan, 'without dan')).length, 0);
   await assert.rejects(send(['nobody@example.test'], 'nobody'), /550|no mailbox/);
 });
+
+test('a full mailbox does not stop a group reaching its other members; alone, it still refuses', async () => {
+  const eve = await addUser(a, 'eve@example.test');
+  await send(['eve@example.test'], 'fills eve');
+  assert.equal((await copies(a, eve, 'fills eve')).length, 1);
+  // Now below what the mailbox holds: full.
+  await a.api(`/api/v1/principals/${eve.userId}`, { method: 'PATCH', json: { quota: 10 } });
+  await a.api('/api/v1/principals', { method: 'POST', json: { type: 'group', name: 'with-full', emails: ['with-full@example.test'], members: [ann.userId, eve.userId] } });
+  await send(['with-full@example.test'], 'past the full one');
+  assert.equal((await copies(a, ann, 'past the full one')).length, 1);
+  assert.equal((await copies(a, eve, 'past the full one')).length, 0);
+  await assert.rejects(send(['eve@example.test'], 'refused'), /full/);
+});
+
+test('a message that has already been through a list is not fanned out by it again', async () => {
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: a.listeners.smtp.port, secure: false, ignoreTLS: true });
+  const raw = 'From: carol@remote.test\r\nTo: all@example.test\r\nSubject: looped\r\nList-Id: "All Hands"\r\n <all.example.test>\r\n\r\nback again\r\n';
+  await assert.rejects(transport.sendMail({ envelope: { from: 'carol@remote.test', to: ['all@example.test'] }, raw }), /554/);
+  transport.close();
+  assert.equal((await copies(a, cat, 'looped')).length, 0);
+  // Another list's List-Id is no loop.
+  await send(['all@example.test'], 'fresh');
+  assert.equal((await copies(a, cat, 'fresh')).length, 1);
+});

@@ -155,6 +155,25 @@ test('the Stalwart face: numbered pages, types, {data} envelopes, patch actions,
 
   assert.deepEqual(await body(await st(`/principal/${jane.data}`, { method: 'DELETE' })), { data: null });
   assert.equal((await st(`/principal/${jane.data}`)).status, 404);
+
+  // The other types, each created, read back, changed and deleted on this face.
+  const others: Record<string, unknown>[] = [
+    { type: 'group', name: 'st-group', emails: ['st-group@example.org'], members: ['all'] },
+    { type: 'role', name: 'st-role', enabledPermissions: ['principal-get'], roles: ['user'] },
+    { type: 'apiKey', name: 'st-key', secrets: [KEY_SECRET + '-st'], enabledPermissions: ['principal-list'] },
+    { type: 'tenant', name: 'st-tenant', quota: 5000 },
+  ];
+  for (const input of others) {
+    const id = (await body(await st('/principal', { method: 'POST', json: input }))).data;
+    assert.equal(typeof id, 'string', JSON.stringify(input));
+    const shown = (await body(await st(`/principal/${id}`))).data;
+    for (const [field, value] of Object.entries(input)) if (field !== 'secrets') assert.deepEqual(shown[field], value, `${input.type}.${field}`);
+    assert.equal(shown.secrets, undefined);
+    await st(`/principal/${id}`, { method: 'PATCH', json: [{ action: 'set', field: 'description', value: `about ${input.name}` }] });
+    assert.equal((await body(await st(`/principal/${id}`))).data.description, `about ${input.name}`);
+    assert.deepEqual(await body(await st(`/principal/${id}`, { method: 'DELETE' })), { data: null });
+    assert.equal((await st(`/principal/${id}`)).status, 404);
+  }
 });
 
 test('an apiKey authenticates as Bearer or Basic with its own permissions, and has no mailbox', async () => {
@@ -206,6 +225,10 @@ test('tenants bound the principals, domains and quota an administrator of the te
 
   const seen = await body(await server.api('/api/v1/principals', asBoss));
   assert.deepEqual(seen.results.map((p: { name: string }) => p.name).sort(), ['acme.test', 'boss', 'worker']);
+  // The Stalwart face answers a tenant administrator the same way.
+  const stalwartSeen = await body(await server.api('/compat/stalwart/api/principal?types=individual', asBoss));
+  assert.deepEqual(stalwartSeen.data.items.map((p: { name: string }) => p.name), ['boss', 'worker']);
+  assert.equal((await server.api(`/compat/stalwart/api/principal/${outsider.body.id}`, asBoss)).status, 404);
   assert.equal((await server.api(`/api/v1/principals/${outsider.body.id}`, asBoss)).status, 404);
   assert.equal((await patch('outsider', { description: 'mine now' }, asBoss)).status, 404);
   assert.equal((await server.api('/api/v1/principals/outsider', { method: 'DELETE', ...asBoss })).status, 404);
@@ -227,4 +250,12 @@ test('tenants bound the principals, domains and quota an administrator of the te
   assert.equal((await server.api('/api/v1/users/big')).status, 200, 'the refused attempts left nothing behind but the one that fit');
 
   assert.equal((await server.api('/api/v1/principals/acme', { method: 'DELETE' })).status, 409);
+
+  // Two mailboxes asked for at once, each fitting alone but not together: exactly one is made.
+  assert.equal((await create({ type: 'tenant', name: 'race', quota: 10_000 })).status, 201);
+  assert.equal((await create({ type: 'domain', name: 'race.test', tenant: 'race' })).status, 201);
+  const racers = await Promise.all(
+    ['r1', 'r2'].map((n) => create({ type: 'individual', name: n, tenant: 'race', quota: 6000, secrets: [`${n}-password`], emails: [`${n}@race.test`] })),
+  );
+  assert.deepEqual(racers.map((r) => r.status).sort(), [201, 507]);
 });

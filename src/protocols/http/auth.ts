@@ -20,8 +20,8 @@ const BASIC_CACHE_MS = 60_000;
 const BASIC_CACHE_MAX = 1000;
 
 /**
- * HTTP authentication: `Authorization: Bearer <token>` (admin or user token) or HTTP Basic
- * with a user's login and password. Basic results are cached briefly by a hash of the
+ * HTTP authentication: `Authorization: Bearer <token>` (admin or user token, or an apiKey's
+ * secret) or HTTP Basic with a user's login and password (or an apiKey's name and secret). Basic results are cached briefly by a hash of the
  * credentials so a client sending Basic on every request does not pay argon2 every time; the
  * cache keeps only who matched, so the account pool and the disabled flag are read fresh.
  */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { directoryRepo } from '../../store/repos/directory.ts';
+import { principalRepo } from '../../store/repos/principals.ts';
 import { mailRepo } from '../../store/repos/mail.ts';
 import type { Store } from '../../store/store.ts';
 import { resolveRecipient, type ListInfo } from '../directory/resolve.ts';
@@ -85,13 +85,11 @@ export class DeliveryService {
     }
     if (r.accounts.length === 0 && !r.external?.length) throw new ServiceError('notFound', `no mailbox here by the name ${r.address}`);
     if (r.external?.length && !this.forwarder) throw new ServiceError('unavailable', `${r.address} has remote members and no outbound queue runs here`);
-    for (const a of r.accounts) {
-      const [account, principal] = await Promise.all([mailRepo.account(this.store.db, a.accountId), directoryRepo.principalById(this.store.db, a.principalId)]);
-      if (account && principal && principal.quota > 0 && account.used_bytes >= principal.quota) {
-        throw new ServiceError('overQuota', `mailbox of ${r.address} is full`);
-      }
-    }
-    return { address: r.address, accounts: r.accounts, ...(r.external ? { external: r.external } : {}), ...(r.list ? { list: r.list } : {}) };
+    const full = new Set(await principalRepo.fullAccounts(this.store.db, r.accounts.map((a) => a.accountId)));
+    // A group or list still reaches its other members when one mailbox is full; one person's full mailbox refuses the mail.
+    const accounts = r.accounts.filter((a) => !full.has(a.accountId));
+    if (full.size > 0 && accounts.length === 0 && !r.external?.length) throw new ServiceError('overQuota', `mailbox of ${r.address} is full`);
+    return { address: r.address, accounts, ...(r.external ? { external: r.external } : {}), ...(r.list ? { list: r.list } : {}) };
   }
 
   forwardWith(forwarder: Forwarder): void {
@@ -124,6 +122,10 @@ export class DeliveryService {
     const outcomes: Promise<RecipientOutcome>[] = recipients.map(async (rcpt) => {
       try {
         const ids: string[] = [];
+        if (rcpt.list && carriesListId(data, rcpt.list)) {
+          // Already through this list (an external member sending it back): fanning out again would loop.
+          throw new ServiceError('invalid', `mail loop: this message has already been sent through ${rcpt.address}`);
+        }
         for (const a of rcpt.accounts) {
           // Several recipients may reach one account (aliases, groups): one copy per account.
           let pending = delivered.get(a.accountId);
@@ -182,10 +184,22 @@ export class DeliveryService {
  */
 export function listHeaders(list: ListInfo | undefined): string {
   if (!list) return '';
-  const at = list.address.lastIndexOf('@');
-  const id = `${list.address.slice(0, at).replace(/[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]/g, '-')}.${list.address.slice(at + 1)}`;
+  const id = listId(list);
   const phrase = list.description ? `"${sanitize(list.description).replace(/["\\]/g, '')}" ` : '';
   return `List-Id: ${phrase}<${id}>\r\nList-Post: <mailto:${sanitize(list.address)}>\r\n`;
+}
+
+function listId(list: ListInfo): string {
+  const at = list.address.lastIndexOf('@');
+  return `${list.address.slice(0, at).replace(/[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]/g, '-')}.${list.address.slice(at + 1)}`;
+}
+
+/** Whether the message's header section already has this list's List-Id. */
+function carriesListId(data: Buffer, list: ListInfo): boolean {
+  const end = data.indexOf('\r\n\r\n');
+  const head = data.subarray(0, end < 0 ? Math.min(data.length, 65536) : end).toString('latin1');
+  const id = `<${listId(list).toLowerCase()}>`;
+  return (head.toLowerCase().match(/^list-id:.*(?:\r\n[ \t].*)*/gm) ?? []).some((h) => h.includes(id));
 }
 
 /** Envelope values come from the network: never let one break a header line. */

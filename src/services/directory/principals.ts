@@ -8,7 +8,7 @@ import type { Store } from '../../store/store.ts';
 import { newId, type IdPrefix } from '../../util/ids.ts';
 import { BUILT_IN_ROLES, isPermission, type Permission } from '../auth/permissions.ts';
 import { conflict, invalid, notFound, ServiceError } from '../errors.ts';
-import { decodeCursor, isString, pageLimit, type Page, type PageRequest } from '../paging.ts';
+import { decodeCursor, encodeCursor, isString, pageLimit, type Page, type PageRequest } from '../paging.ts';
 import { isUniqueViolation, type DirectoryService } from './directory.ts';
 import { checkDisplayName, checkPassword, normalizeDomain, normalizeUsername, parseAddress } from './names.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
@@ -95,7 +95,7 @@ export class PrincipalService {
     const [rows, total] = await Promise.all([principalRepo.list(this.db, filter, { after, offset: req.offset, limit: limit + 1 }), principalRepo.count(this.db, filter)]);
     const more = rows.length > limit;
     const kept = more ? rows.slice(0, limit) : rows;
-    return { total, results: await this.views(kept), next: more ? Buffer.from(JSON.stringify(kept[kept.length - 1].username)).toString('base64url') : null };
+    return { total, results: await this.views(kept), next: more ? encodeCursor(kept[kept.length - 1].username) : null };
   }
 
   async get(actor: Actor, ref: string): Promise<PrincipalView> {
@@ -118,6 +118,8 @@ export class PrincipalService {
     const name = normalizeName(type, state.name);
     let id: string;
     if (type === 'individual') {
+      // createUser's default address is in the first domain, which need not be the tenant's.
+      if (state.tenant && state.emails.length === 0) throw invalid('emails', "a principal of a tenant needs an address in one of the tenant's domains");
       if (state.secrets.length !== 1) throw invalid('secrets', 'an individual is created with exactly one password');
       // The password is hashed by createUser; the write below must not hash it again.
       const [password] = state.secrets;
@@ -373,6 +375,7 @@ export class PrincipalService {
 
   /** A tenant's quota bounds the sum of its individuals' quotas, so none of them may be unlimited. */
   private async checkTenantQuota(trx: Trx, row: PrincipalRow): Promise<void> {
+    await principalRepo.lockTenant(trx, this.store.dialect, row.tenant_id!);
     const tenant = await repo.principalById(trx, row.tenant_id!);
     if (!tenant || tenant.quota === 0) return;
     if (row.quota === 0) throw new ServiceError('overQuota', `tenant ${tenant.username} has a quota of ${tenant.quota} bytes: give ${row.username} a quota within it`);

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { Trx } from '../changes.ts';
+import type { Dialect } from '../db/dialect.ts';
 import type { PrincipalRow } from '../db/schema.ts';
 import { matchesPrincipal } from './directory.ts';
 
@@ -91,6 +92,27 @@ export const principalRepo = {
   count: async (db: Q, filter: PrincipalFilter) =>
     Number((await filtered(db, filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n),
 
+  /** Those of the accounts whose owner has a quota they have reached, in one query. */
+  fullAccounts: async (db: Q, accountIds: string[]): Promise<string[]> =>
+    accountIds.length === 0
+      ? []
+      : (
+          await db
+            .selectFrom('accounts')
+            .innerJoin('principals', 'principals.id', 'accounts.principal_id')
+            .select('accounts.id')
+            .where('accounts.id', 'in', accountIds)
+            .where('principals.quota', '>', 0)
+            .whereRef('accounts.used_bytes', '>=', 'principals.quota')
+            .execute()
+        ).map((r) => r.id),
+  /**
+   * Holds the tenant's row until the transaction ends, so two nodes adding mailboxes to one tenant
+   * check its quota one after the other. SQLite has one writer, so it needs no lock.
+   */
+  lockTenant: async (db: Q, dialect: Dialect, tenantId: string) => {
+    if (dialect === 'postgres') await db.selectFrom('principals').select('id').where('id', '=', tenantId).forUpdate().execute();
+  },
   /** Sum of the quotas of a tenant's individuals, leaving one out (the one being changed). */
   tenantQuotaUsed: async (db: Q, tenantId: string, except?: string) => {
     let q = db.selectFrom('principals').select(sql<number>`coalesce(sum(quota), 0)`.as('n')).where('tenant_id', '=', tenantId).where('type', '=', 'individual');

@@ -40,8 +40,14 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .execute();
   await db.schema.createIndex('principal_roles_role').on('principal_roles').column('role').execute();
 
-  // Existing domains become domain principals; a login name already equal to a domain name
-  // keeps it (the domain then has no principal row until that user is renamed or removed).
+  await backfillDomainPrincipals(db);
+}
+
+/**
+ * Existing domains become domain principals; a login name already equal to a domain name keeps
+ * it (that domain then has no principal row, and is not listed among principals).
+ */
+export async function backfillDomainPrincipals(db: Kysely<any>): Promise<void> {
   await sql`
     INSERT INTO principals (id, type, username, password_hash, name, quota, disabled, created_at, updated_at)
     SELECT d.id, 'domain', d.name, NULL, NULL, 0, d.disabled, d.created_at, d.created_at FROM domains d
