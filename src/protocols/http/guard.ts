@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Config } from '../../config/schema.ts';
 import type { Caller } from '../../services/auth/tokens.ts';
+import { ServiceError } from '../../services/errors.ts';
 import { holds, type HttpAuth } from './auth.ts';
 import { sendProblem } from './problem.ts';
 import { RateLimiter, type RateState } from './rate-limit.ts';
@@ -50,7 +51,7 @@ export function guardRoutes(app: FastifyInstance, guard: onRequestHookHandler): 
 export function apiGuard(auth: HttpAuth, config: Pick<Config, 'apiRateLimit' | 'apiAnonRateLimit' | 'apiRateLimitWindowSeconds'>) {
   const windowSeconds = config.apiRateLimitWindowSeconds;
   const limiter = new RateLimiter(windowSeconds * 1000);
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> => {
     const { permission, ownAuth, byType } = req.routeOptions.config;
     if (ownAuth) return;
     let caller: Caller | null = null;
@@ -75,14 +76,15 @@ export function apiGuard(auth: HttpAuth, config: Pick<Config, 'apiRateLimit' | '
             type: 'urn:gannet:problem:rate-limited',
             title: 'Too many requests',
             status: 429,
-            detail: `at most ${limit} requests per ${windowSeconds} s with these credentials; try again in ${wait} s`,
+            detail: `at most ${limit} requests per ${windowSeconds} s ${caller ? 'with these credentials' : 'from this address without valid credentials'}; try again in ${wait} s`,
           });
           return reply;
         }
       }
     }
-    // No permission: the request matched no route, and the not-found handler answers it.
-    if (permission === undefined || permission === 'public') return;
+    if (permission === 'public') return;
+    // trackRoutePermissions keeps such a route from starting; should one slip through, it is closed.
+    if (permission === undefined) throw new ServiceError('forbidden', 'this route declares no permission');
     if (failure) throw failure;
     if (byType) await auth.authenticate(req);
     else await auth.require(req, permission);
