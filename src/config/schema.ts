@@ -89,6 +89,13 @@ export const ConfigSchema = Type.Object(
     }),
     webhookTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 300, default: 10, description: 'How long a webhook receiver has to answer before the attempt counts as failed' }),
     webhookLogRetentionDays: Type.Integer({ minimum: 1, default: 30, description: 'How long finished webhook deliveries stay in the delivery log' }),
+    apiRateLimit: Type.Integer({
+      minimum: 0,
+      default: 1200,
+      description: 'HTTP API requests per window per credential (each bearer token, each Basic login); 0: unlimited. The unlimited-requests permission exempts',
+    }),
+    apiAnonRateLimit: Type.Integer({ minimum: 0, default: 300, description: 'HTTP API requests per window per client address without valid credentials; 0: unlimited' }),
+    apiRateLimitWindowSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 60, description: 'Length of the fixed window the API rate limits count in' }),
     imap2apiPort: Type.Integer({
       minimum: -1,
       maximum: 65535,

@@ -186,7 +186,8 @@ test('an apiKey authenticates as Bearer or Basic with its own permissions, and h
   // Its own permissions, nothing more: no principal-get, no principal-create.
   assert.equal((await server.api('/api/v1/principals/reporter', { token: null, headers: bearer })).status, 403);
   assert.equal((await create({ type: 'group', name: 'from-key' }, { token: null, headers: bearer })).status, 403);
-  assert.equal((await server.api('/api/v1/users/me', { token: null, headers: bearer })).status, 404);
+  // A key reaches a user's data only with that route's permission (ADR 0027): it has no account-view.
+  assert.equal((await server.api('/api/v1/users/me', { token: null, headers: bearer })).status, 403);
 
   // A role given to the key widens it on the next request.
   await create({ type: 'role', name: 'reader', enabledPermissions: ['principal-get'] });

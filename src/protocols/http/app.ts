@@ -15,8 +15,10 @@ import { principalRoutes as stalwartPrincipals } from './compat/stalwart/princip
 import { registerJmap } from './jmap/index.ts';
 import { registerOAuth } from './oauth/index.ts';
 import { registerRest } from './rest/index.ts';
-import { SHARED_SCHEMAS } from './rest/schemas.ts';
+import { errors, SHARED_SCHEMAS } from './rest/schemas.ts';
 import { fieldErrors, validatorCompiler } from './validation.ts';
+import { apiGuard, guardRoutes } from './guard.ts';
+import { needs, trackRoutePermissions } from './route-permission.ts';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -50,6 +52,9 @@ export function httpApp(ctx: ListenerContext, listener: string): App {
 /** The HTTP API on the main port: REST, JMAP, PDPA and the seed compatibility surfaces. */
 export async function buildHttpApp(ctx: ListenerContext): Promise<App> {
   const app = httpApp(ctx, 'http');
+  trackRoutePermissions(app);
+  const auth = new HttpAuth(ctx.services);
+  guardRoutes(app, apiGuard(auth, ctx.config));
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
   // Raw messages are uploaded as bytes and must reach ingest untouched.
@@ -87,12 +92,28 @@ export async function buildHttpApp(ctx: ListenerContext): Promise<App> {
       },
       security: [{ bearer: [] }, { basic: [] }],
     },
+    // The permission each operation needs, from the same declaration the guard enforces.
+    transform: ({ schema, url, route }) => {
+      const permission = route.config?.permission;
+      if (permission === undefined) return { schema, url };
+      // Every guarded operation can also be refused for missing credentials or permission, and each can be rate limited.
+      const refusals = errors(...(permission === 'public' ? [429] : [401, 403, 429]));
+      const response = schema.response ? { ...refusals, ...(schema.response as object) } : undefined;
+      const alternative = route.config?.byType ? { 'x-permission-alternative': `the object type's own permission: ${permission.replace(/^principal-/, '<type>-')}` } : {};
+      return { schema: { ...schema, 'x-permission': permission, ...alternative, ...(response ? { response } : {}), ...(permission === 'public' ? { security: [] } : {}) } as unknown as typeof schema, url };
+    },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // The documentation is read before signing in.
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, permission: 'public' };
+    });
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
+  app.get('/openapi.json', { ...needs('public'), schema: { hide: true } }, async () => app.swagger());
 
-  const deps: RouteDeps = { ...ctx, auth: new HttpAuth(ctx.services) };
+  const deps: RouteDeps = { ...ctx, auth };
   await app.register(async (api) => registerRest(api as unknown as App, deps), { prefix: '/api/v1' });
   await app.register(async (j) => registerJmap(j as unknown as App, deps));
   await app.register(async (p) => pdpaRoutes(p as unknown as App, deps));
@@ -100,7 +121,6 @@ export async function buildHttpApp(ctx: ListenerContext): Promise<App> {
   await app.register(async (c) => registerImap2Api(c as unknown as App, deps), { prefix: '/compat/imap2api' });
   await app.register(async (c) => registerStalwart(c as unknown as App, deps), { prefix: '/compat/stalwart/api' });
   await app.register(async (c) => stalwartOAuthRoutes(c as unknown as App, deps), { prefix: '/compat/stalwart/api' });
-  // Outside registerStalwart's admin-token hook: principals are authorized by permission and tenant.
   await app.register(async (c) => stalwartPrincipals(c as unknown as App, deps), { prefix: '/compat/stalwart/api' });
   return app;
 }

@@ -14,6 +14,10 @@ declare module 'fastify' {
   }
 }
 
+/** Whether the caller holds the permission: the admin token holds every one. */
+export const holds = (caller: Caller, permission: Permission): boolean =>
+  caller.kind === 'admin' || (caller.kind === 'key' ? caller.permissions : caller.principal.permissions).has(permission);
+
 const BASIC_CACHE_MS = 60_000;
 const BASIC_CACHE_MAX = 1000;
 
@@ -76,35 +80,25 @@ export class HttpAuth {
   /** The caller, if it holds the permission: the admin token holds every one. */
   async require(req: FastifyRequest, permission: Permission): Promise<Caller> {
     const caller = await this.authenticate(req);
-    if (caller.kind !== 'admin' && !(caller.kind === 'key' ? caller.permissions : caller.principal.permissions).has(permission)) {
-      throw new ServiceError('forbidden', `this needs the ${permission} permission`);
-    }
+    if (!holds(caller, permission)) throw new ServiceError('forbidden', `this needs the ${permission} permission`);
     return caller;
   }
 
-  async requireAdmin(req: FastifyRequest): Promise<void> {
-    const caller = await this.authenticate(req);
-    if (caller.kind !== 'admin') throw new ServiceError('forbidden', 'this route needs the admin token');
-  }
-
   /**
-   * The account a `{user}` path segment names. Admins may name any user; a user only `me` or
-   * their own id. Anything else is reported as not found, so ids of others leak nothing.
+   * The account a `{user}` path segment names: `me` or the caller's own id, or, for a caller
+   * holding `impersonate` (the admin token does), any user of its tenant (any user at all
+   * outside tenants). Without it another user is reported as not found, so ids leak nothing.
    */
   async account(req: FastifyRequest, userRef: string): Promise<Principal> {
     const caller = await this.authenticate(req);
-    if (caller.kind === 'user') {
-      if (userRef === 'me' || userRef === caller.principal.id) return caller.principal;
-      throw new ServiceError('notFound', `user ${userRef} not found`);
-    }
-    if (caller.kind === 'key') {
-      // A key has no mailbox; it reaches users as the admin token does, within its tenant.
-      const principal = userRef === 'me' ? null : await this.services.directory.accountOfUser(userRef);
-      if (!principal || (caller.tenantId && principal.tenantId !== caller.tenantId)) throw new ServiceError('notFound', `user ${userRef} not found`);
-      return principal;
-    }
-    if (userRef === 'me') throw new ServiceError('notFound', 'the admin token has no mailbox of its own: name a user id');
-    return this.services.directory.accountOfUser(userRef);
+    if (caller.kind === 'user' && (userRef === 'me' || userRef === caller.principal.id)) return caller.principal;
+    if (!holds(caller, 'impersonate')) throw new ServiceError('notFound', `user ${userRef} not found`);
+    if (userRef === 'me') throw new ServiceError('notFound', `the ${caller.kind === 'key' ? 'API key' : 'admin token'} has no mailbox of its own: name a user id`);
+    const principal = await this.services.directory.accountOfUser(userRef);
+    // Whoever acts within a tenant reaches only that tenant's users.
+    const tenant = caller.kind === 'key' ? caller.tenantId : caller.kind === 'user' ? caller.principal.tenantId : null;
+    if (tenant && principal.tenantId !== tenant) throw new ServiceError('notFound', `user ${userRef} not found`);
+    return principal;
   }
 
   forget(): void {

@@ -19,6 +19,8 @@ export const PERMISSIONS = [
   'impersonate',
   'unlimited-requests',
   // A user's own data and settings.
+  'account-view',
+  'account-update',
   'mail-read',
   'mail-write',
   'manage-passwords',
@@ -117,6 +119,8 @@ export const BUILT_IN_ROLES: Readonly<Record<'admin' | 'user', readonly Permissi
     'api-authenticate',
     'email-send',
     'email-receive',
+    'account-view',
+    'account-update',
     'mail-read',
     'mail-write',
     'manage-passwords',
@@ -127,6 +131,9 @@ export const BUILT_IN_ROLES: Readonly<Record<'admin' | 'user', readonly Permissi
     'remote-account-manage',
     'data-export',
     'data-import',
+    // The webhooks service shows a user only their own hooks.
+    'webhook-list',
+    'webhook-manage',
   ],
 };
 

@@ -9,6 +9,7 @@ import type { App, RouteDeps } from '../app.ts';
 import { ConcurrencyLimit } from './concurrency.ts';
 import { poolIds, principalOf, requireUser } from './principal.ts';
 import { sendJmapProblem } from './problem.ts';
+import { needs } from '../route-permission.ts';
 
 const isJsonType = (header: string | undefined) => header?.split(';')[0].trim().toLowerCase() === 'application/json';
 
@@ -27,7 +28,7 @@ export async function apiRoutes(app: App, { auth, services }: RouteDeps, registr
     throw err; // the app's handler renders auth and every other failure
   });
 
-  app.post('/jmap', { schema: { hide: true }, onRequest: requireUser(auth) }, async (req, reply) => {
+  app.post('/jmap', { ...needs('jmap-authenticate'), schema: { hide: true }, onRequest: requireUser(auth) }, async (req, reply) => {
     const principal = principalOf(req);
     if (!isJsonType(req.headers['content-type'])) {
       return sendJmapProblem(reply, requestProblem('notJSON', 'the request must have content type application/json'));

@@ -8,6 +8,7 @@ import type { App, RouteDeps } from '../app.ts';
 import { contentDisposition } from '../rest/content-disposition.ts';
 import { ConcurrencyLimit } from './concurrency.ts';
 import { poolIds, principalOf, requireUser } from './principal.ts';
+import { needs } from '../route-permission.ts';
 
 const MEDIA_TYPE = /^[\w.+-]+\/[\w.+-]+$/;
 
@@ -64,7 +65,7 @@ export async function blobRoutes(app: App, { auth, services }: RouteDeps, limits
 
   app.post(
     '/upload/:accountId',
-    { schema: { hide: true, params: Type.Object({ accountId: Type.String({ maxLength: 64 }) }) }, onRequest: requireUser(auth) },
+    { ...needs('jmap-authenticate'), schema: { hide: true, params: Type.Object({ accountId: Type.String({ maxLength: 64 }) }) }, onRequest: requireUser(auth) },
     async (req, reply) => {
       const principal = principalOf(req);
       const accountId = ownAccount(req.params.accountId, principal);
@@ -89,6 +90,7 @@ export async function blobRoutes(app: App, { auth, services }: RouteDeps, limits
   app.get(
     '/raw/:accountId/:blobId/:name',
     {
+      ...needs('jmap-authenticate'),
       schema: {
         hide: true,
         params: Type.Object({ accountId: Type.String({ maxLength: 64 }), blobId: Type.String({ maxLength: 200 }), name: Type.String({ maxLength: 255 }) }),

@@ -5,6 +5,7 @@ import type { App, RouteDeps } from '../app.ts';
 import { parseEventSourceParams } from './eventsource-params.ts';
 import { poolIds, principalOf, requireUser } from './principal.ts';
 import { openStateStream, sseSink } from './state-stream.ts';
+import { needs } from '../route-permission.ts';
 
 // A client that stops reading is dropped rather than buffered without bound; it resumes with Last-Event-ID.
 const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -17,7 +18,7 @@ export function eventSourceRoutes(app: App, { auth, services }: RouteDeps, regis
     for (const res of open) res.end();
   });
 
-  app.get('/eventsource', { schema: { hide: true }, onRequest: requireUser(auth) }, async (req, reply) => {
+  app.get('/eventsource', { ...needs('jmap-authenticate'), schema: { hide: true }, onRequest: requireUser(auth) }, async (req, reply) => {
     const principal = principalOf(req);
     const params = parseEventSourceParams(req.query as Record<string, unknown>);
     const header = req.headers['last-event-id'];

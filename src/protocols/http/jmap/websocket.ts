@@ -11,6 +11,7 @@ import type { MethodRegistry } from '../../jmap/types.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { poolIds, principalOf, requireUser } from './principal.ts';
 import { openStateStream } from './state-stream.ts';
+import { needs } from '../route-permission.ts';
 
 export const WEBSOCKET = 'urn:ietf:params:jmap:websocket';
 export const WEBSOCKET_PATH = '/jmap/ws';
@@ -42,7 +43,7 @@ export async function websocketRoutes(app: App, deps: RouteDeps, registry: Metho
     if (!offered.includes('jmap')) throw new ServiceError('invalid', 'a JMAP WebSocket needs the "jmap" subprotocol (RFC 8887 §4.2)');
   };
 
-  app.get(WEBSOCKET_PATH, { websocket: true, schema: { hide: true }, onRequest: checkUpgrade }, (socket, req) => {
+  app.get(WEBSOCKET_PATH, { ...needs('jmap-authenticate'), websocket: true, schema: { hide: true }, onRequest: checkUpgrade }, (socket, req) => {
     const principal = principalOf(req);
     open.add(socket);
     let stopPush: (() => void) | null = null;

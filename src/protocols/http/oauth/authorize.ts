@@ -7,6 +7,7 @@ import { csrfToken, csrfValid } from './csrf.ts';
 import { requestIssuer } from './issuer.ts';
 import { credentialFields, decisionButtons, esc, hidden, notice, scopeList, sendPage } from './pages.ts';
 import { signIn } from './sign-in.ts';
+import { needs } from '../route-permission.ts';
 
 const Param = Type.Optional(Type.String({ maxLength: 2048 }));
 
@@ -88,13 +89,13 @@ export function authorizeRoutes(app: App, deps: RouteDeps): void {
     );
   }
 
-  app.get('/oauth/authorize', { schema: { ...schema, querystring: AuthorizeParams } }, async (req, reply) => {
+  app.get('/oauth/authorize', { ...needs('public'), schema: { ...schema, querystring: AuthorizeParams } }, async (req, reply) => {
     const request = await validate(req, reply, req.query);
     if (request) return consent(req, reply, 200, request, req.query);
     return reply;
   });
 
-  app.post('/oauth/authorize', { schema: { ...schema, body: ConsentForm } }, async (req, reply) => {
+  app.post('/oauth/authorize', { ...needs('public'), schema: { ...schema, body: ConsentForm } }, async (req, reply) => {
     const form = req.body;
     if (!csrfValid(req, form.csrf)) return sendPage(reply, 403, 'Cannot sign in', '<p>The form has expired. Go back to the application and start again.</p>');
     const request = await validate(req, reply, form);

@@ -6,6 +6,7 @@ import type { App, RouteDeps } from '../app.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
 import { credentialFields, decisionButtons, esc, hidden, notice, scopeList, sendPage } from './pages.ts';
 import { signIn } from './sign-in.ts';
+import { needs } from '../route-permission.ts';
 
 const Param = Type.Optional(Type.String({ maxLength: 1024 }));
 
@@ -28,11 +29,11 @@ export function deviceRoutes(app: App, { services }: RouteDeps): void {
     );
   }
 
-  app.get('/oauth/device', { schema: { hide: true, querystring: Type.Object({ user_code: Param }) } }, async (req, reply) => form(req, reply, 200, req.query.user_code ?? ''));
+  app.get('/oauth/device', { ...needs('public'), schema: { hide: true, querystring: Type.Object({ user_code: Param }) } }, async (req, reply) => form(req, reply, 200, req.query.user_code ?? ''));
 
   app.post(
     '/oauth/device',
-    { schema: { hide: true, body: Type.Object({ csrf: Param, user_code: Param, username: Param, password: Param, totp: Param, decision: Param }) } },
+    { ...needs('public'), schema: { hide: true, body: Type.Object({ csrf: Param, user_code: Param, username: Param, password: Param, totp: Param, decision: Param }) } },
     async (req, reply) => {
       const { csrf, user_code: userCode = '', username = '', decision } = req.body;
       if (!csrfValid(req, csrf)) return sendPage(reply, 403, 'Connect a device', '<p>The form has expired. Reload the page and try again.</p>');

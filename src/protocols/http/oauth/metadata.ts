@@ -7,6 +7,7 @@ import type { App, RouteDeps } from '../app.ts';
 import { isJwt } from './bearer.ts';
 import { requestIssuer } from './issuer.ts';
 import { DEVICE_GRANT } from './token.ts';
+import { needs } from '../route-permission.ts';
 
 /** Authorization server metadata (RFC 8414 §2), which is also the OpenID Provider metadata (OIDC Discovery §3). */
 export function providerMetadata(issuer: string): Record<string, unknown> {
@@ -43,10 +44,10 @@ export function metadataRoutes(app: App, deps: RouteDeps): void {
 
   // Their shapes are the RFCs' (8414, 7517), which is where clients look, so they stay out of the OpenAPI document.
   for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
-    app.get(path, { schema: { hide: true, response: { 200: Metadata } } }, metadata);
+    app.get(path, { ...needs('public'), schema: { hide: true, response: { 200: Metadata } } }, metadata);
   }
 
-  app.get('/oauth/jwks', { schema: { hide: true, response: { 200: JwkSet } } }, async (_req, reply) =>
+  app.get('/oauth/jwks', { ...needs('public'), schema: { hide: true, response: { 200: JwkSet } } }, async (_req, reply) =>
     open(reply).send(await services.oauth.keys.jwks()),
   );
 
@@ -73,6 +74,6 @@ export function metadataRoutes(app: App, deps: RouteDeps): void {
     security: [{ bearer: [] }],
     response: { 200: UserInfo, 401: OAuthBearerError, 403: OAuthBearerError },
   };
-  app.get('/oauth/userinfo', { schema }, userinfo);
-  app.post('/oauth/userinfo', { schema: { ...schema, hide: true } }, userinfo);
+  app.get('/oauth/userinfo', { ...needs('public'), schema }, userinfo);
+  app.post('/oauth/userinfo', { ...needs('public'), schema: { ...schema, hide: true } }, userinfo);
 }

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError } from '../../../services/oauth/errors.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { requestIssuer } from './issuer.ts';
+import { needs } from '../route-permission.ts';
 
 const Param = Type.Optional(Type.String({ maxLength: 8192 }));
 const FORM = ['application/x-www-form-urlencoded'];
@@ -61,6 +62,7 @@ export function tokenRoutes(app: App, deps: RouteDeps): void {
   app.post(
     '/oauth/token',
     {
+      ...needs('public'),
       schema: {
         tags,
         summary: 'Exchange a grant for tokens (authorization_code with PKCE, refresh_token, device_code)',
@@ -105,6 +107,7 @@ export function tokenRoutes(app: App, deps: RouteDeps): void {
   app.post(
     '/oauth/device_authorization',
     {
+      ...needs('public'),
       schema: {
         tags,
         summary: 'Start a device authorization (RFC 8628 §3.1): a code for the user to enter at verification_uri, and a device_code to poll with',

@@ -3,6 +3,7 @@ import { ServiceError } from '../../../services/errors.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { principalOf, requireUser } from '../jmap/principal.ts';
 import { contentDisposition } from '../rest/content-disposition.ts';
+import { needs } from '../route-permission.ts';
 
 const ZIP_TYPES = ['application/zip', 'application/x-zip-compressed', 'application/octet-stream'];
 
@@ -17,7 +18,7 @@ export async function pdpaRoutes(app: App, { auth, services }: RouteDeps): Promi
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(ZIP_TYPES, { parseAs: 'buffer', bodyLimit: pdpa.limits.maxArchiveBytes }, (_req, body, done) => done(null, body));
 
-  app.get('/pdpa', { schema: { hide: true }, onRequest: requireUser(auth) }, async (req, reply) => {
+  app.get('/pdpa', { ...needs('data-export'), schema: { hide: true }, onRequest: requireUser(auth) }, async (req, reply) => {
     const principal = principalOf(req);
     return reply
       .type('application/zip')
@@ -28,7 +29,7 @@ export async function pdpaRoutes(app: App, { auth, services }: RouteDeps): Promi
 
   app.post(
     '/pdpa',
-    { schema: { hide: true, querystring: Type.Object({ prefix: Type.Optional(Type.String({ maxLength: 255 })) }) }, onRequest: requireUser(auth) },
+    { ...needs('data-import'), schema: { hide: true, querystring: Type.Object({ prefix: Type.Optional(Type.String({ maxLength: 255 })) }) }, onRequest: requireUser(auth) },
     async (req) => {
       const principal = principalOf(req);
       const body = Buffer.isBuffer(req.body) ? req.body : null;

@@ -1,18 +1,19 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../app.ts';
 import { errors, Page, PageQuery, UserParam } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 const AddressRef = Type.Ref('Address');
 const AllowedSenderRef = Type.Ref('AllowedSender');
 const SenderParams = Type.Object({ user: UserParam, address: Type.String({ minLength: 1, maxLength: 320, description: 'An address, or `*@domain`' }) });
 
 export function addressRoutes(app: App, { services, auth }: RouteDeps): void {
-  const admin = { preHandler: auth.requireAdmin.bind(auth) };
   const tags = ['addresses'];
 
   app.get(
     '/users/:user/addresses',
     {
+      ...needs('account-view'),
       schema: {
         tags,
         summary: 'List a user\'s addresses',
@@ -30,7 +31,7 @@ export function addressRoutes(app: App, { services, auth }: RouteDeps): void {
   app.post(
     '/users/:user/addresses',
     {
-      ...admin,
+      ...needs('individual-update'),
       schema: {
         tags,
         summary: 'Add an address (or `*@domain` wildcard) to a user',
@@ -45,7 +46,7 @@ export function addressRoutes(app: App, { services, auth }: RouteDeps): void {
   app.delete(
     '/users/:user/addresses/:address',
     {
-      ...admin,
+      ...needs('individual-update'),
       schema: {
         tags,
         summary: 'Remove an address from a user',
@@ -62,6 +63,7 @@ export function addressRoutes(app: App, { services, auth }: RouteDeps): void {
   app.get(
     '/users/:user/senders',
     {
+      ...needs('account-view'),
       schema: {
         tags,
         summary: 'List the addresses a user is allowed to send as without owning them',
@@ -79,7 +81,7 @@ export function addressRoutes(app: App, { services, auth }: RouteDeps): void {
   app.put(
     '/users/:user/senders/:address',
     {
-      ...admin,
+      ...needs('sender-manage'),
       schema: {
         tags,
         summary: 'Allow a user to send as an address (or every address of a domain, `*@domain`) they do not own',
@@ -97,7 +99,7 @@ export function addressRoutes(app: App, { services, auth }: RouteDeps): void {
   app.delete(
     '/users/:user/senders/:address',
     {
-      ...admin,
+      ...needs('sender-manage'),
       schema: {
         tags,
         summary: 'Stop allowing a user to send as an address',
@@ -114,7 +116,7 @@ export function addressRoutes(app: App, { services, auth }: RouteDeps): void {
   app.get(
     '/addresses',
     {
-      ...admin,
+      ...needs('address-list'),
       schema: {
         tags,
         summary: 'Find which user owns an address',

@@ -1,11 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../app.ts';
 import { errors } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 export function authRoutes(app: App, { services }: RouteDeps): void {
   app.post(
     '/auth/token',
     {
+      ...needs('public'),
       schema: {
         tags: ['auth'],
         summary: 'Exchange a user\'s login and password for a bearer token',

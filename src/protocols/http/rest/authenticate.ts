@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { AuthProtocol } from '../../../services/auth/authenticate.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { errors } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 const SCOPES = ['master', 'imap', 'pop3', 'smtp', 'jmap', 'api'] as const;
 
@@ -10,10 +11,11 @@ const SCOPES = ['master', 'imap', 'pop3', 'smtp', 'jmap', 'api'] as const;
  * password on the user's behalf. It reveals who a password belongs to, so it needs
  * `principal-get` (ADR 0024); failures are logged and throttled against the `ip` it names.
  */
-export function authenticateRoutes(app: App, { services, auth }: RouteDeps): void {
+export function authenticateRoutes(app: App, { services }: RouteDeps): void {
   app.post(
     '/authenticate',
     {
+      ...needs('principal-get'),
       schema: {
         tags: ['auth'],
         summary: 'Check a user\'s credentials on their behalf (WildDuck POST /authenticate)',
@@ -40,7 +42,6 @@ export function authenticateRoutes(app: App, { services, auth }: RouteDeps): voi
       },
     },
     async (req) => {
-      await auth.require(req, 'principal-get');
       const scope = req.body.scope ?? 'master';
       const outcome = await services.auth.authenticate({
         login: req.body.username,

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { ASP_SCOPES } from '../../../services/auth/app-passwords.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { errors, IdParam, Nullable, Page, PageQuery, UserParam } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 const Params = Type.Object({ user: UserParam });
 const Scope = Type.Union(ASP_SCOPES.map((s) => Type.Literal(s)));
@@ -39,9 +40,8 @@ export function credentialRoutes(app: App, { services, auth }: RouteDeps): void 
 
   app.get(
     '/users/:user/asps',
-    { schema: { tags, summary: 'List application-specific passwords', params: Params, response: { 200: Type.Object({ results: Type.Array(AppPassword) }), ...errors(401, 403, 404) } } },
+    { ...needs('manage-app-passwords'), schema: { tags, summary: 'List application-specific passwords', params: Params, response: { 200: Type.Object({ results: Type.Array(AppPassword) }), ...errors(401, 403, 404) } } },
     async (req) => {
-      await auth.require(req, 'manage-app-passwords');
       return { results: await services.credentials.listAppPasswords(await auth.account(req, req.params.user)) };
     },
   );
@@ -49,6 +49,7 @@ export function credentialRoutes(app: App, { services, auth }: RouteDeps): void 
   app.post(
     '/users/:user/asps',
     {
+      ...needs('manage-app-passwords'),
       schema: {
         tags,
         summary: 'Create an application-specific password (the password is shown only in this response)',
@@ -61,7 +62,6 @@ export function credentialRoutes(app: App, { services, auth }: RouteDeps): void 
       },
     },
     async (req, reply) => {
-      await auth.require(req, 'manage-app-passwords');
       const principal = await auth.account(req, req.params.user);
       return reply.code(201).send(await services.credentials.createAppPassword(principal, req.body, req.ip));
     },
@@ -69,9 +69,8 @@ export function credentialRoutes(app: App, { services, auth }: RouteDeps): void 
 
   app.delete(
     '/users/:user/asps/:asp',
-    { schema: { tags, summary: 'Delete an application-specific password', params: Type.Object({ user: UserParam, asp: IdParam('Application-specific password') }), response: { 204: Type.Null(), ...errors(401, 403, 404) } } },
+    { ...needs('manage-app-passwords'), schema: { tags, summary: 'Delete an application-specific password', params: Type.Object({ user: UserParam, asp: IdParam('Application-specific password') }), response: { 204: Type.Null(), ...errors(401, 403, 404) } } },
     async (req, reply) => {
-      await auth.require(req, 'manage-app-passwords');
       await services.credentials.deleteAppPassword(await auth.account(req, req.params.user), req.params.asp, req.ip);
       auth.forget();
       return reply.code(204).send(null);
@@ -81,6 +80,7 @@ export function credentialRoutes(app: App, { services, auth }: RouteDeps): void 
   app.post(
     '/users/:user/2fa/totp',
     {
+      ...needs('manage-2fa'),
       schema: {
         tags,
         summary: 'Start setting up TOTP: a new secret, its otpauth URL and a QR code (enabled only after verify)',
@@ -93,7 +93,6 @@ export function credentialRoutes(app: App, { services, auth }: RouteDeps): void 
       },
     },
     async (req) => {
-      await auth.require(req, 'manage-2fa');
       return services.credentials.setupTotp(await auth.account(req, req.params.user), req.body?.issuer);
     },
   );
@@ -101,6 +100,7 @@ export function credentialRoutes(app: App, { services, auth }: RouteDeps): void 
   app.post(
     '/users/:user/2fa/totp/verify',
     {
+      ...needs('manage-2fa'),
       schema: {
         tags,
         summary: 'Enable TOTP with a code from the new secret; returns the recovery codes, shown only here',
@@ -110,7 +110,6 @@ export function credentialRoutes(app: App, { services, auth }: RouteDeps): void 
       },
     },
     async (req) => {
-      await auth.require(req, 'manage-2fa');
       const codes = await services.credentials.enableTotp(await auth.account(req, req.params.user), req.body.token, req.ip);
       auth.forget();
       return { enabled: true as const, recoveryCodes: codes };
@@ -120,6 +119,7 @@ export function credentialRoutes(app: App, { services, auth }: RouteDeps): void 
   app.post(
     '/users/:user/2fa/totp/check',
     {
+      ...needs('manage-2fa'),
       schema: {
         tags,
         summary: 'Check (and use up) a TOTP or recovery code: 200 when valid, 403 when not or already used, 409 when 2FA is off',
@@ -129,16 +129,14 @@ export function credentialRoutes(app: App, { services, auth }: RouteDeps): void 
       },
     },
     async (req) => {
-      await auth.require(req, 'manage-2fa');
       return { valid: true as const, kind: await services.credentials.checkTotp(await auth.account(req, req.params.user), req.body.token, req.ip) };
     },
   );
 
   app.delete(
     '/users/:user/2fa/totp',
-    { schema: { tags, summary: 'Disable TOTP: the master password works on IMAP, POP3 and SMTP again', params: Params, response: { 204: Type.Null(), ...errors(401, 403, 404) } } },
+    { ...needs('manage-2fa'), schema: { tags, summary: 'Disable TOTP: the master password works on IMAP, POP3 and SMTP again', params: Params, response: { 204: Type.Null(), ...errors(401, 403, 404) } } },
     async (req, reply) => {
-      await auth.require(req, 'manage-2fa');
       await services.credentials.disableTotp(await auth.account(req, req.params.user), req.ip);
       return reply.code(204).send(null);
     },
@@ -147,6 +145,7 @@ export function credentialRoutes(app: App, { services, auth }: RouteDeps): void 
   app.get(
     '/users/:user/authlog',
     {
+      ...needs('authlog-view'),
       schema: {
         tags,
         summary: 'The auth log: every login attempt on every protocol and every credential change, newest first',
@@ -156,7 +155,6 @@ export function credentialRoutes(app: App, { services, auth }: RouteDeps): void 
       },
     },
     async (req) => {
-      await auth.require(req, 'authlog-view');
       return services.auth.log.list((await auth.account(req, req.params.user)).id, req.query);
     },
   );

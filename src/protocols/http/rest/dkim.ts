@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../app.ts';
 import { DomainParam } from './domains.ts';
 import { errors, Nullable } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 const Selector = Type.String({ minLength: 1, maxLength: 63, description: 'DNS label(s); published as <selector>._domainkey.<domain>' });
 
@@ -23,15 +24,14 @@ const DnsRecord = Type.Object({
   content: Type.String(),
 });
 
-/** DKIM keys of a domain and the DNS records to publish for it, for the admin token. */
-export function dkimRoutes(app: App, { services, auth }: RouteDeps): void {
-  const admin = { preHandler: auth.requireAdmin.bind(auth) };
+/** DKIM keys of a domain and the DNS records to publish for it. */
+export function dkimRoutes(app: App, { services }: RouteDeps): void {
   const tags = ['domains'];
 
   app.post(
     '/domains/:domain/dkim',
     {
-      ...admin,
+      ...needs('dkim-signature-create'),
       schema: {
         tags,
         summary: 'Create a DKIM key; mail for the domain is signed with it from then on',
@@ -52,7 +52,7 @@ export function dkimRoutes(app: App, { services, auth }: RouteDeps): void {
   app.get(
     '/domains/:domain/dkim',
     {
-      ...admin,
+      ...needs('dkim-signature-get'),
       schema: {
         tags,
         summary: 'List the DKIM keys of a domain (at most 10, so in one page)',
@@ -69,7 +69,7 @@ export function dkimRoutes(app: App, { services, auth }: RouteDeps): void {
   app.delete(
     '/domains/:domain/dkim/:selector',
     {
-      ...admin,
+      ...needs('dkim-signature-delete'),
       schema: {
         tags,
         summary: 'Delete a DKIM key; remove its DNS record after mail signed with it has been delivered',
@@ -86,7 +86,7 @@ export function dkimRoutes(app: App, { services, auth }: RouteDeps): void {
   app.get(
     '/domains/:domain/dns',
     {
-      ...admin,
+      ...needs('dns-records-get'),
       schema: {
         tags,
         summary: 'The DNS records to publish for a domain: MX, SPF, DKIM, DMARC, MTA-STS, TLS-RPT, SRV, autoconfig',

@@ -1,18 +1,18 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../app.ts';
 import { errors, Nullable, Page, PageQuery } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 const DomainRef = Type.Ref('Domain');
 export const DomainParam = Type.Object({ domain: Type.String({ minLength: 1, maxLength: 300, description: 'Domain id or name' }) });
 
-export function domainRoutes(app: App, { services, auth }: RouteDeps): void {
-  const admin = { preHandler: auth.requireAdmin.bind(auth) };
+export function domainRoutes(app: App, { services }: RouteDeps): void {
   const tags = ['domains'];
 
   app.get(
     '/domains',
     {
-      ...admin,
+      ...needs('domain-list'),
       schema: {
         tags,
         summary: 'List domains',
@@ -26,7 +26,7 @@ export function domainRoutes(app: App, { services, auth }: RouteDeps): void {
   app.post(
     '/domains',
     {
-      ...admin,
+      ...needs('domain-create'),
       schema: {
         tags,
         summary: 'Create a domain',
@@ -39,14 +39,14 @@ export function domainRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.get(
     '/domains/:domain',
-    { ...admin, schema: { tags, summary: 'Get a domain', params: DomainParam, response: { 200: DomainRef, ...errors(401, 403, 404) } } },
+    { ...needs('domain-get'), schema: { tags, summary: 'Get a domain', params: DomainParam, response: { 200: DomainRef, ...errors(401, 403, 404) } } },
     async (req) => services.directory.getDomain(req.params.domain),
   );
 
   app.patch(
     '/domains/:domain',
     {
-      ...admin,
+      ...needs('domain-update'),
       schema: {
         tags,
         summary: 'Change a domain: aliases, catch-all address, disabled',
@@ -67,7 +67,7 @@ export function domainRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.delete(
     '/domains/:domain',
-    { ...admin, schema: { tags, summary: 'Delete a domain that has no addresses left', params: DomainParam, response: { 204: Type.Null(), ...errors(401, 403, 404, 409) } } },
+    { ...needs('domain-delete'), schema: { tags, summary: 'Delete a domain that has no addresses left', params: DomainParam, response: { 204: Type.Null(), ...errors(401, 403, 404, 409) } } },
     async (req, reply) => {
       await services.directory.deleteDomain(req.params.domain);
       return reply.code(204).send(null);

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../app.ts';
 import { errors, MailboxParams, Nullable, UserParam } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 const MailboxRef = Type.Ref('Mailbox');
 
@@ -18,6 +19,7 @@ export function mailboxRoutes(app: App, { services, auth }: RouteDeps): void {
   app.get(
     '/users/:user/mailboxes',
     {
+      ...needs('mail-read'),
       schema: {
         tags,
         summary: 'List mailboxes with message counts',
@@ -35,6 +37,7 @@ export function mailboxRoutes(app: App, { services, auth }: RouteDeps): void {
   app.post(
     '/users/:user/mailboxes',
     {
+      ...needs('mail-write'),
       schema: {
         tags,
         summary: 'Create a mailbox',
@@ -54,7 +57,7 @@ export function mailboxRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.get(
     '/users/:user/mailboxes/:mailbox',
-    { schema: { tags, summary: 'Get a mailbox', params: MailboxParams, response: { 200: MailboxRef, ...errors(401, 404) } } },
+    { ...needs('mail-read'), schema: { tags, summary: 'Get a mailbox', params: MailboxParams, response: { 200: MailboxRef, ...errors(401, 404) } } },
     async (req) => {
       const { accountId } = await auth.account(req, req.params.user);
       return services.mailboxes.get(accountId, await services.mailboxes.resolve(accountId, req.params.mailbox));
@@ -64,6 +67,7 @@ export function mailboxRoutes(app: App, { services, auth }: RouteDeps): void {
   app.patch(
     '/users/:user/mailboxes/:mailbox',
     {
+      ...needs('mail-write'),
       schema: {
         tags,
         summary: 'Rename, move (parentId), subscribe or reorder a mailbox',
@@ -84,6 +88,7 @@ export function mailboxRoutes(app: App, { services, auth }: RouteDeps): void {
   app.delete(
     '/users/:user/mailboxes/:mailbox',
     {
+      ...needs('mail-write'),
       schema: {
         tags,
         summary: 'Delete a mailbox; messages only in it are deleted, others just leave it',

@@ -1,18 +1,18 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../app.ts';
 import { errors, Page, PageQuery } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 const MappingRef = Type.Ref('Mapping');
 
 /** Aliases, forwards and groups: addresses that deliver to other addresses. */
-export function mappingRoutes(app: App, { services, auth }: RouteDeps): void {
-  const admin = { preHandler: auth.requireAdmin.bind(auth) };
+export function mappingRoutes(app: App, { services }: RouteDeps): void {
   const tags = ['mappings'];
 
   app.get(
     '/mappings',
     {
-      ...admin,
+      ...needs('mapping-list'),
       schema: {
         tags,
         summary: 'List aliases, forwards and group memberships',
@@ -26,7 +26,7 @@ export function mappingRoutes(app: App, { services, auth }: RouteDeps): void {
   app.post(
     '/mappings',
     {
-      ...admin,
+      ...needs('mapping-create'),
       schema: {
         tags,
         summary: 'Add a mapping: alias (source delivers to target), forward, or group member (one row per member)',
@@ -46,7 +46,7 @@ export function mappingRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.delete(
     '/mappings/:id',
-    { ...admin, schema: { tags, summary: 'Remove a mapping', params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: { 204: Type.Null(), ...errors(401, 403, 404) } } },
+    { ...needs('mapping-delete'), schema: { tags, summary: 'Remove a mapping', params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: { 204: Type.Null(), ...errors(401, 403, 404) } } },
     async (req, reply) => {
       await services.directory.removeMapping(req.params.id);
       return reply.code(204).send(null);

@@ -4,6 +4,7 @@ import { invalid } from '../../../services/errors.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { contentDisposition } from './content-disposition.ts';
 import { errors, MailboxParams, Page, PageQuery, UserParam } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 const Summary = Type.Ref('MessageSummary');
 const Detail = Type.Ref('MessageDetail');
@@ -20,6 +21,7 @@ export function messageRoutes(app: App, { services, auth }: RouteDeps): void {
   app.get(
     '/users/:user/mailboxes/:mailbox/messages',
     {
+      ...needs('mail-read'),
       schema: {
         tags,
         summary: 'List the messages of a mailbox, newest first by default',
@@ -44,6 +46,7 @@ export function messageRoutes(app: App, { services, auth }: RouteDeps): void {
   app.post(
     '/users/:user/mailboxes/:mailbox/messages',
     {
+      ...needs('mail-write'),
       schema: {
         tags,
         summary: 'Store a raw RFC 5322 message (Content-Type message/rfc822) in a mailbox',
@@ -77,7 +80,7 @@ export function messageRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.get(
     '/users/:user/messages/:message',
-    { schema: { tags, summary: 'Get a message with its bodies and attachment list', params: MessageParams, response: { 200: Detail, ...errors(401, 404) } } },
+    { ...needs('mail-read'), schema: { tags, summary: 'Get a message with its bodies and attachment list', params: MessageParams, response: { 200: Detail, ...errors(401, 404) } } },
     async (req) => {
       const { accountId } = await auth.account(req, req.params.user);
       return services.messages.get(accountId, req.params.message);
@@ -87,6 +90,7 @@ export function messageRoutes(app: App, { services, auth }: RouteDeps): void {
   app.patch(
     '/users/:user/messages/:message',
     {
+      ...needs('mail-write'),
       schema: {
         tags,
         summary: 'Change keywords/flags or mailboxes (move, copy-to, remove-from)',
@@ -115,7 +119,7 @@ export function messageRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.delete(
     '/users/:user/messages/:message',
-    { schema: { tags, summary: 'Delete a message from every mailbox', params: MessageParams, response: { 204: Type.Null(), ...errors(401, 404) } } },
+    { ...needs('mail-write'), schema: { tags, summary: 'Delete a message from every mailbox', params: MessageParams, response: { 204: Type.Null(), ...errors(401, 404) } } },
     async (req, reply) => {
       const { accountId } = await auth.account(req, req.params.user);
       await services.messages.delete(accountId, req.params.message);
@@ -126,6 +130,7 @@ export function messageRoutes(app: App, { services, auth }: RouteDeps): void {
   app.get(
     '/users/:user/messages/:message/raw',
     {
+      ...needs('mail-read'),
       schema: {
         tags,
         summary: 'The message exactly as stored (message/rfc822)',
@@ -144,6 +149,7 @@ export function messageRoutes(app: App, { services, auth }: RouteDeps): void {
   app.get(
     '/users/:user/messages/:message/attachments/:attachment',
     {
+      ...needs('mail-read'),
       schema: {
         tags,
         summary: 'Download an attachment, decoded',

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { SCOPES } from '../../../services/oauth/scopes.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { errors, IdParam, Page, PageQuery } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 const ScopeName = Type.Unsafe<string>({ type: 'string', enum: [...SCOPES] });
 
@@ -15,12 +16,13 @@ const OAuthClient = Type.Object({
 });
 
 /** OAuth clients, registered by administrators (ADR 0025). */
-export function oauthClientRoutes(app: App, { services, auth }: RouteDeps): void {
+export function oauthClientRoutes(app: App, { services }: RouteDeps): void {
   const tags = ['oauth'];
 
   app.get(
     '/oauth/clients',
     {
+      ...needs('oauth-client-list'),
       schema: {
         tags,
         summary: 'List registered OAuth clients',
@@ -29,7 +31,6 @@ export function oauthClientRoutes(app: App, { services, auth }: RouteDeps): void
       },
     },
     async (req) => {
-      await auth.require(req, 'oauth-client-list');
       return services.oauth.clients.list(req.query);
     },
   );
@@ -37,6 +38,7 @@ export function oauthClientRoutes(app: App, { services, auth }: RouteDeps): void
   app.post(
     '/oauth/clients',
     {
+      ...needs('oauth-client-registration'),
       schema: {
         tags,
         summary: 'Register an OAuth client; a confidential client\'s secret is in the response, once',
@@ -60,16 +62,14 @@ export function oauthClientRoutes(app: App, { services, auth }: RouteDeps): void
       },
     },
     async (req, reply) => {
-      await auth.require(req, 'oauth-client-registration');
       return reply.code(201).send(await services.oauth.clients.register({ ...req.body, type: req.body.type ?? 'confidential' }));
     },
   );
 
   app.delete(
     '/oauth/clients/:id',
-    { schema: { tags, summary: 'Delete an OAuth client with its pending grants and refresh tokens', params: Type.Object({ id: IdParam('OAuth client') }), response: { 204: Type.Null(), ...errors(401, 403, 404) } } },
+    { ...needs('oauth-client-delete'), schema: { tags, summary: 'Delete an OAuth client with its pending grants and refresh tokens', params: Type.Object({ id: IdParam('OAuth client') }), response: { 204: Type.Null(), ...errors(401, 403, 404) } } },
     async (req, reply) => {
-      await auth.require(req, 'oauth-client-delete');
       await services.oauth.clients.remove(req.params.id);
       return reply.code(204).send(null);
     },

@@ -4,6 +4,7 @@ import { opsOfObject } from '../../../services/directory/principal-patch.ts';
 import { actorOf } from '../../../services/directory/principals.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { errors, Nullable, Page, PageQuery } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 const PrincipalRef = Type.Ref('Principal');
 const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 320, description: 'Principal id or name' }) });
@@ -52,6 +53,7 @@ export function principalRoutes(app: App, { services, auth }: RouteDeps): void {
   app.get(
     '/principals',
     {
+      ...needs('principal-list', { byType: true }),
       schema: {
         tags,
         summary: 'List principals (principal-list, or the type-specific list permission)',
@@ -76,6 +78,7 @@ export function principalRoutes(app: App, { services, auth }: RouteDeps): void {
   app.post(
     '/principals',
     {
+      ...needs('principal-create', { byType: true }),
       schema: {
         tags,
         summary: 'Create a principal of any type (an individual gets its mail account, as with POST /users)',
@@ -88,13 +91,14 @@ export function principalRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.get(
     '/principals/:id',
-    { schema: { tags, summary: 'Get a principal', params: Params, response: { 200: PrincipalRef, ...errors(401, 403, 404) } } },
+    { ...needs('principal-get', { byType: true }), schema: { tags, summary: 'Get a principal', params: Params, response: { 200: PrincipalRef, ...errors(401, 403, 404) } } },
     async (req) => services.principals.get(actorOf(await auth.authenticate(req)), req.params.id),
   );
 
   app.patch(
     '/principals/:id',
     {
+      ...needs('principal-update', { byType: true }),
       schema: {
         tags,
         summary: 'Change a principal: a partial object (each field replaced), or a list of {action: set|addItem|removeItem, field, value}',
@@ -114,7 +118,7 @@ export function principalRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.delete(
     '/principals/:id',
-    { schema: { tags, summary: 'Delete a principal (an individual with all its mail)', params: Params, response: { 204: Type.Null(), ...errors(401, 403, 404, 409) } } },
+    { ...needs('principal-delete', { byType: true }), schema: { tags, summary: 'Delete a principal (an individual with all its mail)', params: Params, response: { 204: Type.Null(), ...errors(401, 403, 404, 409) } } },
     async (req, reply) => {
       await services.principals.delete(actorOf(await auth.authenticate(req)), req.params.id);
       auth.forget();

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../app.ts';
 import { errors, IdParam, Page, PageQuery, QueueStatusSchema } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 const MessageRef = Type.Ref('QueuedMessage');
 const StateRef = Type.Ref('QueueState');
@@ -19,16 +20,15 @@ const Filter = {
 const BulkNote = 'Every message the filter matches (all, without one); in each, its waiting recipients, only those matching recipient and domain when given';
 const Count = Type.Object({ count: Type.Integer({ minimum: 0, description: 'Messages changed' }) });
 
-/** The outbound queue, for the admin token: what waits, when it is tried next, and the runner. */
-export function queueRoutes(app: App, { services, auth }: RouteDeps): void {
-  const admin = { preHandler: auth.requireAdmin.bind(auth) };
+/** The outbound queue: what waits, when it is tried next, and the runner. */
+export function queueRoutes(app: App, { services }: RouteDeps): void {
   const tags = ['queue'];
   const queue = services.queueAdmin;
 
   app.get(
     '/queue/messages',
     {
-      ...admin,
+      ...needs('message-queue-list'),
       schema: {
         tags,
         summary: 'List queued messages, oldest first',
@@ -48,7 +48,7 @@ export function queueRoutes(app: App, { services, auth }: RouteDeps): void {
   app.post(
     '/queue/messages/reschedule',
     {
-      ...admin,
+      ...needs('message-queue-update'),
       schema: {
         tags,
         summary: 'Reschedule every queued message matching a filter: now, or at a given time',
@@ -65,7 +65,7 @@ export function queueRoutes(app: App, { services, auth }: RouteDeps): void {
   app.post(
     '/queue/messages/cancel',
     {
-      ...admin,
+      ...needs('message-queue-delete'),
       schema: {
         tags,
         summary: 'Cancel every queued message matching a filter, without bounces',
@@ -78,14 +78,14 @@ export function queueRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.get(
     '/queue/messages/:id',
-    { ...admin, schema: { tags, summary: 'Get a queued message with its recipients', params: Params, response: { 200: MessageRef, ...errors(401, 403, 404) } } },
+    { ...needs('message-queue-get'), schema: { tags, summary: 'Get a queued message with its recipients', params: Params, response: { 200: MessageRef, ...errors(401, 403, 404) } } },
     async (req) => queue.get(req.params.id),
   );
 
   app.patch(
     '/queue/messages/:id',
     {
-      ...admin,
+      ...needs('message-queue-update'),
       schema: {
         tags,
         summary: 'Reschedule the waiting recipients of a message: now, or at a given time',
@@ -109,7 +109,7 @@ export function queueRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.delete(
     '/queue/messages/:id',
-    { ...admin, schema: { tags, summary: 'Cancel every waiting recipient of a message; it leaves the queue, without a bounce', params: Params, response: { 204: Type.Null(), ...errors(401, 403, 404, 409) } } },
+    { ...needs('message-queue-delete'), schema: { tags, summary: 'Cancel every waiting recipient of a message; it leaves the queue, without a bounce', params: Params, response: { 204: Type.Null(), ...errors(401, 403, 404, 409) } } },
     async (req, reply) => {
       await queue.cancel(req.params.id);
       return reply.code(204).send(null);
@@ -119,7 +119,7 @@ export function queueRoutes(app: App, { services, auth }: RouteDeps): void {
   app.delete(
     '/queue/messages/:id/recipients/:address',
     {
-      ...admin,
+      ...needs('message-queue-delete'),
       schema: {
         tags,
         summary: 'Cancel one recipient of a queued message, without a bounce',
@@ -133,13 +133,13 @@ export function queueRoutes(app: App, { services, auth }: RouteDeps): void {
     },
   );
 
-  app.get('/queue/status', { ...admin, schema: { tags, summary: "Whether this node's queue runner delivers", response: { 200: StateRef, ...errors(401, 403) } } }, async () => queue.state());
+  app.get('/queue/status', { ...needs('message-queue-list'), schema: { tags, summary: "Whether this node's queue runner delivers", response: { 200: StateRef, ...errors(401, 403) } } }, async () => queue.state());
 
   for (const [action, running] of [['stop', false], ['start', true]] as const) {
     app.post(
       `/queue/status/${action}`,
       {
-        ...admin,
+        ...needs('queue-control'),
         schema: {
           tags,
           summary: running ? "Start this node's queue runner again" : "Stop delivery by this node's queue runner; mail is still accepted and queued",

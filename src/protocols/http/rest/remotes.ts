@@ -4,6 +4,7 @@ import type { RemoteAccountInput, RemoteAccountView } from '../../../services/re
 import { notFound } from '../../../services/errors.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { errors, IdParam, Nullable, UserParam } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 const Server = (port: number, tls: number) =>
   Type.Object(
@@ -56,19 +57,20 @@ export function remoteRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.get(
     '/remotes',
-    { preHandler: auth.requireAdmin.bind(auth), schema: { tags, summary: 'List every mirrored account of every user (admin)', response: { 200: List, ...errors(401, 403) } } },
+    { ...needs('remote-account-admin'), schema: { tags, summary: 'List every mirrored account of every user (admin)', response: { 200: List, ...errors(401, 403) } } },
     async () => listOf(await services.remotes.list()),
   );
 
   app.get(
     '/users/:user/remotes',
-    { schema: { tags, summary: 'List the remote (mirrored and proxied) accounts of a user', params: Type.Object({ user: UserParam }), response: { 200: List, ...errors(401, 404) } } },
+    { ...needs('remote-account-list'), schema: { tags, summary: 'List the remote (mirrored and proxied) accounts of a user', params: Type.Object({ user: UserParam }), response: { 200: List, ...errors(401, 404) } } },
     async (req) => listOf(await services.remotes.list((await auth.account(req, req.params.user)).id)),
   );
 
   app.post(
     '/users/:user/remotes',
     {
+      ...needs('remote-account-manage'),
       schema: {
         tags,
         summary: 'Add a remote account to a user: mirrored IMAP (servers discovered when imap is omitted) or proxied JMAP (checked against its upstream Session)',
@@ -96,13 +98,14 @@ export function remoteRoutes(app: App, { services, auth }: RouteDeps): void {
     },
   );
 
-  app.get('/users/:user/remotes/:remote', { schema: { tags, summary: 'Get a remote account, with its sync state when mirrored', params: Params, response: { 200: Ref, ...errors(401, 404) } } }, async (req) =>
+  app.get('/users/:user/remotes/:remote', { ...needs('remote-account-list'), schema: { tags, summary: 'Get a remote account, with its sync state when mirrored', params: Params, response: { 200: Ref, ...errors(401, 404) } } }, async (req) =>
     render(await owned(req, req.params.user, req.params.remote)),
   );
 
   app.patch(
     '/users/:user/remotes/:remote',
     {
+      ...needs('remote-account-manage'),
       schema: {
         tags,
         summary: 'Change a remote account (a new server, login or folder choice reconnects a mirror; a JMAP account is checked upstream again)',
@@ -131,7 +134,7 @@ export function remoteRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.delete(
     '/users/:user/remotes/:remote',
-    { schema: { tags, summary: 'Remove a remote account and any local copy (the upstream mailbox is not touched)', params: Params, response: { 204: Type.Null(), ...errors(401, 404) } } },
+    { ...needs('remote-account-manage'), schema: { tags, summary: 'Remove a remote account and any local copy (the upstream mailbox is not touched)', params: Params, response: { 204: Type.Null(), ...errors(401, 404) } } },
     async (req, reply) => {
       const remote = await owned(req, req.params.user, req.params.remote);
       await services.remotes.remove(remote.id);
@@ -141,7 +144,7 @@ export function remoteRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.post(
     '/users/:user/remotes/:remote/sync',
-    { schema: { tags, summary: 'Sync now; answers when the pass is done (a proxied JMAP account has nothing to sync)', params: Params, response: { 200: Ref, ...errors(401, 404, 502) } } },
+    { ...needs('remote-account-manage'), schema: { tags, summary: 'Sync now; answers when the pass is done (a proxied JMAP account has nothing to sync)', params: Params, response: { 200: Ref, ...errors(401, 404, 502) } } },
     async (req) => {
       const remote = await owned(req, req.params.user, req.params.remote);
       await services.remotes.sync(remote.id);

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { invalid } from '../../../services/errors.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { errors, Page, PageQuery, UserParam } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 const Text = (description: string) => Type.Optional(Type.String({ maxLength: 1000, description }));
 const DateTime = (description: string) => Type.Optional(Type.String({ maxLength: 40, description }));
@@ -17,6 +18,7 @@ export function searchRoutes(app: App, { services, auth }: RouteDeps): void {
   app.get(
     '/users/:user/search',
     {
+      ...needs('mail-read'),
       schema: {
         tags: ['messages'],
         summary: 'Search messages: words (full-text index), fields, dates and flags, newest first',

@@ -1,11 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../app.ts';
 import { errors, UserParam } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 export function threadRoutes(app: App, { services, auth }: RouteDeps): void {
   app.get(
     '/users/:user/threads/:thread',
     {
+      ...needs('mail-read'),
       schema: {
         tags: ['messages'],
         summary: 'A conversation: its messages, oldest first',

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../app.ts';
 import { errors, Nullable } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 const Step = Type.Object({
   step: Type.Union(['connect', 'greeting', 'ehlo', 'starttls', 'mailFrom', 'rcptTo', 'quit'].map((s) => Type.Literal(s))),
@@ -49,12 +50,12 @@ const DeliveryReport = Type.Object(
   { description: 'What delivery to a recipient would meet, as far as RCPT (no message is sent)' },
 );
 
-/** Delivery troubleshooting, for the admin token. */
-export function troubleshootRoutes(app: App, { services, auth }: RouteDeps): void {
+/** Delivery troubleshooting. */
+export function troubleshootRoutes(app: App, { services }: RouteDeps): void {
   app.get(
     '/troubleshoot/delivery/:recipient',
     {
-      preHandler: auth.requireAdmin.bind(auth),
+      ...needs('troubleshoot'),
       schema: {
         tags: ['queue'],
         summary: 'Route a recipient and talk to its hosts as far as RCPT TO (MAIL FROM:<>, never DATA)',

@@ -4,6 +4,7 @@ import type { ChangeEvent } from '../../../store/bus.ts';
 import { invalid } from '../../../services/errors.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { errors, UserParam } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 // A client that stops reading is dropped rather than buffered without bound; it resumes with Last-Event-ID.
 const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -18,6 +19,7 @@ export function updateRoutes(app: App, { services, auth }: RouteDeps): void {
   app.get(
     '/users/:user/updates',
     {
+      ...needs('mail-read'),
       schema: {
         tags: ['updates'],
         summary: 'Server-Sent Events of every change in the account, resumable with Last-Event-ID',

@@ -1,19 +1,20 @@
 import { Type } from '@sinclair/typebox';
 import { ServiceError } from '../../../services/errors.ts';
 import type { App, RouteDeps } from '../app.ts';
+import { holds } from '../auth.ts';
 import { errors, Nullable, Page, PageQuery, UserParam } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 const UserRef = Type.Ref('User');
 const Params = Type.Object({ user: UserParam });
 
 export function userRoutes(app: App, { services, auth }: RouteDeps): void {
-  const admin = { preHandler: auth.requireAdmin.bind(auth) };
   const tags = ['users'];
 
   app.get(
     '/users',
     {
-      ...admin,
+      ...needs('individual-list'),
       schema: {
         tags,
         summary: 'List users',
@@ -27,7 +28,7 @@ export function userRoutes(app: App, { services, auth }: RouteDeps): void {
   app.post(
     '/users',
     {
-      ...admin,
+      ...needs('individual-create'),
       schema: {
         tags,
         summary: 'Create a user with a mail account and the default mailboxes',
@@ -49,16 +50,17 @@ export function userRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.get(
     '/users/:user',
-    { schema: { tags, summary: 'Get a user', params: Params, response: { 200: UserRef, ...errors(401, 404) } } },
+    { ...needs('account-view'), schema: { tags, summary: 'Get a user', params: Params, response: { 200: UserRef, ...errors(401, 404) } } },
     async (req) => services.directory.getUser((await auth.account(req, req.params.user)).id),
   );
 
   app.patch(
     '/users/:user',
     {
+      ...needs('account-update'),
       schema: {
         tags,
-        summary: 'Change a user (users may change their own password and name; quota and disabled need the admin token)',
+        summary: 'Change a user (their own password and name; quota and disabled also need individual-update)',
         params: Params,
         body: Type.Object(
           {
@@ -74,8 +76,9 @@ export function userRoutes(app: App, { services, auth }: RouteDeps): void {
     },
     async (req) => {
       const principal = await auth.account(req, req.params.user);
-      if (req.caller?.kind !== 'admin' && (req.body.quota !== undefined || req.body.disabled !== undefined)) {
-        throw new ServiceError('forbidden', 'quota and disabled can only be changed with the admin token');
+      // What a user may set for themselves is the route's permission; limits are the administrator's.
+      if ((req.body.quota !== undefined || req.body.disabled !== undefined) && !holds(req.caller!, 'individual-update')) {
+        throw new ServiceError('forbidden', 'changing quota or disabled needs the individual-update permission');
       }
       const user = await services.directory.updateUser(principal.id, req.body);
       auth.forget();
@@ -85,7 +88,7 @@ export function userRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.delete(
     '/users/:user',
-    { ...admin, schema: { tags, summary: 'Delete a user and all their mail', params: Params, response: { 204: Type.Null(), ...errors(401, 403, 404) } } },
+    { ...needs('individual-delete'), schema: { tags, summary: 'Delete a user and all their mail', params: Params, response: { 204: Type.Null(), ...errors(401, 403, 404) } } },
     async (req, reply) => {
       await services.directory.deleteUser(req.params.user);
       auth.forget();

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../app.ts';
 import { errors, IdParam, Nullable, Page, PageQuery, WebhookEventType } from './schemas.ts';
+import { needs } from '../route-permission.ts';
 
 const WebhookRef = Type.Ref('Webhook');
 const DeliveryRef = Type.Ref('WebhookDelivery');
@@ -18,6 +19,7 @@ export function webhookRoutes(app: App, { services, auth }: RouteDeps): void {
   app.get(
     '/webhooks',
     {
+      ...needs('webhook-list'),
       schema: {
         tags,
         summary: 'List webhooks (a user sees their own; the admin sees all)',
@@ -31,6 +33,7 @@ export function webhookRoutes(app: App, { services, auth }: RouteDeps): void {
   app.post(
     '/webhooks',
     {
+      ...needs('webhook-manage'),
       schema: {
         tags,
         summary: 'Create a webhook; the response shows its signing secret, once',
@@ -55,13 +58,14 @@ export function webhookRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.get(
     '/webhooks/:id',
-    { schema: { tags, summary: 'Get a webhook', params: Params, response: { 200: WebhookRef, ...errors(401, 404) } } },
+    { ...needs('webhook-list'), schema: { tags, summary: 'Get a webhook', params: Params, response: { 200: WebhookRef, ...errors(401, 404) } } },
     async (req) => services.webhooks.get(await auth.authenticate(req), req.params.id),
   );
 
   app.patch(
     '/webhooks/:id',
     {
+      ...needs('webhook-manage'),
       schema: {
         tags,
         summary: 'Change a webhook; rotateSecret returns a new secret, once',
@@ -78,7 +82,7 @@ export function webhookRoutes(app: App, { services, auth }: RouteDeps): void {
 
   app.delete(
     '/webhooks/:id',
-    { schema: { tags, summary: 'Delete a webhook and its delivery log', params: Params, response: { 204: Type.Null(), ...errors(401, 404) } } },
+    { ...needs('webhook-manage'), schema: { tags, summary: 'Delete a webhook and its delivery log', params: Params, response: { 204: Type.Null(), ...errors(401, 404) } } },
     async (req, reply) => {
       await services.webhooks.remove(await auth.authenticate(req), req.params.id);
       return reply.code(204).send(null);
@@ -88,6 +92,7 @@ export function webhookRoutes(app: App, { services, auth }: RouteDeps): void {
   app.get(
     '/webhooks/:id/deliveries',
     {
+      ...needs('webhook-list'),
       schema: {
         tags,
         summary: 'The delivery log of a webhook, newest first',
@@ -102,6 +107,7 @@ export function webhookRoutes(app: App, { services, auth }: RouteDeps): void {
   app.post(
     '/webhooks/:id/test',
     {
+      ...needs('webhook-manage'),
       schema: {
         tags,
         summary: 'Queue a `ping` event to the webhook',

@@ -2,6 +2,7 @@ import { MethodError, type Args, type MethodContext, type MethodRegistry } from 
 import { errorObject, methodErrorFor } from './errors.ts';
 import { Forwarder, type Upstream } from './forward.ts';
 import type { JmapLimits } from './limits.ts';
+import { methodPermission } from './method-permission.ts';
 import { limitProblem, requestProblem, type RequestProblem } from './problems.ts';
 import { resolveReferences } from './references.ts';
 import { capabilitiesOf, echoMethod } from './registry.ts';
@@ -71,6 +72,13 @@ export async function processRequest(
   const responses: Invocation[] = [];
   const forwarder = opts.upstream && new Forwarder(opts.upstream, ctx, request.using, responses, opts.log);
   for (const call of request.methodCalls) {
+    const needed = methodPermission(call[0]);
+    if (needed && !ctx.principal.permissions.has(needed)) {
+      // Forwarded calls queued before it answer first, so responses stay in call order.
+      await forwarder?.flush();
+      responses.push(['error', errorObject(new MethodError('forbidden', `${call[0]} needs the ${needed} permission`)), call[2]]);
+      continue;
+    }
     if (forwarder) {
       if (await forwarder.take(call)) continue;
       await forwarder.flush();

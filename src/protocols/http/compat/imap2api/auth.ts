@@ -5,6 +5,7 @@ import type { Principal } from '../../../../services/directory/directory.ts';
 import type { Services } from '../../../../services/index.ts';
 import type { App } from '../../app.ts';
 import { detail, fieldErrors, FORBIDDEN, type ApiError } from './errors.ts';
+import { needs } from '../../route-permission.ts';
 
 /** What a request's Authorization header proved: a user, or the error that answers it. */
 type Identity = { principal: Principal } | { error: ApiError };
@@ -44,7 +45,7 @@ export function requireUser(req: FastifyRequest): Principal {
 export function tokenRoutes(app: App, services: Services): void {
   app.post(
     '/api-token-auth/',
-    { schema: { body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }) } },
+    { ...needs('public'), schema: { body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }) } },
     async (req) => {
       const outcome = await services.auth.authenticate({ login: req.body.username, secret: req.body.password, protocol: 'api', ip: req.ip, mechanism: 'imap2api token' }).catch((err: unknown) => {
         if (err instanceof AuthRefused) throw fieldErrors({ non_field_errors: ['Unable to log in with provided credentials.'] });

@@ -10,6 +10,7 @@ import { requireUser } from './auth.ts';
 import { emailDetail, listItem, threadEmail, threadItem } from './email-views.ts';
 import { detail, fieldErrors, NOT_FOUND } from './errors.ts';
 import { pageWindow, paginated } from './pages.ts';
+import { needs } from '../../route-permission.ts';
 
 const DAY_MS = 86_400_000;
 /** Messages a thread view shows at most, oldest first (each is read and parsed for its bodies). */
@@ -104,12 +105,12 @@ export function emailRoutes(app: App, { services, config }: ListenerContext): vo
     return paginated(req, config.hostname, w, total, emails.map(collapse ? threadItem : listItem));
   };
 
-  app.get('/emails/', { schema: { querystring: ListQuery } }, (req) => list(req, req.query, false));
-  app.get('/emails/threads/', { schema: { querystring: ListQuery } }, (req) => list(req, req.query, true));
+  app.get('/emails/', { ...needs('mail-read'), schema: { querystring: ListQuery } }, (req) => list(req, req.query, false));
+  app.get('/emails/threads/', { ...needs('mail-read'), schema: { querystring: ListQuery } }, (req) => list(req, req.query, true));
 
-  app.get('/emails/folders/', async (req) => [...folderCounts(await poolMail.folders(accountIds(req))).keys()]);
+  app.get('/emails/folders/', needs('mail-read'), async (req) => [...folderCounts(await poolMail.folders(accountIds(req))).keys()]);
 
-  app.get('/emails/statistics/', async (req) => {
+  app.get('/emails/statistics/', needs('mail-read'), async (req) => {
     const ids = accountIds(req);
     const [totals, folders] = await Promise.all([poolMail.totals(ids), poolMail.folders(ids)]);
     return { total_emails: totals.emails, total_threads: totals.threads, folders: Object.fromEntries(folderCounts(folders)) };
@@ -122,10 +123,10 @@ export function emailRoutes(app: App, { services, config }: ListenerContext): vo
     return { found, thread: await poolMail.thread(found.accountId, found.threadId, THREAD_LIMIT) };
   };
 
-  app.get('/emails/:id/', { schema: { params: Params } }, async (req) => {
+  app.get('/emails/:id/', { ...needs('mail-read'), schema: { params: Params } }, async (req) => {
     const { found, thread } = await email(req, req.params.id);
     return emailDetail(found, thread.filter((t) => t.num !== found.num));
   });
 
-  app.get('/emails/:id/thread/', { schema: { params: Params } }, async (req) => (await email(req, req.params.id)).thread.map(threadEmail));
+  app.get('/emails/:id/thread/', { ...needs('mail-read'), schema: { params: Params } }, async (req) => (await email(req, req.params.id)).thread.map(threadEmail));
 }

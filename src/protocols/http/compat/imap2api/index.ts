@@ -2,9 +2,10 @@ import type { ListenerContext } from '../../../shared/listener.ts';
 import type { App } from '../../app.ts';
 import { Cors } from '../../cors.ts';
 import { RateLimiter } from '../../rate-limit.ts';
-import { identify, tokenRoutes } from './auth.ts';
+import { needs } from '../../route-permission.ts';
+import { identify, requireUser, tokenRoutes } from './auth.ts';
 import { emailRoutes } from './emails.ts';
-import { detail, handleError, NOT_FOUND, sendError } from './errors.ts';
+import { detail, FORBIDDEN, handleError, NOT_FOUND, sendError } from './errors.ts';
 import { serverRoutes } from './servers.ts';
 
 const HOUR_MS = 3_600_000;
@@ -31,8 +32,10 @@ export async function registerImap2Api(app: App, ctx: ListenerContext): Promise<
   });
 
   // The seed's document is this API's reference; Gannet's OpenAPI describes the native API.
+  // Its errors are DRF's, so it checks each route's permission itself (ADR 0027).
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, hide: true };
+    route.config = { ...route.config, ownAuth: true };
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((_req, reply) => sendError(reply, detail(404, NOT_FOUND)));
@@ -56,8 +59,11 @@ export async function registerImap2Api(app: App, ctx: ListenerContext): Promise<
       reply.header('retry-after', String(wait));
       return sendError(reply, detail(429, `Request was throttled. Expected available in ${wait} seconds.`));
     }
+    const { permission } = req.routeOptions.config;
+    if (permission === undefined || permission === 'public') return;
+    if (!requireUser(req).permissions.has(permission)) throw detail(403, FORBIDDEN);
   });
-  app.options('/*', async (_req, reply) => reply.code(204).send());
+  app.options('/*', needs('public'), async (_req, reply) => reply.code(204).send());
 
   tokenRoutes(app, services);
   for (const prefix of ['/api', '/api/v1']) {

@@ -8,6 +8,7 @@ import type { App } from '../../app.ts';
 import { requireUser } from './auth.ts';
 import { detail, fromService, NOT_FOUND } from './errors.ts';
 import { pageWindow, paginated, type PageQuery } from './pages.ts';
+import { needs } from '../../route-permission.ts';
 
 /** An IMAP server as IMAP2API shows it: a mirrored account, by its integer number. */
 export function serverView(v: ImapRemoteView) {
@@ -104,36 +105,36 @@ export function serverRoutes(app: App, { services, config }: ListenerContext): v
     return server;
   };
 
-  app.get('/imap-servers/', async (req) => {
+  app.get('/imap-servers/', needs('remote-account-list'), async (req) => {
     const principal = requireUser(req);
     const w = pageWindow(req.query as PageQuery);
     const all = imapOnly(await services.remotes.list(principal.id));
     return paginated(req, config.hostname, w, all.length, all.slice(w.offset, w.offset + w.size).map(serverView));
   });
 
-  app.post('/imap-servers/', { schema: { body: ServerBody } }, async (req, reply) => {
+  app.post('/imap-servers/', { ...needs('remote-account-manage'), schema: { body: ServerBody } }, async (req, reply) => {
     const principal = requireUser(req);
     const created = await services.remotes.create({ userRef: principal.id }, toInput(req.body)).catch((err) => Promise.reject(named(err)));
     return reply.code(201).send(serverView(asImap(created)));
   });
 
-  app.get('/imap-servers/:id/', { schema: { params: Params } }, async (req) => serverView(await owned(req, req.params.id)));
+  app.get('/imap-servers/:id/', { ...needs('remote-account-list'), schema: { params: Params } }, async (req) => serverView(await owned(req, req.params.id)));
 
   const update = async (req: FastifyRequest<{ Params: Static<typeof Params>; Body: ServerFields }>) => {
     const server = await owned(req, req.params.id);
     return serverView(asImap(await services.remotes.update(server.id, toInput(req.body, server)).catch((err) => Promise.reject(named(err)))));
   };
   // PUT is partial too: the seed's own example sends three fields.
-  app.put('/imap-servers/:id/', { schema: { params: Params, body: Type.Partial(ServerBody) } }, update);
-  app.patch('/imap-servers/:id/', { schema: { params: Params, body: Type.Partial(ServerBody) } }, update);
+  app.put('/imap-servers/:id/', { ...needs('remote-account-manage'), schema: { params: Params, body: Type.Partial(ServerBody) } }, update);
+  app.patch('/imap-servers/:id/', { ...needs('remote-account-manage'), schema: { params: Params, body: Type.Partial(ServerBody) } }, update);
 
-  app.delete('/imap-servers/:id/', { schema: { params: Params } }, async (req, reply) => {
+  app.delete('/imap-servers/:id/', { ...needs('remote-account-manage'), schema: { params: Params } }, async (req, reply) => {
     const server = await owned(req, req.params.id);
     await services.remotes.remove(server.id);
     return reply.code(204).send();
   });
 
-  app.post('/imap-servers/:id/sync/', { schema: { params: Params } }, async (req) => {
+  app.post('/imap-servers/:id/sync/', { ...needs('remote-account-manage'), schema: { params: Params } }, async (req) => {
     const server = await owned(req, req.params.id);
     try {
       await services.remotes.sync(server.id);

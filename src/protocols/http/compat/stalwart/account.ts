@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../../app.ts';
+import { needs } from '../../route-permission.ts';
 
 /** The seed's answer when the caller is the admin token, which has no account of its own. */
 const FALLBACK_ADMIN = { error: 'other', details: 'Fallback administrator accounts do not support 2FA or AppPasswords', reason: null };
@@ -17,18 +18,16 @@ const Item = Type.Object({
  * description. These routes are the caller's, so they take a user's credentials, not the admin token.
  */
 export function accountRoutes(app: App, { services, auth }: RouteDeps): void {
-  const self = { config: { selfService: true } };
-
-  app.get('/account/auth', { ...self }, async (req) => {
-    const caller = await auth.require(req, 'manage-app-passwords');
+  app.get('/account/auth', { ...needs('manage-app-passwords') }, async (req) => {
+    const caller = await auth.authenticate(req);
     // Neither the admin token nor an API key is an account with passwords of its own.
     if (caller.kind !== 'user') return FALLBACK_ADMIN;
     const [otpEnabled, asps] = await Promise.all([services.credentials.totpEnabled(caller.principal), services.credentials.listAppPasswords(caller.principal)]);
     return { data: { otpEnabled, appPasswords: asps.map((a) => a.description) } };
   });
 
-  app.post('/account/auth', { ...self, schema: { body: Type.Array(Item, { maxItems: 100 }) } }, async (req, reply) => {
-    const caller = await auth.require(req, 'manage-app-passwords');
+  app.post('/account/auth', { ...needs('manage-app-passwords'), schema: { body: Type.Array(Item, { maxItems: 100 }) } }, async (req, reply) => {
+    const caller = await auth.authenticate(req);
     if (caller.kind !== 'user') return FALLBACK_ADMIN;
     for (const item of req.body) {
       if (!item.name) return reply.code(400).send({ error: 'other', details: `${item.type} needs a name`, reason: null });

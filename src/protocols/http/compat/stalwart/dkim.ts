@@ -1,12 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../../app.ts';
 import { Nullable } from '../../rest/schemas.ts';
+import { needs } from '../../route-permission.ts';
 
 /** The seed's POST /dkim and GET /dns/records/{domain} over the DKIM and DNS record services. */
 export function dkimRoutes(app: App, { services }: RouteDeps): void {
   app.post(
     '/dkim',
     {
+      ...needs('dkim-signature-create'),
       schema: {
         body: Type.Object({
           // Stalwart's id names a settings entry; Gannet names a key by domain and selector.
@@ -23,7 +25,7 @@ export function dkimRoutes(app: App, { services }: RouteDeps): void {
     },
   );
 
-  app.get('/dns/records/:domain', { schema: { params: Type.Object({ domain: Type.String({ minLength: 1, maxLength: 300 }) }) } }, async (req) => ({
+  app.get('/dns/records/:domain', { ...needs('dns-records-get'), schema: { params: Type.Object({ domain: Type.String({ minLength: 1, maxLength: 300 }) }) } }, async (req) => ({
     data: (await services.dns.records(req.params.domain)).records,
   }));
 }

@@ -6,18 +6,13 @@ import { troubleshootRoutes } from './troubleshoot.ts';
 
 /**
  * The Stalwart management API (seed 001) in its own paths and `{data: …}` envelopes, mounted
- * under /compat/stalwart/api. Every route needs the admin token, as the native admin routes do
- * (but /account/auth, the caller's own);
+ * under /compat/stalwart/api. Each route needs the permission its native twin needs (ADR 0027);
  * errors are the same problem details, which match the seed's (type, status, title, detail).
  */
 export function registerStalwart(app: App, deps: RouteDeps): void {
   // The seed's document is this API's reference; Gannet's OpenAPI describes the native API.
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, hide: true };
-  });
-  // Account routes are the calling user's own; they check their own permission.
-  app.addHook('preHandler', async (req) => {
-    if ((req.routeOptions.config as { selfService?: boolean }).selfService !== true) await deps.auth.requireAdmin(req);
   });
   queueRoutes(app, deps);
   dkimRoutes(app, deps);

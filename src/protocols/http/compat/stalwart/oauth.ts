@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { ServiceError } from '../../../../services/errors.ts';
 import { OAuthError } from '../../../../services/oauth/errors.ts';
 import type { App, RouteDeps } from '../../app.ts';
+import { needs } from '../../route-permission.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -16,6 +17,7 @@ export function stalwartOAuthRoutes(app: App, { services, auth }: RouteDeps): vo
   app.post(
     '/oauth',
     {
+      ...needs('authenticate-oauth'),
       schema: {
         hide: true,
         body: Type.Object({

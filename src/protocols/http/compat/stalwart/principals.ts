@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { actorOf } from '../../../../services/directory/principals.ts';
 import type { App, RouteDeps } from '../../app.ts';
 import { CreateBody, PatchActions } from '../../rest/principals.ts';
+import { needs } from '../../route-permission.ts';
 
 const Params = Type.Object({ principal_id: Type.String({ minLength: 1, maxLength: 320 }) });
 
@@ -16,6 +17,7 @@ export function principalRoutes(app: App, { services, auth }: RouteDeps): void {
   app.get(
     '/principal',
     {
+      ...needs('principal-list', { byType: true }),
       schema: {
         ...hide,
         querystring: Type.Object({
@@ -38,21 +40,21 @@ export function principalRoutes(app: App, { services, auth }: RouteDeps): void {
     },
   );
 
-  app.post('/principal', { schema: { ...hide, body: CreateBody } }, async (req) => ({
+  app.post('/principal', { ...needs('principal-create', { byType: true }), schema: { ...hide, body: CreateBody } }, async (req) => ({
     data: (await services.principals.create(actorOf(await auth.authenticate(req)), req.body)).id,
   }));
 
-  app.get('/principal/:principal_id', { schema: { ...hide, params: Params } }, async (req) => ({
+  app.get('/principal/:principal_id', { ...needs('principal-get', { byType: true }), schema: { ...hide, params: Params } }, async (req) => ({
     data: await services.principals.get(actorOf(await auth.authenticate(req)), req.params.principal_id),
   }));
 
-  app.patch('/principal/:principal_id', { schema: { ...hide, params: Params, body: PatchActions } }, async (req) => {
+  app.patch('/principal/:principal_id', { ...needs('principal-update', { byType: true }), schema: { ...hide, params: Params, body: PatchActions } }, async (req) => {
     await services.principals.update(actorOf(await auth.authenticate(req)), req.params.principal_id, req.body);
     auth.forget();
     return { data: null };
   });
 
-  app.delete('/principal/:principal_id', { schema: { ...hide, params: Params } }, async (req) => {
+  app.delete('/principal/:principal_id', { ...needs('principal-delete', { byType: true }), schema: { ...hide, params: Params } }, async (req) => {
     await services.principals.delete(actorOf(await auth.authenticate(req)), req.params.principal_id);
     auth.forget();
     return { data: null };

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { ServiceError } from '../../../../services/errors.ts';
 import type { QueuedMessageView, QueuedRecipientView } from '../../../../services/outbound/admin.ts';
 import type { App, RouteDeps } from '../../app.ts';
+import { needs } from '../../route-permission.ts';
 
 // Stalwart's recipient states. Cancelled recipients are not shown: Stalwart drops them at once.
 const STATUS: Record<QueuedRecipientView['status'], string> = { pending: 'scheduled', deferred: 'temp_fail', delivered: 'completed', failed: 'perm_fail', cancelled: 'perm_fail' };
@@ -51,6 +52,7 @@ export function queueRoutes(app: App, { services }: RouteDeps): void {
   app.get(
     '/queue/messages',
     {
+      ...needs('message-queue-list'),
       schema: {
         querystring: Type.Object({
           page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
@@ -77,29 +79,29 @@ export function queueRoutes(app: App, { services }: RouteDeps): void {
   // Bulk, without an id: every message whose reverse path or a recipient contains the text (all
   // without one). The seed names the parameter `filter` on PATCH and `text` on DELETE.
   const Text = Type.String({ minLength: 1, maxLength: 320, description: 'Part of the reverse path or of a recipient address' });
-  app.patch('/queue/messages', { schema: { querystring: Type.Object({ filter: Type.Optional(Text) }) } }, async (req) => ({
+  app.patch('/queue/messages', { ...needs('message-queue-update'), schema: { querystring: Type.Object({ filter: Type.Optional(Text) }) } }, async (req) => ({
     data: (await queue.rescheduleMatching({ text: req.query.filter })) > 0,
   }));
-  app.delete('/queue/messages', { schema: { querystring: Type.Object({ text: Type.Optional(Text) }) } }, async (req) => ({
+  app.delete('/queue/messages', { ...needs('message-queue-delete'), schema: { querystring: Type.Object({ text: Type.Optional(Text) }) } }, async (req) => ({
     data: (await queue.cancelMatching({ text: req.query.text })) > 0,
   }));
 
-  app.get('/queue/messages/:message_id', { schema: { params: Params } }, async (req) => ({ data: messageView(await queue.get(req.params.message_id)) }));
+  app.get('/queue/messages/:message_id', { ...needs('message-queue-get'), schema: { params: Params } }, async (req) => ({ data: messageView(await queue.get(req.params.message_id)) }));
 
   app.patch(
     '/queue/messages/:message_id',
-    { schema: { params: Params, querystring: Type.Object({ filter: Type.Optional(Type.String({ minLength: 1, maxLength: 300, description: 'Only this recipient domain' })) }) } },
+    { ...needs('message-queue-update'), schema: { params: Params, querystring: Type.Object({ filter: Type.Optional(Type.String({ minLength: 1, maxLength: 300, description: 'Only this recipient domain' })) }) } },
     async (req) => done(queue.reschedule(req.params.message_id, { domain: req.query.filter })),
   );
 
   app.delete(
     '/queue/messages/:message_id',
-    { schema: { params: Params, querystring: Type.Object({ filter: Type.Optional(Type.String({ minLength: 3, maxLength: 320, description: 'Only this recipient' })) }) } },
+    { ...needs('message-queue-delete'), schema: { params: Params, querystring: Type.Object({ filter: Type.Optional(Type.String({ minLength: 3, maxLength: 320, description: 'Only this recipient' })) }) } },
     async (req) => done(queue.cancel(req.params.message_id, req.query.filter === undefined ? {} : { recipients: [req.query.filter] })),
   );
 
-  app.get('/queue/status', async () => ({ data: (await queue.state()).running }));
+  app.get('/queue/status', needs('message-queue-list'), async () => ({ data: (await queue.state()).running }));
   // The answer is whether the queue ran before the switch, as Stalwart's is.
-  app.patch('/queue/status/stop', async () => ({ data: queue.setRunning(false) }));
-  app.patch('/queue/status/start', async () => ({ data: queue.setRunning(true) }));
+  app.patch('/queue/status/stop', needs('queue-control'), async () => ({ data: queue.setRunning(false) }));
+  app.patch('/queue/status/start', needs('queue-control'), async () => ({ data: queue.setRunning(true) }));
 }

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../../app.ts';
 import type { DeliveryReport, StepName } from '../../../../services/outbound/troubleshoot.ts';
+import { needs } from '../../route-permission.ts';
 
 /** Stalwart's stage names for each step: started, succeeded, failed. */
 const STAGES: Record<StepName, [string, string, string]> = {
@@ -50,6 +51,7 @@ export function troubleshootRoutes(app: App, { services }: RouteDeps): void {
   app.get(
     '/troubleshoot/delivery/:recipient',
     {
+      ...needs('troubleshoot'),
       schema: {
         params: Type.Object({ recipient: Type.String({ minLength: 1, maxLength: 320 }) }),
         // Stalwart's troubleshooting token stands in for the admin credentials; Gannet takes the admin token as everywhere.
