@@ -46,17 +46,17 @@ function smtp(accessToken: string) {
 }
 
 /** Takes permissions away from alice for the duration of fn (until roles can be edited through the API). */
+/** Runs fn while alice lacks the permissions (disabled on her principal, as an administrator would). */
 async function without(permissions: Permission[], fn: () => Promise<void>) {
-  const { directory } = server.services;
-  const original = { principal: directory.principal.bind(directory), authenticate: directory.authenticate.bind(directory) };
-  const strip = (p: Awaited<ReturnType<typeof original.principal>>) =>
-    p && p.id === alice.id ? { ...p, permissions: new Set([...p.permissions].filter((x) => !permissions.includes(x))) } : p;
-  directory.principal = async (id) => strip(await original.principal(id));
-  directory.authenticate = async (login, password) => strip(await original.authenticate(login, password));
+  const set = async (disabledPermissions: Permission[]) => {
+    const res = await server.api(`/api/v1/principals/${alice.id}`, { method: 'PATCH', json: { disabledPermissions } });
+    assert.equal(res.status, 200, await res.text());
+  };
+  await set(permissions);
   try {
     await fn();
   } finally {
-    Object.assign(directory, original);
+    await set([]);
   }
 }
 
