@@ -59,7 +59,8 @@ export class HttpAuth {
     const cached = this.basicCache.get(key);
     if (cached && cached.until > Date.now() && (cached.aspId === null || (await this.services.auth.asps.exists(cached.aspId)))) {
       const principal = await this.services.directory.principal(cached.principalId);
-      return principal ? { kind: 'user', principal } : null;
+      // Read fresh, like the principal: a login permission taken away ends cached logins too.
+      return principal?.permissions.has(`${protocol}-authenticate`) ? { kind: 'user', principal } : null;
     }
     // With 2FA on, the master password alone is refused here: Basic has no place for a code.
     const { principal, credential } = await this.services.auth.authenticate({ login: decoded.slice(0, colon), secret: decoded.slice(colon + 1), protocol, ip: req.ip, mechanism: 'basic' });

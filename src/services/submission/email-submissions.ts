@@ -206,7 +206,7 @@ export class EmailSubmissionService {
 /** SubmissionService's refusals in RFC 8621 §7.5's words. */
 function refusal(err: unknown): unknown {
   if (err instanceof SubmissionRefused) {
-    const type = ({ sender: 'forbiddenMailFrom', headerFrom: 'forbiddenFrom', noFrom: 'invalidEmail', rateLimit: 'forbiddenToSend' } as const)[err.reason];
+    const type = ({ sender: 'forbiddenMailFrom', headerFrom: 'forbiddenFrom', noFrom: 'invalidEmail', rateLimit: 'forbiddenToSend', notPermitted: 'forbiddenToSend' } as const)[err.reason];
     return new EmailSubmissionRefused(type, err.message);
   }
   if (err instanceof ServiceError && err.code === 'tooLarge') return new EmailSubmissionRefused('tooLarge', err.message);

@@ -26,7 +26,7 @@ export interface Submitted {
 /** Why a submission was refused, for the protocol to word. */
 export class SubmissionRefused extends ServiceError {
   constructor(
-    readonly reason: 'sender' | 'headerFrom' | 'noFrom' | 'rateLimit',
+    readonly reason: 'sender' | 'headerFrom' | 'noFrom' | 'rateLimit' | 'notPermitted',
     message: string,
   ) {
     super(reason === 'rateLimit' ? 'unavailable' : 'forbidden', message);
@@ -60,6 +60,7 @@ export class SubmissionService {
    * account's own submission server.
    */
   async checkSender(principal: Principal, address: string): Promise<SenderRoute & { via: 'local' | 'account' }> {
+    if (!principal.permissions.has('email-send')) throw new SubmissionRefused('notPermitted', `${principal.username} may not send mail (no email-send permission)`);
     if (address === '') throw new SubmissionRefused('sender', 'the null sender <> cannot be used for submission');
     const route = await senderRoute(this.store.db, principal.id, principal.accountId, address);
     if (route.via === 'refused') throw new SubmissionRefused('sender', route.reason);
