@@ -6,17 +6,14 @@ import { parseEventSourceParams } from './eventsource-params.ts';
 import { poolIds, principalOf, requireUser } from './principal.ts';
 import { openStateStream, sseSink } from './state-stream.ts';
 import { needs } from '../route-permission.ts';
+import { OpenStreams } from '../open-streams.ts';
 
 // A client that stops reading is dropped rather than buffered without bound; it resumes with Last-Event-ID.
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /** GET /eventsource (RFC 8620 §7.3). */
 export function eventSourceRoutes(app: App, { auth, services }: RouteDeps, registry: MethodRegistry): void {
-  // Open streams never go idle, so shutdown would wait on them forever: end them first.
-  const open = new Set<ServerResponse>();
-  app.addHook('preClose', async () => {
-    for (const res of open) res.end();
-  });
+  const open = new OpenStreams<ServerResponse>(app, (res) => res.end());
 
   app.get('/eventsource', { ...needs('jmap-authenticate'), schema: { hide: true }, onRequest: requireUser(auth) }, async (req, reply) => {
     const principal = principalOf(req);
@@ -27,7 +24,7 @@ export function eventSourceRoutes(app: App, { auth, services }: RouteDeps, regis
     reply.hijack();
     raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     raw.flushHeaders();
-    open.add(raw);
+    if (!open.add(raw)) return;
     let stop: (() => void) | undefined;
     let closed = false;
     raw.on('close', () => {

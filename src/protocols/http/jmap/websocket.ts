@@ -12,6 +12,7 @@ import type { App, RouteDeps } from '../app.ts';
 import { poolIds, principalOf, requireUser } from './principal.ts';
 import { openStateStream } from './state-stream.ts';
 import { needs } from '../route-permission.ts';
+import { OpenStreams } from '../open-streams.ts';
 
 export const WEBSOCKET = 'urn:ietf:params:jmap:websocket';
 export const WEBSOCKET_PATH = '/jmap/ws';
@@ -25,7 +26,7 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
  */
 export async function websocketRoutes(app: App, deps: RouteDeps, registry: MethodRegistry, env: CapabilityEnv): Promise<void> {
   const { auth, services } = deps;
-  const open = new Set<WebSocket>();
+  const open = new OpenStreams<WebSocket>(app, (socket) => socket.close(1001, 'server shutting down'));
   await app.register(websocket, {
     options: {
       maxPayload: env.limits.maxSizeRequest,
@@ -33,10 +34,6 @@ export async function websocketRoutes(app: App, deps: RouteDeps, registry: Metho
       handleProtocols: (protocols) => (protocols.has('jmap') ? 'jmap' : false),
     },
   });
-  app.addHook('preClose', async () => {
-    for (const socket of open) socket.close(1001, 'server shutting down');
-  });
-
   const checkUpgrade = async (req: FastifyRequest) => {
     await requireUser(auth)(req);
     const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
@@ -45,7 +42,7 @@ export async function websocketRoutes(app: App, deps: RouteDeps, registry: Metho
 
   app.get(WEBSOCKET_PATH, { ...needs('jmap-authenticate'), websocket: true, schema: { hide: true }, onRequest: checkUpgrade }, (socket, req) => {
     const principal = principalOf(req);
-    open.add(socket);
+    if (!open.add(socket)) return;
     let stopPush: (() => void) | null = null;
     const send = (value: unknown) => {
       if (socket.bufferedAmount > MAX_BUFFERED_BYTES) return socket.terminate();

@@ -5,16 +5,13 @@ import { invalid } from '../../../services/errors.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { errors, UserParam } from './schemas.ts';
 import { needs } from '../route-permission.ts';
+import { OpenStreams } from '../open-streams.ts';
 
 // A client that stops reading is dropped rather than buffered without bound; it resumes with Last-Event-ID.
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 export function updateRoutes(app: App, { services, auth }: RouteDeps): void {
-  // Open streams never go idle, so shutdown would wait on them forever: end them first.
-  const open = new Set<ServerResponse>();
-  app.addHook('preClose', async () => {
-    for (const res of open) res.end();
-  });
+  const open = new OpenStreams<ServerResponse>(app, (res) => res.end());
 
   app.get(
     '/users/:user/updates',
@@ -49,6 +46,8 @@ export function updateRoutes(app: App, { services, auth }: RouteDeps): void {
       const raw = reply.raw;
       reply.hijack();
       raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      if (!open.add(raw)) return;
+      raw.on('close', () => open.delete(raw));
 
       let sent = resumeFrom ?? (await services.changes.current(accountId));
       let catchingUp = true;
@@ -65,9 +64,7 @@ export function updateRoutes(app: App, { services, auth }: RouteDeps): void {
       // Subscribe before catching up, so nothing committed in between is missed.
       const unsubscribe = services.changes.subscribe(accountId, (ev) => (catchingUp ? pending.push(ev) : send(ev)));
       const ping = setInterval(() => write(': ping\n\n'), (req.query.ping ?? 25) * 1000);
-      open.add(raw);
       raw.on('close', () => {
-        open.delete(raw);
         unsubscribe();
         clearInterval(ping);
       });
