@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * Opaque, URL-safe ids with a type prefix (DESIGN.md §3). The body is 48 bits of milliseconds then
- * 64 random bits in Crockford base32, so ids sort by creation time (handy for stable cursors)
- * without exposing any database sequence.
+ * 64 bits (random, or stepping up within a millisecond) in Crockford base32, so ids sort by
+ * creation time (handy for stable cursors) without exposing any database sequence.
  */
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
@@ -14,18 +14,41 @@ export type IdPrefix = 'd' | 'u' | 'a' | 'm' | 'e' | 't' | 'k' | 'x' | 'p' | 'q'
 // Principals other than individuals (u) and domains (d): g group, l list, o role, i apiKey, n tenant (ADR 0026).
 type PrincipalIdPrefix = 'g' | 'l' | 'o' | 'i' | 'n';
 
-function encode(prefix: IdPrefix, ms: number, tail: Buffer): string {
+const TAIL_BITS = 64n;
+const MAX_TAIL = (1n << TAIL_BITS) - 1n;
+
+const bits = (b: Buffer): bigint => b.subarray(0, 8).reduce((acc, x) => (acc << 8n) | BigInt(x), 0n);
+
+function encode(prefix: IdPrefix, ms: number, tail: bigint): string {
   let out: string = prefix;
   // 10 chars of time (50 bits, top 2 are zero for centuries).
   for (let i = 9; i >= 0; i--) out += ALPHABET[Math.floor(ms / 2 ** (5 * i)) % 32];
-  let acc = 0n;
-  for (const b of tail.subarray(0, 8)) acc = (acc << 8n) | BigInt(b);
-  for (let i = 12; i >= 0; i--) out += ALPHABET[Number((acc >> BigInt(5 * i)) & 31n)];
+  for (let i = 12; i >= 0; i--) out += ALPHABET[Number((tail >> BigInt(5 * i)) & 31n)];
   return out;
 }
 
+let lastMs = 0;
+let lastTail = 0n;
+
+/**
+ * Ids made by one process always increase, as ULID's monotonic mode does: within one
+ * millisecond (or while the clock steps back) the tail grows by a random step instead of being
+ * drawn afresh, so "newest first" lists and cursors never shuffle things made together.
+ */
 export function newId(prefix: IdPrefix): string {
-  return encode(prefix, Date.now(), randomBytes(8));
+  let ms = Date.now();
+  let tail: bigint;
+  if (ms <= lastMs) {
+    ms = lastMs;
+    tail = lastTail + 1n + (bits(randomBytes(8)) & 0xffffffffn);
+    if (tail > MAX_TAIL) {
+      ms++;
+      tail = bits(randomBytes(8)) >> 1n;
+    }
+  } else tail = bits(randomBytes(8));
+  lastMs = ms;
+  lastTail = tail;
+  return encode(prefix, ms, tail);
 }
 
 /**
@@ -33,7 +56,7 @@ export function newId(prefix: IdPrefix): string {
  * may be produced more than once (by a retry, or by two nodes) and must still be one thing.
  */
 export function derivedId(prefix: IdPrefix, ms: number, key: string): string {
-  return encode(prefix, ms, createHash('sha256').update(key).digest());
+  return encode(prefix, ms, bits(createHash('sha256').update(key).digest()));
 }
 
 export function isId(value: string, prefix: IdPrefix): boolean {
