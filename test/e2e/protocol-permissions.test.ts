@@ -74,3 +74,29 @@ test('sending needs email-send: the login works, the sender is refused, on SMTP 
   assert.deepEqual(info.accepted, [alice.address]);
   smtpAgain.close();
 });
+
+test('receiving needs email-receive: a person without it is refused at RCPT, a group skips them', async () => {
+  const bob = await createUser(server, 'bob');
+  const group = await server.api('/api/v1/principals', { method: 'POST', json: { type: 'group', name: 'pair', emails: ['pair@example.test'], members: ['alice', 'bob'] } });
+  assert.equal(group.status, 201, await group.text());
+  await disable(['email-receive']);
+  const mx = nodemailer.createTransport({ host: '127.0.0.1', port: server.listeners.smtp.port, secure: false, ignoreTLS: true });
+  await assert.rejects(mx.sendMail({ from: 'carol@elsewhere.test', to: alice.address, subject: 'to alice', text: 'x' }), (err: Error & { responseCode?: number; response?: string }) => {
+    assert.equal(err.responseCode, 550);
+    assert.match(err.response ?? '', /alice@example\.test does not receive mail/);
+    return true;
+  });
+  const sent = await mx.sendMail({ from: 'carol@elsewhere.test', to: 'pair@example.test', subject: 'to the pair', text: 'x' });
+  assert.deepEqual(sent.accepted, ['pair@example.test']);
+  const subjects = async (userId: string) => {
+    const { accountId } = await server.services.directory.accountOfUser(userId);
+    const inbox = (await server.services.mailboxes.list(accountId)).find((m) => m.role === 'inbox')!;
+    return (await server.services.messages.list(accountId, inbox.id, { limit: 50 })).results.map((m) => m.subject);
+  };
+  assert.ok((await subjects(bob.id)).includes('to the pair'));
+  assert.ok(!(await subjects(alice.id)).includes('to the pair'), 'the member without email-receive is skipped');
+  await disable([]);
+  await mx.sendMail({ from: 'carol@elsewhere.test', to: alice.address, subject: 'to alice again', text: 'x' });
+  assert.ok((await subjects(alice.id)).includes('to alice again'));
+  mx.close();
+});

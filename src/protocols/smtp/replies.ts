@@ -1,4 +1,5 @@
 import { ServiceError } from '../../services/errors.ts';
+import { RecipientRefused } from '../../services/delivery/delivery.ts';
 
 /**
  * One SMTP/LMTP reply: basic code, enhanced status code (RFC 3463) and text. It is an Error
@@ -54,6 +55,7 @@ export const replies = {
 export function replyFor(err: unknown, stage: Stage, address?: string): SmtpReply {
   if (err instanceof SmtpReply) return err;
   const who = address ? `<${address}>: ` : '';
+  if (err instanceof RecipientRefused) return replies.policyRejection(`${who}${err.message}`);
   if (err instanceof ServiceError) {
     switch (err.code) {
       case 'notFound':

@@ -4,9 +4,17 @@ import { principalRepo } from '../../store/repos/principals.ts';
 import { mailRepo } from '../../store/repos/mail.ts';
 import type { Store } from '../../store/store.ts';
 import { resolveRecipient, type ListInfo } from '../directory/resolve.ts';
+import { receivingPrincipals } from '../directory/roles.ts';
 import { ServiceError } from '../errors.ts';
 import type { InboundVerdict } from './inbound-auth.ts';
 import type { IngestService } from './ingest.ts';
+
+/** A recipient that exists but may not be sent to by policy (no email-receive permission), as opposed to a relay attempt. */
+export class RecipientRefused extends ServiceError {
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
 
 export interface Envelope {
   /** Reverse path without brackets; '' for the null sender. */
@@ -85,9 +93,13 @@ export class DeliveryService {
     }
     if (r.accounts.length === 0 && !r.external?.length) throw new ServiceError('notFound', `no mailbox here by the name ${r.address}`);
     if (r.external?.length && !this.forwarder) throw new ServiceError('unavailable', `${r.address} has remote members and no outbound queue runs here`);
-    const full = new Set(await principalRepo.fullAccounts(this.store.db, r.accounts.map((a) => a.accountId)));
-    // A group or list still reaches its other members when one mailbox is full; one person's full mailbox refuses the mail.
-    const accounts = r.accounts.filter((a) => !full.has(a.accountId));
+    const receiving = await receivingPrincipals(this.store.db, r.accounts.map((a) => a.principalId));
+    const members = r.accounts.filter((a) => receiving.has(a.principalId));
+    if (members.length === 0 && !r.external?.length) throw new RecipientRefused(`${r.address} does not receive mail`);
+    const full = new Set(await principalRepo.fullAccounts(this.store.db, members.map((a) => a.accountId)));
+    // A group or list still reaches its other members when one mailbox is full (or one member
+    // may not receive mail); one person's full mailbox refuses the mail.
+    const accounts = members.filter((a) => !full.has(a.accountId));
     if (full.size > 0 && accounts.length === 0 && !r.external?.length) throw new ServiceError('overQuota', `mailbox of ${r.address} is full`);
     return { address: r.address, accounts, ...(r.external ? { external: r.external } : {}), ...(r.list ? { list: r.list } : {}) };
   }

@@ -1,5 +1,7 @@
 import type { PrincipalRow } from '../../store/db/schema.ts';
-import type { RoleEdge } from '../../store/repos/principals.ts';
+import type { Db } from '../../store/db/connect.ts';
+import { directoryRepo } from '../../store/repos/directory.ts';
+import { principalRepo, type RoleEdge } from '../../store/repos/principals.ts';
 import { BUILT_IN_ROLES, effectivePermissions, isPermission, type Permission } from '../auth/permissions.ts';
 
 /** A stored JSON list of permission names; names a newer or older server no longer knows are ignored. */
@@ -46,4 +48,20 @@ export function resolvePermissions(row: Pick<PrincipalRow, 'id' | 'type' | 'enab
   let direct = rolesOf.get(row.id) ?? [];
   if (direct.length === 0 && row.type === 'individual') direct = ['user'];
   return effectivePermissions(direct.map((r) => [...roleSet(r)]), permissionList(row.enabled_permissions), permissionList(row.disabled_permissions));
+}
+
+/**
+ * Which of these principals may receive mail (`email-receive`): delivery asks before accepting
+ * a recipient, and a group or list skips members without it. Two indexed reads per principal;
+ * a message rarely has more than a few.
+ */
+export async function receivingPrincipals(db: Db, principalIds: readonly string[]): Promise<Set<string>> {
+  const ids = [...new Set(principalIds)];
+  const checked = await Promise.all(
+    ids.map(async (id) => {
+      const [row, edges] = await Promise.all([directoryRepo.principalById(db, id), principalRepo.roleEdges(db, id)]);
+      return row && resolvePermissions(row, edges).has('email-receive') ? id : null;
+    }),
+  );
+  return new Set(checked.filter((id): id is string => id !== null));
 }
