@@ -5,8 +5,8 @@
  * Stalwart has the concept, so its principals and roles carry over unchanged; Gannet's own
  * resources get names of the same shape.
  */
-export const PERMISSIONS = [
-  // Logging in, per face.
+/** Logging in on each face, and sending and receiving mail: what every mailbox owner needs. */
+const MAILBOX_USE = [
   'authenticate',
   'authenticate-oauth',
   'imap-authenticate',
@@ -16,9 +16,10 @@ export const PERMISSIONS = [
   'api-authenticate',
   'email-send',
   'email-receive',
-  'impersonate',
-  'unlimited-requests',
-  // A user's own data and settings.
+] as const;
+
+/** A user's own data and settings. */
+const OWN_ACCOUNT = [
   'account-view',
   'account-update',
   'mail-read',
@@ -31,6 +32,13 @@ export const PERMISSIONS = [
   'remote-account-manage',
   'data-export',
   'data-import',
+] as const;
+
+export const PERMISSIONS = [
+  ...MAILBOX_USE,
+  'impersonate',
+  'unlimited-requests',
+  ...OWN_ACCOUNT,
   // Directory administration.
   'principal-list',
   'principal-get',
@@ -110,27 +118,8 @@ export const isPermission = (name: string): name is Permission => KNOWN.has(name
 export const BUILT_IN_ROLES: Readonly<Record<'admin' | 'user', readonly Permission[]>> = {
   admin: PERMISSIONS,
   user: [
-    'authenticate',
-    'authenticate-oauth',
-    'imap-authenticate',
-    'pop3-authenticate',
-    'smtp-authenticate',
-    'jmap-authenticate',
-    'api-authenticate',
-    'email-send',
-    'email-receive',
-    'account-view',
-    'account-update',
-    'mail-read',
-    'mail-write',
-    'manage-passwords',
-    'manage-app-passwords',
-    'manage-2fa',
-    'authlog-view',
-    'remote-account-list',
-    'remote-account-manage',
-    'data-export',
-    'data-import',
+    ...MAILBOX_USE,
+    ...OWN_ACCOUNT,
     // The webhooks service shows a user only their own hooks.
     'webhook-list',
     'webhook-manage',
