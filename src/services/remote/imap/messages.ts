@@ -68,7 +68,16 @@ export async function syncFolderMessages(client: ImapFlow, deps: FolderSyncDeps,
   const onExpunge = (e: { path: string; uid?: number; vanished?: boolean }) => {
     if (e.path === folder.path && e.vanished && e.uid) vanished.push(e.uid);
   };
-  const box = await client.mailboxOpen(folder.path, { readOnly: true });
+  let box;
+  try {
+    box = await client.mailboxOpen(folder.path, { readOnly: true });
+  } catch (err) {
+    // Deleted or renamed since the folder tree was read (by a write made through Gannet in
+    // between, or at the provider): nothing to sync here; the next tree pass reconciles it.
+    const e = err as { mailboxMissing?: boolean; serverResponseCode?: string };
+    if (e.mailboxMissing || e.serverResponseCode === 'NONEXISTENT') return;
+    throw err;
+  }
   client.on('expunge', onExpunge);
   try {
     let row = folder.row;
