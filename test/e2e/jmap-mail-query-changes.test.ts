@@ -40,6 +40,27 @@ test('Email/queryChanges reports removals and re-adds current matches at their i
   assert.deepEqual(none.added, []);
 });
 
+test('a keyword on one email of a thread moves its sibling in a thread-dependent query, and is no Thread change', async () => {
+  const root = await f.upload(simpleMessage({ subject: 'Pair', messageId: 'pair-1@x' }));
+  const reply = await f.upload(simpleMessage({ subject: 'Re: Pair', messageId: 'pair-2@x', inReplyTo: 'pair-1@x' }));
+  const args = { accountId: f.accountId, filter: { someInThreadHaveKeyword: 'urgent' } };
+  const [[, q0], [, s0]] = await f.jmap([
+    ['Email/query', args, 'q'],
+    ['Thread/get', { accountId: f.accountId, ids: [] }, 't'],
+  ]);
+  assert.deepEqual(q0.ids, []);
+  await f.jmap([['Email/set', { accountId: f.accountId, update: { [reply]: { 'keywords/urgent': true } } }, 's']]);
+  const [[, ch], [, q1], [, threads]] = await f.jmap([
+    ['Email/queryChanges', { ...args, sinceQueryState: q0.queryState }, 'c'],
+    ['Email/query', args, 'q'],
+    ['Thread/changes', { accountId: f.accountId, sinceState: s0.state }, 't'],
+  ]);
+  assert.deepEqual([...(q1.ids as string[])].sort(), [root, reply].sort());
+  // Only the reply changed, but its sibling entered the results too: the changes must say so.
+  assert.deepEqual([...(ch.added as { id: string }[]).map((a) => a.id)].sort(), [root, reply].sort());
+  assert.deepEqual([threads.created, threads.updated, threads.destroyed], [[], [], []]);
+});
+
 test('Email/queryChanges errors', async () => {
   const [[, bad]] = await f.jmap([['Email/queryChanges', { accountId: f.accountId, sinceQueryState: 'nope' }, 'c']]);
   assert.equal(bad.type, 'cannotCalculateChanges');

@@ -122,37 +122,24 @@ export class EmailWriter {
     if (!existsSync(this.store.blobs.pathOf(id))) await this.store.blobs.put(raw);
   }
 
-  async setKeywords(w: WriteContext, accountId: string, email: EmailRow, keywords: string[]): Promise<void> {
-    const before = parseKeywords(email.keywords);
-    if (before.length === keywords.length && before.every((k, i) => k === keywords[i])) return;
-    const modseq = await w.record(accountId, 'Email', email.id, 'u');
-    await recordVisibility(w, accountId, [email], keywords);
-    const seen = keywords.includes('$seen') ? 1 : 0;
-    await repo.updateEmail(w.trx, email.id, { keywords: JSON.stringify(keywords), seen, flagged: keywords.includes('$flagged') ? 1 : 0, updated_modseq: modseq });
-    await repo.touchMemberships(w.trx, email.id, modseq);
-    if (seen !== email.seen) {
-      for (const m of await repo.memberships(w.trx, [email.id])) {
-        await repo.adjustCounts(w.trx, m.mailbox_id, { count: 0, unseen: email.seen - seen, size: 0 }, modseq);
-        await w.record(accountId, 'Mailbox', m.mailbox_id, 'u');
-      }
-    }
-    await w.record(accountId, 'Thread', email.thread_id, 'u');
+  async setKeywords(w: WriteContext, accountId: string, email: Pick<EmailRow, 'id' | 'keywords' | 'seen'>, keywords: string[]): Promise<void> {
+    await this.setKeywordsMany(w, accountId, [email], keywords);
   }
 
   /**
-   * setKeywords for many emails of one account that end with the same keywords (an IMAP STORE on
-   * a range): one modseq, two UPDATEs, counters adjusted per mailbox, instead of a round of
-   * statements per email. Emails whose keywords would not change are left alone. Returns the
-   * modseq of the change, or null when nothing changed.
+   * New keywords for emails of one account that all end with the same ones (an IMAP STORE on a
+   * range): one modseq, two UPDATEs of narrow rows (ADR 0029), counters adjusted per mailbox.
+   * Emails whose keywords would not change are left alone. A keyword change leaves the email's
+   * Thread as it is (RFC 8621 §3: a Thread is its email ids), unless it hides or shows the email.
+   * Returns the modseq of the change, or null when nothing changed.
    */
-  async setKeywordsMany(w: WriteContext, accountId: string, emails: Pick<EmailRow, 'id' | 'keywords' | 'seen' | 'thread_id'>[], keywords: string[]): Promise<number | null> {
+  async setKeywordsMany(w: WriteContext, accountId: string, emails: Pick<EmailRow, 'id' | 'keywords' | 'seen'>[], keywords: string[]): Promise<number | null> {
     const target = keywords.join(' ');
     const changing = emails.filter((e) => parseKeywords(e.keywords).join(' ') !== target);
     if (changing.length === 0) return null;
     const modseq = await w.modseq(accountId);
     const seen = keywords.includes('$seen') ? 1 : 0;
-    const ids = changing.map((e) => e.id);
-    await repo.updateEmails(w.trx, ids, { keywords: JSON.stringify(keywords), seen, flagged: keywords.includes('$flagged') ? 1 : 0, updated_modseq: modseq }, modseq);
+    await repo.setFlags(w.trx, changing.map((e) => e.id), { keywords: JSON.stringify(keywords), seen, flagged: keywords.includes('$flagged') ? 1 : 0 }, modseq);
     const flipped = new Map(changing.filter((e) => e.seen !== seen).map((e) => [e.id, e]));
     const unseenDelta = new Map<string, number>();
     for (const m of flipped.size ? await repo.memberships(w.trx, [...flipped.keys()]) : []) {
@@ -162,10 +149,7 @@ export class EmailWriter {
       await repo.adjustCounts(w.trx, mailboxId, { count: 0, unseen, size: 0 }, modseq);
       await w.record(accountId, 'Mailbox', mailboxId, 'u');
     }
-    for (const e of changing) {
-      await w.record(accountId, 'Email', e.id, 'u');
-      await w.record(accountId, 'Thread', e.thread_id, 'u');
-    }
+    for (const e of changing) await w.record(accountId, 'Email', e.id, 'u');
     await recordVisibility(w, accountId, changing, keywords);
     return modseq;
   }

@@ -281,6 +281,11 @@ export class MessageService {
   }
 
   /** Email ids of each thread, oldest first; a thread with none is left out. */
+  /** The threads these emails are in now; emails that no longer exist are left out. */
+  async threadsOf(accountId: string, emailIds: string[]): Promise<string[]> {
+    return repo.threadIdsOf(this.store.db, accountId, emailIds);
+  }
+
   async threadMembers(accountId: string, threadIds: string[], v: Visibility = {}): Promise<Map<string, string[]>> {
     const rows = await repo.threadEmailIds(this.store.db, accountId, threadIds, v.hideDeleted);
     const out = new Map<string, string[]>();

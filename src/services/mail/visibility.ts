@@ -15,8 +15,8 @@ const carriesDeleted = (keywordsJson: string) => keywordsJson.includes(`"${DELET
 
 /**
  * Logs the emails whose keywords change from what `emails` (their rows before the change) hold to
- * `keywords` and that thereby appear or disappear for JMAP, and their mailboxes, whose JMAP counts
- * move with them. Called by EmailWriter inside the write that changes them.
+ * `keywords` and that thereby appear or disappear for JMAP, with their mailboxes and threads, whose
+ * JMAP counts and email lists move with them. Called by EmailWriter inside the write that changes them.
  */
 export async function recordVisibility(w: WriteContext, accountId: string, emails: readonly Pick<EmailRow, 'id' | 'keywords'>[], keywords: readonly string[]): Promise<void> {
   const hidden = keywords.includes(DELETED);
@@ -25,4 +25,5 @@ export async function recordVisibility(w: WriteContext, accountId: string, email
   for (const id of flipped) await w.record(accountId, VISIBILITY, id, hidden ? 'd' : 'c');
   const mailboxes = new Set((await repo.memberships(w.trx, flipped)).map((m) => m.mailbox_id));
   for (const mailboxId of mailboxes) await w.record(accountId, 'Mailbox', mailboxId, 'u');
+  for (const threadId of await repo.threadIdsOf(w.trx, accountId, flipped)) await w.record(accountId, 'Thread', threadId, 'u');
 }

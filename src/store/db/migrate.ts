@@ -23,6 +23,7 @@ import * as allowedSenders from './migrations/019_allowed_senders.ts';
 import * as credentials from './migrations/020_credentials.ts';
 import * as oauth from './migrations/021_oauth.ts';
 import * as principals from './migrations/022_principals.ts';
+import * as emailFlags from './migrations/023_email_flags.ts';
 
 /**
  * Migrations are listed here in order; each receives the dialect for the few backend-specific
@@ -51,9 +52,11 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect, blobs: 
   '020_credentials': credentials,
   '021_oauth': oauth,
   '022_principals': principals,
+  '023_email_flags': emailFlags,
 };
 
-class StaticProvider implements MigrationProvider {
+/** The migrations for this dialect, for kysely's Migrator. */
+export class StaticProvider implements MigrationProvider {
   constructor(
     private readonly dialect: Dialect,
     private readonly blobs: FsBlobStore,

@@ -138,7 +138,8 @@ export interface ThreadRefRow {
   thread_id: string;
 }
 
-export interface EmailRow {
+/** The `emails` row: written at ingest, never changed but for its modseq; keywords live in email_flags. */
+export interface EmailTable {
   /** Internal integer key, used only as the full-text index rowid; never exposed. */
   num?: number;
   id: string;
@@ -161,9 +162,6 @@ export interface EmailRow {
   references_json: string;
   preview: string;
   has_attachment: number;
-  keywords: string;
-  seen: number;
-  flagged: number;
   structure: string;
   /** JSON of the ENVELOPE fields (mime/envelope.ts); null for emails stored before it was kept. */
   envelope: string | null;
@@ -172,6 +170,21 @@ export interface EmailRow {
   created_modseq: number;
   updated_modseq: number;
 }
+
+/** An email's keywords, apart from its wide row so a STORE rewrites little (ADR 0029). */
+export interface EmailFlagsRow {
+  email_id: string;
+  account_id: string;
+  /** A copy of the email's, so the partial indexes on seen and flagged order by time. */
+  received_at: number;
+  /** JSON array of lowercase keywords, sorted. */
+  keywords: string;
+  seen: number;
+  flagged: number;
+}
+
+/** An email as readers see it: its row and its keywords. */
+export type EmailRow = EmailTable & Pick<EmailFlagsRow, 'keywords' | 'seen' | 'flagged'>;
 
 export interface EmailMailboxRow {
   email_id: string;
@@ -543,7 +556,8 @@ export interface Tables {
   mailboxes: MailboxRow;
   threads: ThreadRow;
   thread_refs: ThreadRefRow;
-  emails: EmailRow;
+  emails: EmailTable;
+  email_flags: EmailFlagsRow;
   email_mailboxes: EmailMailboxRow;
   changes: ChangeRow;
   uploads: UploadRow;

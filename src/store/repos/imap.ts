@@ -24,11 +24,21 @@ function asRange(uids: number[]): boolean {
   return uids.length > 1 && uids[uids.length - 1]! - uids[0]! + 1 <= 2 * uids.length;
 }
 
-/** Memberships of these UIDs of a mailbox joined with their emails, to select columns from. */
-function members(db: Q, mailboxId: string, uids: number[]) {
-  const q = db.selectFrom('email_mailboxes as em').innerJoin('emails as e', 'e.id', 'em.email_id').where('em.mailbox_id', '=', mailboxId);
+/** These UIDs of a query over one mailbox's memberships (`em`). */
+function ofUids<T extends { where: (...args: any[]) => T }>(q: T, uids: number[]): T {
   return asRange(uids) ? q.where('em.uid', '>=', uids[0]!).where('em.uid', '<=', uids[uids.length - 1]!) : q.where('em.uid', 'in', uids);
 }
+
+/** Memberships of these UIDs of a mailbox joined with their emails (`e`) and flags (`f`), to select columns from. */
+const members = (db: Q, mailboxId: string, uids: number[]) =>
+  ofUids(
+    db.selectFrom('email_mailboxes as em').innerJoin('emails as e', 'e.id', 'em.email_id').innerJoin('email_flags as f', 'f.email_id', 'em.email_id').where('em.mailbox_id', '=', mailboxId),
+    uids,
+  );
+
+/** The same with the flags (`f`) alone: what reading or changing flags needs, without the wide email rows. */
+const flagMembers = (db: Q, mailboxId: string, uids: number[]) =>
+  ofUids(db.selectFrom('email_mailboxes as em').innerJoin('email_flags as f', 'f.email_id', 'em.email_id').where('em.mailbox_id', '=', mailboxId), uids);
 
 async function inChunks<T extends { uid: number | string | bigint }>(uids: number[], query: (chunk: number[]) => Promise<T[]>): Promise<T[]> {
   const out: T[] = [];
@@ -51,8 +61,8 @@ export const imapRepo = {
     (
       await db
         .selectFrom('email_mailboxes as em')
-        .innerJoin('emails as e', 'e.id', 'em.email_id')
-        .select(['em.uid', 'em.email_id', 'em.modseq', 'e.keywords'])
+        .innerJoin('email_flags as f', 'f.email_id', 'em.email_id')
+        .select(['em.uid', 'em.email_id', 'em.modseq', 'f.keywords'])
         .where('em.mailbox_id', '=', mailboxId)
         .orderBy('em.uid')
         .execute()
@@ -66,8 +76,8 @@ export const imapRepo = {
     (
       await db
         .selectFrom('email_mailboxes as em')
-        .innerJoin('emails as e', 'e.id', 'em.email_id')
-        .select(['em.uid', 'em.email_id', 'em.modseq', 'e.keywords'])
+        .innerJoin('email_flags as f', 'f.email_id', 'em.email_id')
+        .select(['em.uid', 'em.email_id', 'em.modseq', 'f.keywords'])
         .where('em.mailbox_id', '=', mailboxId)
         .where('em.modseq', '>', modseq)
         .$if(skip.length > 0, (q) => q.where('em.modseq', 'not in', skip))
@@ -91,7 +101,8 @@ export const imapRepo = {
       await db
         .selectFrom('email_mailboxes as em')
         .innerJoin('emails as e', 'e.id', 'em.email_id')
-        .select(['em.uid', 'em.modseq', 'e.id', 'e.thread_id', 'e.size', 'e.received_at', 'e.sent_at', 'e.keywords'])
+        .innerJoin('email_flags as f', 'f.email_id', 'em.email_id')
+        .select(['em.uid', 'em.modseq', 'e.id', 'e.thread_id', 'e.size', 'e.received_at', 'e.sent_at', 'f.keywords'])
         .where('em.mailbox_id', '=', mailboxId)
         .orderBy('em.uid')
         .execute()
@@ -99,7 +110,7 @@ export const imapRepo = {
 
   /** Flags and modseq of these UIDs of the mailbox (the state after a STORE). */
   states: async (db: Q, mailboxId: string, uids: number[]): Promise<ImapMessageRow[]> =>
-    (await inChunks(uids, (chunk) => members(db, mailboxId, chunk).select(['em.uid', 'em.email_id', 'em.modseq', 'e.keywords']).execute())).map((r) => ({
+    (await inChunks(uids, (chunk) => flagMembers(db, mailboxId, chunk).select(['em.uid', 'em.email_id', 'em.modseq', 'f.keywords']).execute())).map((r) => ({
       ...r,
       uid: Number(r.uid),
       modseq: Number(r.modseq),
@@ -107,7 +118,7 @@ export const imapRepo = {
 
   /** What STORE reads of these UIDs of the mailbox before changing their flags. */
   flagRows: async (db: Q, mailboxId: string, uids: number[]) =>
-    (await inChunks(uids, (chunk) => members(db, mailboxId, chunk).select(['em.uid', 'em.modseq as member_modseq', 'e.id', 'e.thread_id', 'e.keywords', 'e.seen']).execute())).map((r) => ({
+    (await inChunks(uids, (chunk) => flagMembers(db, mailboxId, chunk).select(['em.uid', 'em.modseq as member_modseq', 'f.email_id as id', 'f.keywords', 'f.seen']).execute())).map((r) => ({
       ...r,
       uid: Number(r.uid),
       member_modseq: Number(r.member_modseq),
@@ -132,7 +143,7 @@ export const imapRepo = {
     (
       await inChunks(uids, (chunk) =>
         members(db, mailboxId, chunk)
-          .select(['em.uid', 'em.modseq as member_modseq', 'e.id', 'e.thread_id', 'e.blob_id', 'e.keywords', 'e.seen', 'e.size', 'e.received_at', 'e.envelope'])
+          .select(['em.uid', 'em.modseq as member_modseq', 'e.id', 'e.thread_id', 'e.blob_id', 'f.keywords', 'f.seen', 'e.size', 'e.received_at', 'e.envelope'])
           .$if(withStructure, (q) => q.select('e.structure'))
           .execute(),
       )

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect.ts';
-import type { EmailMailboxRow, EmailRow, MailboxRow } from '../db/schema.ts';
+import type { EmailFlagsRow, EmailMailboxRow, EmailRow, EmailTable, MailboxRow } from '../db/schema.ts';
 import type { Trx } from '../changes.ts';
 import type { AccountScope } from '../search/types.ts';
 import { escapeLike } from './like.ts';
@@ -58,28 +58,37 @@ export type EmailSortColumn = 'received_at' | 'sent_at' | 'size' | 'subject_norm
  */
 export type EmailSort = { column: EmailSortColumn; asc: boolean } | { keyword: string; inThread: 'email' | 'some' | 'all'; asc: boolean };
 
-/** 1 when the email behind `alias` has the keyword; $seen and $flagged have columns of their own. */
+/** 1 when the flags row behind `alias` has the keyword; $seen and $flagged have columns of their own. */
 function hasKeyword(alias: string, keyword: string): RawBuilder<number> {
   if (keyword === '$seen' || keyword === '$flagged') return sql<number>`${sql.ref(`${alias}.${keyword.slice(1)}`)}`;
   return sql<number>`CASE WHEN ${sql.ref(`${alias}.keywords`)} LIKE ${keywordLike(keyword)} ESCAPE '\\' THEN 1 ELSE 0 END`;
 }
 
 /**
- * The email behind `alias` carries IMAP's \Deleted. Written exactly as the partial index
- * emails_deleted (migration 014) is: a literal without ESCAPE, or neither planner matches it.
+ * The flags row behind `alias` carries IMAP's \Deleted. Written exactly as the partial index
+ * email_flags_deleted (migration 023) is: a literal without ESCAPE, or neither planner matches it.
  */
 export const deletedIn = (alias: string) => sql<boolean>`${sql.ref(`${alias}.keywords`)} LIKE '%"$deleted"%'`;
 
-/** The other emails of the thread, as `t` (by the (thread_id, received_at) index). */
-const siblingsOf = (hideDeleted: boolean) => sql`FROM emails t WHERE t.thread_id = emails.thread_id${hideDeleted ? sql` AND NOT ${deletedIn('t')}` : sql``}`;
+/** The other emails of the thread, as `t` (by the (thread_id, received_at) index) with their flags as `tf`. */
+const siblingsOf = (hideDeleted: boolean) =>
+  sql`FROM emails t JOIN email_flags tf ON tf.email_id = t.id WHERE t.thread_id = emails.thread_id${hideDeleted ? sql` AND NOT ${deletedIn('tf')}` : sql``}`;
 
-/** The email is not awaiting an IMAP EXPUNGE: what JMAP may see. */
-export const notDeleted = sql<boolean>`NOT ${deletedIn('emails')}`;
+/** The email is not awaiting an IMAP EXPUNGE: what JMAP may see. Over a query with its flags as `f` (withFlags). */
+export const notDeleted = sql<boolean>`NOT ${deletedIn('f')}`;
+
+/** `emails` joined with each email's flags row as `f`. */
+export const withFlags = (db: Q) => db.selectFrom('emails').innerJoin('email_flags as f', 'f.email_id', 'emails.id');
+/** A mailbox's memberships joined with their emails and the emails' flags as `f`. */
+const membersWithFlags = (db: Q, mailboxId: string) =>
+  db.selectFrom('email_mailboxes as em').innerJoin('emails', 'emails.id', 'em.email_id').innerJoin('email_flags as f', 'f.email_id', 'em.email_id').where('em.mailbox_id', '=', mailboxId);
+/** The flag columns that, with all of `emails`, make an EmailRow. */
+const FLAGS = ['f.keywords', 'f.seen', 'f.flagged'] as const;
 
 function sortExpression(s: EmailSort, walkingMailbox: boolean, hideDeleted: boolean): RawBuilder<unknown> {
   if ('column' in s) return sql.ref(walkingMailbox && s.column === 'received_at' ? 'em.received_at' : `emails.${s.column}`);
-  if (s.inThread === 'email') return hasKeyword('emails', s.keyword);
-  const member = hasKeyword('t', s.keyword);
+  if (s.inThread === 'email') return hasKeyword('f', s.keyword);
+  const member = hasKeyword('tf', s.keyword);
   return s.inThread === 'some'
     ? sql`CASE WHEN EXISTS (SELECT 1 ${siblingsOf(hideDeleted)} AND ${member} = 1) THEN 1 ELSE 0 END`
     : sql`CASE WHEN EXISTS (SELECT 1 ${siblingsOf(hideDeleted)} AND ${member} = 0) THEN 0 ELSE 1 END`;
@@ -133,7 +142,9 @@ export const mailRepo = {
       .execute(),
 
   insertEmail: async (db: Q, row: Omit<EmailRow, 'num'>): Promise<number> => {
-    const r = await db.insertInto('emails').values(row).returning('num').executeTakeFirstOrThrow();
+    const { keywords, seen, flagged, ...stored } = row;
+    const r = await db.insertInto('emails').values(stored).returning('num').executeTakeFirstOrThrow();
+    await db.insertInto('email_flags').values({ email_id: row.id, account_id: row.account_id, received_at: row.received_at, keywords, seen, flagged }).execute();
     return Number(r.num);
   },
   insertMembership: (db: Q, row: EmailMailboxRow) => db.insertInto('email_mailboxes').values(row).execute(),
@@ -143,12 +154,12 @@ export const mailRepo = {
     db.updateTable('email_mailboxes').set({ modseq }).where('email_id', '=', emailId).execute(),
   memberships: (db: Q, emailIds: string[]) =>
     emailIds.length === 0 ? Promise.resolve([] as EmailMailboxRow[]) : db.selectFrom('email_mailboxes').selectAll().where('email_id', 'in', emailIds).execute(),
-  email: (db: Q, accountId: string, id: string) =>
-    db.selectFrom('emails').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
-  updateEmail: (db: Q, id: string, patch: Partial<EmailRow>) => db.updateTable('emails').set(patch).where('id', '=', id).execute(),
-  /** The same change to many emails and their memberships' modseq, in two statements. */
-  async updateEmails(db: Q, ids: string[], patch: Partial<EmailRow>, modseq: number): Promise<void> {
-    await db.updateTable('emails').set(patch).where('id', 'in', ids).execute();
+  email: (db: Q, accountId: string, id: string): Promise<EmailRow | undefined> =>
+    withFlags(db).selectAll('emails').select(FLAGS).where('emails.account_id', '=', accountId).where('emails.id', '=', id).executeTakeFirst(),
+  updateEmail: (db: Q, id: string, patch: Partial<EmailTable>) => db.updateTable('emails').set(patch).where('id', '=', id).execute(),
+  /** The same new flags for these emails, and their memberships' modseq: two statements over narrow rows. */
+  async setFlags(db: Q, ids: string[], flags: Pick<EmailFlagsRow, 'keywords' | 'seen' | 'flagged'>, modseq: number): Promise<void> {
+    await db.updateTable('email_flags').set(flags).where('email_id', 'in', ids).execute();
     await db.updateTable('email_mailboxes').set({ modseq }).where('email_id', 'in', ids).execute();
   },
   deleteEmail: (db: Q, id: string) => db.deleteFrom('emails').where('id', '=', id).execute(),
@@ -159,8 +170,21 @@ export const mailRepo = {
     db.selectFrom('email_mailboxes').select(['email_id', 'uid']).where('mailbox_id', '=', mailboxId).where('uid', '>', afterUid).where('uid', '<', belowUid).orderBy('uid').limit(limit).execute(),
   emailIdsOfAccount: (db: Q, accountId: string, afterNum: number, limit: number) =>
     db.selectFrom('emails').select(['id', 'num', 'blob_id']).where('account_id', '=', accountId).where('num', '>', afterNum).orderBy('num').limit(limit).execute(),
-  threadEmails: (db: Q, accountId: string, threadId: string) =>
-    db.selectFrom('emails').selectAll().where('thread_id', '=', threadId).where(sql<boolean>`(emails.account_id || '') = ${accountId}`).orderBy('received_at').orderBy('id').execute(),
+  threadEmails: (db: Q, accountId: string, threadId: string): Promise<EmailRow[]> =>
+    withFlags(db)
+      .selectAll('emails')
+      .select(FLAGS)
+      .where('emails.thread_id', '=', threadId)
+      .where(sql<boolean>`(emails.account_id || '') = ${accountId}`)
+      .orderBy('emails.received_at')
+      .orderBy('emails.id')
+      .execute(),
+
+  /** The distinct threads of these emails (those that exist). */
+  threadIdsOf: async (db: Q, accountId: string, emailIds: string[]): Promise<string[]> =>
+    emailIds.length === 0
+      ? []
+      : (await db.selectFrom('emails').select('thread_id').distinct().where('id', 'in', emailIds).where(sql<boolean>`(emails.account_id || '') = ${accountId}`).execute()).map((r) => r.thread_id),
 
   threadForRefs: (db: Q, accountId: string, refs: string[]) =>
     refs.length === 0
@@ -222,9 +246,9 @@ export const mailRepo = {
     const walkingMailbox = filter.mailboxId !== undefined;
     const [time, id] = walkingMailbox ? (['em.received_at', 'em.email_id'] as const) : (['emails.received_at', 'emails.id'] as const);
     let q = walkingMailbox
-      ? db.selectFrom('email_mailboxes as em').innerJoin('emails', 'emails.id', 'em.email_id').selectAll('emails').where('em.mailbox_id', '=', filter.mailboxId!)
-      : db.selectFrom('emails').selectAll('emails').where(inScope(sql.ref('emails.account_id'), filter.accountId));
-    q = q.orderBy(time, opts.order).orderBy(id, opts.order).limit(opts.limit);
+      ? membersWithFlags(db, filter.mailboxId!).selectAll('emails').select(FLAGS)
+      : withFlags(db).selectAll('emails').select(FLAGS).where(inScope(sql.ref('emails.account_id'), filter.accountId));
+    q = q.orderBy(sql.ref(time), opts.order).orderBy(sql.ref(id), opts.order).limit(opts.limit);
     if (opts.cursor) {
       const c = opts.cursor;
       const cmp = sql.raw(opts.order === 'desc' ? '<' : '>');
@@ -237,8 +261,8 @@ export const mailRepo = {
   queryEmailIds: async (db: Q, filter: EmailFilter, opts: QueryOptions): Promise<string[]> => {
     const walkingMailbox = filter.mailboxId !== undefined;
     let q = walkingMailbox
-      ? db.selectFrom('email_mailboxes as em').innerJoin('emails', 'emails.id', 'em.email_id').select('emails.id').where('em.mailbox_id', '=', filter.mailboxId!)
-      : db.selectFrom('emails').select('emails.id').where(inScope(sql.ref('emails.account_id'), filter.accountId));
+      ? membersWithFlags(db, filter.mailboxId!).select('emails.id')
+      : withFlags(db).select('emails.id').where(inScope(sql.ref('emails.account_id'), filter.accountId));
     // In a mailbox walk, receivedAt sorts by the membership copy so the mailbox index serves it.
     const keys = [
       ...opts.sort.map((s) => ({ expr: sortExpression(s, walkingMailbox, !!filter.hideDeleted), asc: s.asc })),
@@ -264,10 +288,10 @@ export const mailRepo = {
   emailsByIds: (db: Q, scope: AccountScope, ids: string[], hideDeleted = false) =>
     ids.length === 0
       ? Promise.resolve([] as EmailRow[])
-      : db
-          .selectFrom('emails')
-          .selectAll()
-          .where('id', 'in', ids)
+      : withFlags(db)
+          .selectAll('emails')
+          .select(FLAGS)
+          .where('emails.id', 'in', ids)
           .where(inScope(sql`(emails.account_id || '')`, scope))
           .$if(hideDeleted, (q) => q.where(notDeleted))
           .execute(),
@@ -275,31 +299,29 @@ export const mailRepo = {
   deletedAmong: async (db: Q, accountId: string, ids: string[]): Promise<string[]> =>
     ids.length === 0
       ? []
-      : (await db.selectFrom('emails').select('id').where('id', 'in', ids).where(sql<boolean>`(emails.account_id || '') = ${accountId}`).where(deletedIn('emails')).execute()).map((r) => r.id),
-  emailByNum: (db: Q, scope: AccountScope, num: number) =>
-    db.selectFrom('emails').selectAll().where('num', '=', num).where(inScope(sql`(emails.account_id || '')`, scope)).executeTakeFirst(),
+      : (await db.selectFrom('email_flags as f').select('f.email_id').where('f.email_id', 'in', ids).where(sql<boolean>`(f.account_id || '') = ${accountId}`).where(deletedIn('f')).execute()).map((r) => r.email_id),
+  emailByNum: (db: Q, scope: AccountScope, num: number): Promise<EmailRow | undefined> =>
+    withFlags(db).selectAll('emails').select(FLAGS).where('emails.num', '=', num).where(inScope(sql`(emails.account_id || '')`, scope)).executeTakeFirst(),
   threadEmailIds: (db: Q, accountId: string, threadIds: string[], hideDeleted = false) =>
     threadIds.length === 0
       ? Promise.resolve([] as { id: string; thread_id: string }[])
-      : db
-          .selectFrom('emails')
-          .select(['id', 'thread_id'])
-          .where('thread_id', 'in', threadIds)
+      : withFlags(db)
+          .select(['emails.id', 'emails.thread_id'])
+          .where('emails.thread_id', 'in', threadIds)
           .where(sql<boolean>`(emails.account_id || '') = ${accountId}`)
           .$if(hideDeleted, (q) => q.where(notDeleted))
-          .orderBy('received_at')
-          .orderBy('id')
+          .orderBy('emails.received_at')
+          .orderBy('emails.id')
           .execute(),
   /** Which of these threads have an email without $deleted. */
   threadsWithVisibleEmails: async (db: Q, accountId: string, threadIds: string[]): Promise<string[]> =>
     threadIds.length === 0
       ? []
       : (
-          await db
-            .selectFrom('emails')
-            .select('thread_id')
+          await withFlags(db)
+            .select('emails.thread_id')
             .distinct()
-            .where('thread_id', 'in', threadIds)
+            .where('emails.thread_id', 'in', threadIds)
             .where(sql<boolean>`(emails.account_id || '') = ${accountId}`)
             .where(notDeleted)
             .execute()
@@ -314,25 +336,26 @@ export const mailRepo = {
     db
       .selectFrom('email_mailboxes as em')
       .innerJoin('emails', 'emails.id', 'em.email_id')
+      .innerJoin('email_flags as f', 'f.email_id', 'em.email_id')
       .select(['em.mailbox_id'])
       .select(sql<number>`count(DISTINCT emails.thread_id)`.as('threads'))
-      .select(sql<number>`count(DISTINCT CASE WHEN emails.seen = 0 THEN emails.thread_id END)`.as('unread'))
+      .select(sql<number>`count(DISTINCT CASE WHEN f.seen = 0 THEN emails.thread_id END)`.as('unread'))
       .where('em.account_id', '=', accountId)
       .where(notDeleted)
       .groupBy('em.mailbox_id')
       .execute(),
   /**
    * Emails and unseen emails per mailbox, leaving out those carrying $deleted (JMAP Mailbox
-   * totalEmails/unreadEmails): the counters less what the emails_deleted index finds. One
+   * totalEmails/unreadEmails): the counters less what the email_flags_deleted index finds. One
    * statement, so both sides are read at the same moment.
    */
   visibleCounts: (db: Q, accountId: string) => {
     const deleted = db
-      .selectFrom('emails')
-      .innerJoin('email_mailboxes as em', 'em.email_id', 'emails.id')
-      .select(['em.mailbox_id', sql<number>`count(*)`.as('n'), sql<number>`sum(1 - emails.seen)`.as('unseen')])
-      .where('emails.account_id', '=', accountId)
-      .where(deletedIn('emails'))
+      .selectFrom('email_flags as f')
+      .innerJoin('email_mailboxes as em', 'em.email_id', 'f.email_id')
+      .select(['em.mailbox_id', sql<number>`count(*)`.as('n'), sql<number>`sum(1 - f.seen)`.as('unseen')])
+      .where('f.account_id', '=', accountId)
+      .where(deletedIn('f'))
       .groupBy('em.mailbox_id')
       .as('d');
     return db
@@ -373,12 +396,12 @@ export const mailRepo = {
 function matches(db: Q, filter: EmailFilter) {
   let base;
   if (filter.textMatch) {
-    base = db.selectFrom('emails').where(sql<boolean>`emails.num IN (${filter.textMatch})`);
+    base = withFlags(db).where(sql<boolean>`emails.num IN (${filter.textMatch})`);
     if (filter.mailboxId) base = base.where(inMailbox(filter.mailboxId));
   } else if (filter.mailboxId) {
-    base = db.selectFrom('email_mailboxes as em').innerJoin('emails', 'emails.id', 'em.email_id').where('em.mailbox_id', '=', filter.mailboxId);
+    base = membersWithFlags(db, filter.mailboxId);
   } else {
-    base = db.selectFrom('emails').where(inScope(sql.ref('emails.account_id'), filter.accountId));
+    base = withFlags(db).where(inScope(sql.ref('emails.account_id'), filter.accountId));
   }
   return applyEmailFilter(base, { ...filter, textMatch: null });
 }
@@ -402,8 +425,8 @@ function leafParts(f: EmailLeaf, walkingMailbox: boolean, hideDeleted: boolean):
   if (f.after !== undefined) out.push(sql<boolean>`emails.received_at >= ${f.after}`);
   if (f.before !== undefined) out.push(sql<boolean>`emails.received_at < ${f.before}`);
   // Literals, not parameters: only a literal lets SQLite match the partial indexes on seen/flagged.
-  if (f.unseen !== undefined) out.push(f.unseen ? sql<boolean>`emails.seen = 0` : sql<boolean>`emails.seen = 1`);
-  if (f.flagged !== undefined) out.push(f.flagged ? sql<boolean>`emails.flagged = 1` : sql<boolean>`emails.flagged = 0`);
+  if (f.unseen !== undefined) out.push(f.unseen ? sql<boolean>`f.seen = 0` : sql<boolean>`f.seen = 1`);
+  if (f.flagged !== undefined) out.push(f.flagged ? sql<boolean>`f.flagged = 1` : sql<boolean>`f.flagged = 0`);
   if (f.hasAttachment !== undefined) out.push(f.hasAttachment ? sql<boolean>`emails.has_attachment = 1` : sql<boolean>`emails.has_attachment = 0`);
   if (f.ids !== undefined) out.push(f.ids.length ? sql<boolean>`emails.id IN (${sql.join(f.ids)})` : sql<boolean>`1 = 0`);
   if (f.threadId !== undefined) out.push(sql<boolean>`emails.thread_id = ${f.threadId}`);
@@ -413,10 +436,10 @@ function leafParts(f: EmailLeaf, walkingMailbox: boolean, hideDeleted: boolean):
     out.push(sql<boolean>`NOT EXISTS (SELECT 1 FROM email_mailboxes x WHERE x.email_id = emails.id AND x.mailbox_id = ${m})`);
   }
   // Keywords are validated atoms without quotes, so the JSON text can be matched directly.
-  for (const k of f.hasKeywords ?? []) out.push(sql<boolean>`emails.keywords LIKE ${keywordLike(k)} ESCAPE '\\'`);
-  for (const k of f.notKeywords ?? []) out.push(sql<boolean>`emails.keywords NOT LIKE ${keywordLike(k)} ESCAPE '\\'`);
+  for (const k of f.hasKeywords ?? []) out.push(sql<boolean>`f.keywords LIKE ${keywordLike(k)} ESCAPE '\\'`);
+  for (const k of f.notKeywords ?? []) out.push(sql<boolean>`f.keywords NOT LIKE ${keywordLike(k)} ESCAPE '\\'`);
   const sibling = (k: string, not: boolean) =>
-    sql<boolean>`EXISTS (SELECT 1 ${siblingsOf(hideDeleted)} AND t.keywords ${sql.raw(not ? 'NOT LIKE' : 'LIKE')} ${keywordLike(k)} ESCAPE '\\')`;
+    sql<boolean>`EXISTS (SELECT 1 ${siblingsOf(hideDeleted)} AND tf.keywords ${sql.raw(not ? 'NOT LIKE' : 'LIKE')} ${keywordLike(k)} ESCAPE '\\')`;
   for (const k of f.someInThreadKeywords ?? []) out.push(sibling(k, false));
   for (const k of f.allInThreadKeywords ?? []) out.push(sql<boolean>`NOT ${sibling(k, true)}`);
   for (const k of f.noneInThreadKeywords ?? []) out.push(sql<boolean>`NOT ${sibling(k, false)}`);

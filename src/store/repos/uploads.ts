@@ -1,7 +1,7 @@
 import type { Db } from '../db/connect.ts';
 import type { Trx } from '../changes.ts';
 import type { UploadRow } from '../db/schema.ts';
-import { notDeleted } from './mail.ts';
+import { notDeleted, withFlags } from './mail.ts';
 
 type Q = Db | Trx;
 
@@ -20,7 +20,7 @@ export const uploadRepo = {
     !!(await db.selectFrom('emails').select('id').where('account_id', '=', accountId).where('blob_id', '=', blobId).limit(1).executeTakeFirst()),
   /** Blob ids are JMAP's: emails carrying $deleted, which JMAP does not see, give no access (ADR 0015). */
   emailStructure: (db: Q, accountId: string, blobId: string) =>
-    db.selectFrom('emails').select('structure').where('account_id', '=', accountId).where('blob_id', '=', blobId).where(notDeleted).limit(1).executeTakeFirst(),
+    withFlags(db).select('emails.structure').where('emails.account_id', '=', accountId).where('emails.blob_id', '=', blobId).where(notDeleted).limit(1).executeTakeFirst(),
   emailIdsIn: async (db: Q, accountId: string, blobId: string) =>
-    (await db.selectFrom('emails').select('id').where('account_id', '=', accountId).where('blob_id', '=', blobId).where(notDeleted).orderBy('id').execute()).map((r) => r.id),
+    (await withFlags(db).select('emails.id').where('emails.account_id', '=', accountId).where('emails.blob_id', '=', blobId).where(notDeleted).orderBy('emails.id').execute()).map((r) => r.id),
 };

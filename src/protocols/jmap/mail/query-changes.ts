@@ -36,9 +36,10 @@ async function changedSince(type: string, args: Args, ctx: MethodContext, accoun
   const { ids, newState } = await changedIds(type, since, ctx, accountId);
   const removed = new Set(ids);
   if (withThreads) {
-    // Keyword and membership changes touch the thread too, so its change log names every thread to expand.
-    const threads = (await changedIds('Thread', since, ctx, accountId)).ids;
-    for (const members of (await ctx.services.messages.threadMembers(accountId, threads, VISIBLE)).values()) for (const id of members) removed.add(id);
+    // The threads to expand: those whose email lists changed (the Thread log) and those of the
+    // changed emails, whose keywords may move their siblings (a keyword change is no Thread change).
+    const threads = new Set([...(await changedIds('Thread', since, ctx, accountId)).ids, ...(await ctx.services.messages.threadsOf(accountId, ids))]);
+    for (const members of (await ctx.services.messages.threadMembers(accountId, [...threads], VISIBLE)).values()) for (const id of members) removed.add(id);
     if (removed.size > MAX_CHANGED) throw cannot('too many changes since that state');
   }
   if (maxChanges !== null && removed.size > maxChanges) throw new MethodError('tooManyChanges', `${removed.size} changes; more than maxChanges`);
