@@ -2,6 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Tables } from './db/schema.ts';
 import type { ChangeEvent, ChangeOp } from './bus.ts';
 import type { SearchDocument } from './search/types.ts';
+import { jsonRows } from './db/dialect.ts';
 
 export type Trx = Transaction<Tables>;
 
@@ -65,13 +66,19 @@ export class WriteContext {
     return this.indexed.splice(0);
   }
 
-  /** Writes the change rows; called once just before commit. */
+  /**
+   * Writes the change rows, one statement per account over its changes as one JSON value;
+   * called once just before commit. A STORE on 20k messages logs 20k rows, and binding six
+   * values for each cost more than writing them.
+   */
   async flush(): Promise<ChangeEvent[]> {
     const now = Date.now();
-    const rows = [...this.events.values()].flatMap((e) =>
-      e.changes.map((c) => ({ account_id: e.accountId, modseq: e.modseq, type: c.type, object_id: c.id, op: c.op, created_at: now })),
-    );
-    for (let i = 0; i < rows.length; i += 500) await this.trx.insertInto('changes').values(rows.slice(i, i + 500)).execute();
+    for (const e of this.events.values()) {
+      if (e.changes.length === 0) continue;
+      const rows = jsonRows(this.trx, e.changes.map((c) => [c.type, c.id, c.op]));
+      await sql`INSERT INTO changes (account_id, modseq, type, object_id, op, created_at)
+        SELECT ${e.accountId}, CAST(${e.modseq} AS bigint), r.value ->> 0, r.value ->> 1, r.value ->> 2, CAST(${now} AS bigint) FROM ${rows}`.execute(this.trx);
+    }
     return [...this.events.values()];
   }
 }

@@ -170,11 +170,23 @@ export class ImapMail {
   async setFlags(sel: SelectedMailbox, uids: number[], change: FlagChange): Promise<{ changed: MessageState[]; modified: number[] }> {
     if (sel.readOnly) throw new ServiceError('forbidden', 'the mailbox is open read-only (EXAMINE)');
     const modified: number[] = [];
+    // Per distinct stored keyword list, not per message: a mailbox has few of them.
+    const outcomes = new Map<string, { key: string; unchanged: boolean }>();
+    const outcome = (current: string) => {
+      let o = outcomes.get(current);
+      if (!o) {
+        const before = parseKeywords(current);
+        const next = new Set(change.mode === 'set' ? change.keywords : before);
+        if (change.mode === 'add') for (const k of change.keywords) next.add(k);
+        if (change.mode === 'remove') for (const k of change.keywords) next.delete(k);
+        const key = [...next].sort().join(' ');
+        outcomes.set(current, (o = { key, unchanged: before.join(' ') === key }));
+      }
+      return o;
+    };
     const wanted = (current: string): string[] => {
-      const next = new Set(change.mode === 'set' ? change.keywords : parseKeywords(current));
-      if (change.mode === 'add') for (const k of change.keywords) next.add(k);
-      if (change.mode === 'remove') for (const k of change.keywords) next.delete(k);
-      return [...next].sort();
+      const { key } = outcome(current);
+      return key ? key.split(' ') : [];
     };
     type Row = Awaited<ReturnType<typeof imapRepo.flagRows>>[number];
     // Rows whose flags may change; those changed elsewhere after UNCHANGEDSINCE come back as modified.
@@ -199,7 +211,7 @@ export class ImapMail {
       await this.store.write(async (w) => {
         const groups = new Map<string, Row[]>();
         for (const r of candidates(await imapRepo.flagRows(w.trx, sel.mailboxId, chunk))) {
-          const key = wanted(r.keywords).join(' ');
+          const { key } = outcome(r.keywords);
           const group = groups.get(key);
           if (group) group.push(r);
           else groups.set(key, [r]);
@@ -208,7 +220,7 @@ export class ImapMail {
           const keywords = keywordList(key ? key.split(' ') : []);
           const modseq = await this.writer.setKeywordsMany(w, sel.accountId, rows, keywords);
           if (modseq !== null) written.push(modseq);
-          for (const r of rows) changed.push({ uid: r.uid, keywords, modseq: parseKeywords(r.keywords).join(' ') === key ? r.member_modseq : modseq! });
+          for (const r of rows) changed.push({ uid: r.uid, keywords, modseq: outcome(r.keywords).unchanged ? r.member_modseq : modseq! });
         }
       });
     }

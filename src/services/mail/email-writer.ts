@@ -135,7 +135,13 @@ export class EmailWriter {
    */
   async setKeywordsMany(w: WriteContext, accountId: string, emails: Pick<EmailRow, 'id' | 'keywords' | 'seen'>[], keywords: string[]): Promise<number | null> {
     const target = keywords.join(' ');
-    const changing = emails.filter((e) => parseKeywords(e.keywords).join(' ') !== target);
+    // Parsed once per distinct stored list: a STORE on a mailbox passes thousands of equal ones.
+    const differs = new Map<string, boolean>();
+    const changing = emails.filter((e) => {
+      let d = differs.get(e.keywords);
+      if (d === undefined) differs.set(e.keywords, (d = parseKeywords(e.keywords).join(' ') !== target));
+      return d;
+    });
     if (changing.length === 0) return null;
     const modseq = await w.modseq(accountId);
     const seen = keywords.includes('$seen') ? 1 : 0;

@@ -4,6 +4,7 @@ import type { EmailFlagsRow, EmailMailboxRow, EmailRow, EmailTable, MailboxRow }
 import type { Trx } from '../changes.ts';
 import type { AccountScope } from '../search/types.ts';
 import { escapeLike } from './like.ts';
+import { inStrings } from '../db/dialect.ts';
 
 type Q = Db | Trx;
 
@@ -159,8 +160,8 @@ export const mailRepo = {
   updateEmail: (db: Q, id: string, patch: Partial<EmailTable>) => db.updateTable('emails').set(patch).where('id', '=', id).execute(),
   /** The same new flags for these emails, and their memberships' modseq: two statements over narrow rows. */
   async setFlags(db: Q, ids: string[], flags: Pick<EmailFlagsRow, 'keywords' | 'seen' | 'flagged'>, modseq: number): Promise<void> {
-    await db.updateTable('email_flags').set(flags).where('email_id', 'in', ids).execute();
-    await db.updateTable('email_mailboxes').set({ modseq }).where('email_id', 'in', ids).execute();
+    await db.updateTable('email_flags').set(flags).where('email_id', 'in', inStrings(db, ids)).execute();
+    await db.updateTable('email_mailboxes').set({ modseq }).where('email_id', 'in', inStrings(db, ids)).execute();
   },
   deleteEmail: (db: Q, id: string) => db.deleteFrom('emails').where('id', '=', id).execute(),
   emailsInMailbox: (db: Q, mailboxId: string) =>
