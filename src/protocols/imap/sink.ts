@@ -59,13 +59,17 @@ export class ByteSink {
   private cut(): void {
     if (this.len === 0) return;
     this.chunks.push(this.buf.subarray(0, this.len));
-    this.buf = NOTHING;
+    // The rest of the buffer takes the next bytes: between the bodies of a FETCH, starting over
+    // from a small buffer reallocated it each time, doubling.
+    this.buf = this.buf.length - this.len >= INITIAL ? this.buf.subarray(this.len) : NOTHING;
     this.len = 0;
   }
 
   /** Everything written so far, in order; the sink is empty afterwards. */
   take(): Buffer[] {
     this.cut();
+    // Whatever room is left goes too: an idle connection holds no buffer.
+    this.buf = NOTHING;
     const out = this.chunks;
     this.chunks = [];
     return out;

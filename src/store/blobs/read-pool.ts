@@ -62,7 +62,7 @@ export class ReadPool {
           reject(err);
         },
       });
-      const batch: ReadBatch = { id, files };
+      const batch: ReadBatch = { id, paths: files.map((f) => f.path).join('\0'), lengths: files.map((f) => f.length) };
       slot.worker.postMessage(batch);
     });
   }

@@ -21,7 +21,7 @@ import { readStructure } from '../../../mime/stored-structure.ts';
 // until the client has taken them, so FETCH 1:* on a big mailbox holds one round in memory:
 // fewer when message contents are part of it.
 const CHUNK = 500;
-const CHUNK_WITH_CONTENTS = 100;
+const CHUNK_WITH_CONTENTS = 250;
 // Whole messages held at once by one FETCH: 100 big messages must not mean gigabytes.
 const ROUND_BYTES = 4 * 1024 * 1024;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
