@@ -56,6 +56,16 @@ test('collapseThreads keeps the first email of each thread in sort order', async
   assert.deepEqual(names(await query({ collapseThreads: true, position: 1, limit: 1 })), ['b1']);
 });
 
+test('$flagged and $seen across the account, walked from the flags partial indexes, keep receivedAt order and paging', async () => {
+  const flagged = await query({ filter: { hasKeyword: '$flagged' }, calculateTotal: true });
+  assert.deepEqual(names(flagged), ['b1', 'a2']);
+  assert.equal(flagged.total, 2);
+  assert.deepEqual(names(await query({ filter: { hasKeyword: '$flagged' }, sort: [{ property: 'receivedAt', isAscending: false }] })), ['a2', 'b1']);
+  assert.deepEqual(names(await query({ filter: { hasKeyword: '$flagged' }, position: 1 })), ['a2']);
+  assert.deepEqual(names(await query({ filter: { notKeyword: '$seen' }, sort: [{ property: 'receivedAt', isAscending: false }], limit: 3 })), ['c1', 'a2', 'b1']);
+  assert.deepEqual(names(await query({ filter: { notKeyword: '$flagged' } })), ['a1', 'c1']);
+});
+
 test('anchor and anchorOffset', async () => {
   const res = await query({ anchor: ids.a2, anchorOffset: -1, limit: 2 });
   assert.equal(res.position, 1);

@@ -86,8 +86,29 @@ const membersWithFlags = (db: Q, mailboxId: string) =>
 /** The flag columns that, with all of `emails`, make an EmailRow. */
 const FLAGS = ['f.keywords', 'f.seen', 'f.flagged'] as const;
 
-function sortExpression(s: EmailSort, walkingMailbox: boolean, hideDeleted: boolean): RawBuilder<unknown> {
-  if ('column' in s) return sql.ref(walkingMailbox && s.column === 'received_at' ? 'em.received_at' : `emails.${s.column}`);
+/**
+ * Which table a query walks, and so which copy of `received_at` (and which id) orders it: a
+ * mailbox's memberships (`em`), a partial index of flags (`f`, for "unseen" or "flagged" across
+ * the account), or the account's emails. Ordering by another table's copy would sort everything.
+ */
+type Walk = 'mailbox' | 'flags' | 'account';
+const TIME: Record<Walk, string> = { mailbox: 'em.received_at', flags: 'f.received_at', account: 'emails.received_at' };
+const ID: Record<Walk, string> = { mailbox: 'em.email_id', flags: 'f.email_id', account: 'emails.id' };
+
+function walkOf(filter: EmailFilter): Walk {
+  if (filter.mailboxId !== undefined) return 'mailbox';
+  const partial = filter.unseen === true || filter.flagged === true || !!filter.hasKeywords?.includes('$flagged') || !!filter.notKeywords?.includes('$seen');
+  return partial && !filter.textMatch ? 'flags' : 'account';
+}
+
+/** The base of an email query for its walk, scoped to the mailbox or the accounts. */
+function walkBase(db: Q, filter: EmailFilter, walk: Walk) {
+  if (walk === 'mailbox') return membersWithFlags(db, filter.mailboxId!);
+  return withFlags(db).where(inScope(sql.ref(walk === 'flags' ? 'f.account_id' : 'emails.account_id'), filter.accountId));
+}
+
+function sortExpression(s: EmailSort, walk: Walk, hideDeleted: boolean): RawBuilder<unknown> {
+  if ('column' in s) return sql.ref(s.column === 'received_at' ? TIME[walk] : `emails.${s.column}`);
   if (s.inThread === 'email') return hasKeyword('f', s.keyword);
   const member = hasKeyword('tf', s.keyword);
   return s.inThread === 'some'
@@ -244,31 +265,28 @@ export const mailRepo = {
    * (received_at, id). Scoped to a mailbox it walks email_mailboxes' (mailbox, received_at) index.
    */
   listEmails: (db: Q, filter: EmailFilter, opts: { limit: number; order: 'asc' | 'desc'; cursor?: ListCursor }) => {
-    const walkingMailbox = filter.mailboxId !== undefined;
-    const [time, id] = walkingMailbox ? (['em.received_at', 'em.email_id'] as const) : (['emails.received_at', 'emails.id'] as const);
-    let q = walkingMailbox
-      ? membersWithFlags(db, filter.mailboxId!).selectAll('emails').select(FLAGS)
-      : withFlags(db).selectAll('emails').select(FLAGS).where(inScope(sql.ref('emails.account_id'), filter.accountId));
+    const walk = walkOf(filter);
+    const [time, id] = [TIME[walk], ID[walk]];
+    let q = walkBase(db, filter, walk).selectAll('emails').select(FLAGS);
     q = q.orderBy(sql.ref(time), opts.order).orderBy(sql.ref(id), opts.order).limit(opts.limit);
     if (opts.cursor) {
       const c = opts.cursor;
       const cmp = sql.raw(opts.order === 'desc' ? '<' : '>');
       q = q.where(sql<boolean>`(${sql.ref(time)} ${cmp} ${c.receivedAt} OR (${sql.ref(time)} = ${c.receivedAt} AND ${sql.ref(id)} ${cmp} ${c.id}))`);
     }
-    return applyEmailFilter(q, filter, walkingMailbox).execute();
+    return applyEmailFilter(q, filter, walk === 'mailbox').execute();
   },
 
   /** Ids of matching emails in a sort order, by offset (JMAP Email/query positions). */
   queryEmailIds: async (db: Q, filter: EmailFilter, opts: QueryOptions): Promise<string[]> => {
-    const walkingMailbox = filter.mailboxId !== undefined;
-    let q = walkingMailbox
-      ? membersWithFlags(db, filter.mailboxId!).select('emails.id')
-      : withFlags(db).select('emails.id').where(inScope(sql.ref('emails.account_id'), filter.accountId));
+    const walk = walkOf(filter);
+    const walkingMailbox = walk === 'mailbox';
+    let q = walkBase(db, filter, walk).select('emails.id');
     // In a mailbox walk, receivedAt sorts by the membership copy so the mailbox index serves it.
     const keys = [
-      ...opts.sort.map((s) => ({ expr: sortExpression(s, walkingMailbox, !!filter.hideDeleted), asc: s.asc })),
+      ...opts.sort.map((s) => ({ expr: sortExpression(s, walk, !!filter.hideDeleted), asc: s.asc })),
       // The tie-break must be the walked index's own column, or SQLite sorts the whole mailbox.
-      { expr: sql.ref(walkingMailbox ? 'em.email_id' : 'emails.id'), asc: opts.sort[0]?.asc ?? false },
+      { expr: sql.ref(ID[walk]), asc: opts.sort[0]?.asc ?? false },
     ];
     if (opts.collapseThreads) {
       const order = sql.join(keys.map((k) => sql`${k.expr} ${sql.raw(k.asc ? 'ASC' : 'DESC')}`));
@@ -399,10 +417,8 @@ function matches(db: Q, filter: EmailFilter) {
   if (filter.textMatch) {
     base = withFlags(db).where(sql<boolean>`emails.num IN (${filter.textMatch})`);
     if (filter.mailboxId) base = base.where(inMailbox(filter.mailboxId));
-  } else if (filter.mailboxId) {
-    base = membersWithFlags(db, filter.mailboxId);
   } else {
-    base = withFlags(db).where(inScope(sql.ref('emails.account_id'), filter.accountId));
+    base = walkBase(db, filter, walkOf(filter));
   }
   return applyEmailFilter(base, { ...filter, textMatch: null });
 }
@@ -436,9 +452,10 @@ function leafParts(f: EmailLeaf, walkingMailbox: boolean, hideDeleted: boolean):
   for (const m of f.notInMailboxIds ?? []) {
     out.push(sql<boolean>`NOT EXISTS (SELECT 1 FROM email_mailboxes x WHERE x.email_id = emails.id AND x.mailbox_id = ${m})`);
   }
-  // Keywords are validated atoms without quotes, so the JSON text can be matched directly.
-  for (const k of f.hasKeywords ?? []) out.push(sql<boolean>`f.keywords LIKE ${keywordLike(k)} ESCAPE '\\'`);
-  for (const k of f.notKeywords ?? []) out.push(sql<boolean>`f.keywords NOT LIKE ${keywordLike(k)} ESCAPE '\\'`);
+  // Keywords are validated atoms without quotes, so the JSON text can be matched directly;
+  // $seen and $flagged are their columns, which the partial indexes serve.
+  for (const k of f.hasKeywords ?? []) out.push(k === '$seen' || k === '$flagged' ? sql<boolean>`${hasKeyword('f', k)} = 1` : sql<boolean>`f.keywords LIKE ${keywordLike(k)} ESCAPE '\\'`);
+  for (const k of f.notKeywords ?? []) out.push(k === '$seen' || k === '$flagged' ? sql<boolean>`${hasKeyword('f', k)} = 0` : sql<boolean>`f.keywords NOT LIKE ${keywordLike(k)} ESCAPE '\\'`);
   const sibling = (k: string, not: boolean) =>
     sql<boolean>`EXISTS (SELECT 1 ${siblingsOf(hideDeleted)} AND tf.keywords ${sql.raw(not ? 'NOT LIKE' : 'LIKE')} ${keywordLike(k)} ESCAPE '\\')`;
   for (const k of f.someInThreadKeywords ?? []) out.push(sibling(k, false));
