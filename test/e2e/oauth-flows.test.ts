@@ -166,6 +166,18 @@ test('refresh tokens rotate; reusing a rotated one revokes the whole family', as
   assert.equal((await session(b.body.access_token as string)).status, 401, 'and so are its access tokens');
 });
 
+test('client_secret_basic at the token endpoint is the client\'s login, never counted as a person\'s failed one', async () => {
+  for (let i = 0; i < 3; i++) {
+    const r = await token(server, web, { grant_type: 'refresh_token', refresh_token: `made-up-${i}` });
+    assert.deepEqual([r.status, r.body.error], [400, 'invalid_grant']);
+  }
+  // Tried as a person's login, each would be a logged failure counted against this address
+  // (and delayed by up to loginFailureDelayMaxMs, 4 s, before its answer).
+  const db = server.store.db;
+  assert.deepEqual(await db.selectFrom('authlog').select('login').where('login', '=', web.id.toLowerCase()).execute(), []);
+  assert.deepEqual(await db.selectFrom('auth_failures').select('key').where('key', 'like', `%${web.id.toLowerCase()}%`).execute(), []);
+});
+
 test('device authorization flow (RFC 8628): pending, slow_down, approval, tokens; denial', async () => {
   const start = await postForm(`${server.baseUrl}/oauth/device_authorization`, { client_id: app.id, scope: 'imap smtp' });
   assert.equal(start.status, 200);

@@ -52,11 +52,11 @@ export function apiGuard(auth: HttpAuth, config: Pick<Config, 'apiRateLimit' | '
   const windowSeconds = config.apiRateLimitWindowSeconds;
   const limiter = new RateLimiter(windowSeconds * 1000);
   return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> => {
-    const { permission, ownAuth, byType } = req.routeOptions.config;
+    const { permission, ownAuth, byType, clientAuth } = req.routeOptions.config;
     if (ownAuth) return;
     let caller: Caller | null = null;
     let failure: unknown = null;
-    if (req.headers.authorization) {
+    if (req.headers.authorization && !clientAuth) {
       try {
         caller = await auth.authenticate(req);
       } catch (err) {

@@ -20,11 +20,20 @@ declare module 'fastify' {
      * (IMAP2API's DRF errors): the app-wide check steps aside and the surface enforces `permission`.
      */
     ownAuth?: boolean;
+    /**
+     * The Authorization header, when present, carries an OAuth client's credentials (RFC 6749
+     * §2.3.1), which the route checks itself: the app-wide check must not try them as a person's
+     * login, where each would count as a failed one (delayed, and in the end locking the address
+     * out). Such a request spends its address's anonymous budget.
+     */
+    clientAuth?: boolean;
   }
 }
 
 /** Route options declaring the permission: spread into a route's options next to its schema. */
-export const needs = (permission: RoutePermission, opts: { byType?: boolean } = {}) => ({ config: { permission, ...(opts.byType ? { byType: true } : {}) } });
+export const needs = (permission: RoutePermission, opts: { byType?: boolean; clientAuth?: boolean } = {}) => ({
+  config: { permission, ...(opts.byType ? { byType: true } : {}), ...(opts.clientAuth ? { clientAuth: true } : {}) },
+});
 
 export interface DeclaredRoute {
   method: string;

@@ -62,7 +62,7 @@ export function tokenRoutes(app: App, deps: RouteDeps): void {
   app.post(
     '/oauth/token',
     {
-      ...needs('public'),
+      ...needs('public', { clientAuth: true }),
       schema: {
         tags,
         summary: 'Exchange a grant for tokens (authorization_code with PKCE, refresh_token, device_code)',
@@ -107,7 +107,7 @@ export function tokenRoutes(app: App, deps: RouteDeps): void {
   app.post(
     '/oauth/device_authorization',
     {
-      ...needs('public'),
+      ...needs('public', { clientAuth: true }),
       schema: {
         tags,
         summary: 'Start a device authorization (RFC 8628 §3.1): a code for the user to enter at verification_uri, and a device_code to poll with',
