@@ -55,6 +55,8 @@ const MATRIX: Record<string, Row> = {
   'POST /oauth/authorize': { permission: 'public', path: '/oauth/authorize', json: {}, ownRules: true },
   'POST /oauth/token': { permission: 'public', path: '/oauth/token', json: {}, ownRules: true },
   'POST /oauth/device_authorization': { permission: 'public', path: '/oauth/device_authorization', json: {}, ownRules: true },
+  'POST /oauth/revoke': { permission: 'public', path: '/oauth/revoke', json: {}, ownRules: true },
+  'POST /oauth/introspect': { permission: 'public', path: '/oauth/introspect', json: {}, ownRules: true },
   'GET /oauth/device': { permission: 'public', path: '/oauth/device' },
   'POST /oauth/device': { permission: 'public', path: '/oauth/device', json: {}, ownRules: true },
   'GET /oauth/userinfo': { permission: 'public', path: '/oauth/userinfo', ownRules: true },

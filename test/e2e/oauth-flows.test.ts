@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
-import { authorize, pkce, postForm, readForm, REDIRECT, registerClient, signIn, token, type Client } from '../helpers/oauth.ts';
+import { authorize, basicOf, pkce, postForm, readForm, REDIRECT, registerClient, signIn, token, type Client } from '../helpers/oauth.ts';
 import { createUser, startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -28,6 +28,8 @@ test('metadata (RFC 8414, OIDC discovery) names this server\'s endpoints', async
     assert.equal(m.issuer, server.baseUrl);
     assert.equal(m.authorization_endpoint, `${server.baseUrl}/oauth/authorize`);
     assert.equal(m.token_endpoint, `${server.baseUrl}/oauth/token`);
+    assert.equal(m.revocation_endpoint, `${server.baseUrl}/oauth/revoke`);
+    assert.equal(m.introspection_endpoint, `${server.baseUrl}/oauth/introspect`);
     assert.equal(m.device_authorization_endpoint, `${server.baseUrl}/oauth/device_authorization`);
     assert.equal(m.jwks_uri, `${server.baseUrl}/oauth/jwks`);
     assert.equal(m.userinfo_endpoint, `${server.baseUrl}/oauth/userinfo`);
@@ -176,6 +178,56 @@ test('client_secret_basic at the token endpoint is the client\'s login, never co
   const db = server.store.db;
   assert.deepEqual(await db.selectFrom('authlog').select('login').where('login', '=', web.id.toLowerCase()).execute(), []);
   assert.deepEqual(await db.selectFrom('auth_failures').select('key').where('key', 'like', `%${web.id.toLowerCase()}%`).execute(), []);
+});
+
+test('revocation (RFC 7009): either token ends the grant; unknown tokens are no error; another client\'s token is refused', async () => {
+  const revoke = (client: Client, form: Record<string, string>) => postForm(`${server.baseUrl}/oauth/revoke`, client.secret ? form : { ...form, client_id: client.id }, basicOf(client));
+  const byRefresh = await signIn(server, web, alice, 'jmap');
+  const res = await revoke(web, { token: byRefresh.refresh_token, token_type_hint: 'refresh_token' });
+  assert.equal(res.status, 200);
+  assert.equal((await session(byRefresh.access_token)).status, 401, 'its access token is revoked with it');
+  assert.equal((await token(server, web, { grant_type: 'refresh_token', refresh_token: byRefresh.refresh_token })).body.error, 'invalid_grant');
+
+  const byAccess = await signIn(server, web, alice, 'jmap');
+  assert.equal((await revoke(web, { token: byAccess.access_token })).status, 200);
+  assert.equal((await session(byAccess.access_token)).status, 401);
+  assert.equal((await token(server, web, { grant_type: 'refresh_token', refresh_token: byAccess.refresh_token })).body.error, 'invalid_grant', 'and so is the refresh token');
+
+  assert.equal((await revoke(web, { token: 'grt_not-a-token' })).status, 200, 'nothing to revoke is no error (§2.2)');
+  assert.equal((await revoke(web, { token: byAccess.access_token })).status, 200, 'nor is revoking twice');
+  const others = await signIn(server, app, alice, 'jmap');
+  const refused = await revoke(web, { token: others.refresh_token });
+  assert.deepEqual([refused.status, ((await refused.json()) as { error: string }).error], [400, 'unauthorized_client']);
+  assert.equal((await session(others.access_token)).status, 200, 'the other client\'s grant is untouched');
+  assert.equal((await revoke(app, { token: others.refresh_token })).status, 200, 'a public client revokes its own');
+  assert.equal((await session(others.access_token)).status, 401);
+  assert.equal((await revoke(web, {})).status, 400);
+});
+
+test('introspection (RFC 7662): a confidential client learns what its own tokens grant; anything else is inactive', async () => {
+  const introspect = (client: Client, form: Record<string, string>) =>
+    postForm(`${server.baseUrl}/oauth/introspect`, client.secret ? form : { ...form, client_id: client.id }, basicOf(client)).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+  const t = await signIn(server, web, alice, 'jmap imap');
+  const access = await introspect(web, { token: t.access_token });
+  assert.equal(access.status, 200);
+  assert.deepEqual(
+    [access.body.active, access.body.token_type, access.body.scope, access.body.client_id, access.body.username, access.body.sub],
+    [true, 'Bearer', 'jmap imap', web.id, alice.username, alice.id],
+  );
+  assert.equal(access.body.exp, decodeJwt(t.access_token).exp);
+  const refresh = await introspect(web, { token: t.refresh_token, token_type_hint: 'refresh_token' });
+  assert.deepEqual([refresh.body.active, refresh.body.scope, refresh.body.client_id], [true, 'jmap imap', web.id]);
+
+  const rotated = await token(server, web, { grant_type: 'refresh_token', refresh_token: t.refresh_token });
+  assert.equal(rotated.status, 200);
+  assert.deepEqual((await introspect(web, { token: t.refresh_token })).body, { active: false }, 'a used refresh token');
+  assert.deepEqual((await introspect(web, { token: 'grt_unknown' })).body, { active: false });
+  assert.deepEqual((await introspect(web, { token: 'not.a.jwt' })).body, { active: false });
+  const others = await signIn(server, app, alice, 'jmap');
+  assert.deepEqual((await introspect(web, { token: others.access_token })).body, { active: false }, 'another client\'s token');
+  assert.equal((await introspect(app, { token: others.access_token })).status, 401, 'a public client cannot introspect');
+  await postForm(`${server.baseUrl}/oauth/revoke`, { token: rotated.body.access_token as string }, basicOf(web));
+  assert.deepEqual((await introspect(web, { token: rotated.body.access_token as string })).body, { active: false }, 'a revoked token');
 });
 
 test('device authorization flow (RFC 8628): pending, slow_down, approval, tokens; denial', async () => {

@@ -42,6 +42,10 @@ export async function readForm(res: Response): Promise<{ html: string; fields: R
   return { html, fields, cookie };
 }
 
+/** client_secret_basic (RFC 6749 §2.3.1) for a confidential client; nothing for a public one. */
+export const basicOf = (client: Client): Record<string, string> =>
+  client.secret ? { authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(client.secret)}`).toString('base64')}` } : {};
+
 export const postForm = (url: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form).toString() });
 
@@ -70,9 +74,7 @@ export async function authorize(
 }
 
 export async function token(server: TestServer, client: Client, form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
-  const headers: Record<string, string> = {};
-  if (client.secret) headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(client.secret)}`).toString('base64')}`;
-  const res = await postForm(`${server.baseUrl}/oauth/token`, client.secret ? form : { ...form, client_id: client.id }, headers);
+  const res = await postForm(`${server.baseUrl}/oauth/token`, client.secret ? form : { ...form, client_id: client.id }, basicOf(client));
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 

@@ -5,7 +5,8 @@ import type { Caller } from '../../services/auth/tokens.ts';
 import type { Principal } from '../../services/directory/directory.ts';
 import { ServiceError } from '../../services/errors.ts';
 import type { Services } from '../../services/index.ts';
-import { isJwt, oauthCaller } from './oauth/bearer.ts';
+import { looksLikeJwt } from '../../services/oauth/access-tokens.ts';
+import { oauthCaller } from './oauth/bearer.ts';
 import { httpFace } from './face.ts';
 
 declare module 'fastify' {
@@ -42,7 +43,7 @@ export class HttpAuth {
     const [scheme, ...rest] = header.split(' ');
     const value = rest.join(' ').trim();
     let caller: Caller | null = null;
-    if (/^bearer$/i.test(scheme)) caller = (isJwt(value) ? await oauthCaller(this.services, req, value) : null) ?? (await this.services.tokens.verify(value));
+    if (/^bearer$/i.test(scheme)) caller = (looksLikeJwt(value) ? await oauthCaller(this.services, req, value) : null) ?? (await this.services.tokens.verify(value));
     // An apiKey's secret is checked first: a cheap lookup, and never counted as a failed password login.
     else if (/^basic$/i.test(scheme)) caller = (await this.basicKey(value)) ?? (await this.basic(req, value));
     if (!caller) throw new ServiceError('unauthenticated', 'the credentials are not valid');

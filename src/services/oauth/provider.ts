@@ -1,5 +1,5 @@
 import { createHash, randomInt } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
 import type { OAuthGrantRow } from '../../store/db/schema.ts';
 import { oauthRepo } from '../../store/repos/oauth.ts';
 import type { Store } from '../../store/store.ts';
@@ -9,6 +9,7 @@ import type { DirectoryService, Principal } from '../directory/directory.ts';
 import { ServiceError } from '../errors.ts';
 import type { SecretBox } from '../secrets/box.ts';
 import { OAuthClients, type OAuthClient } from './clients.ts';
+import { accessClaims, looksLikeJwt, type AccessClaims } from './access-tokens.ts';
 import { OAuthError } from './errors.ts';
 import { randomToken, tokenHash } from './hash.ts';
 import { SIGNING_ALG, SigningKeys } from './keys.ts';
@@ -50,10 +51,26 @@ export interface DeviceAuthorization {
 }
 
 /** Who a verified access token speaks for. */
+/** An introspection answer (RFC 7662 §2.2); only `active` when the token grants nothing. */
+export interface TokenIntrospection {
+  active: boolean;
+  token_type?: 'Bearer';
+  scope?: string;
+  client_id?: string;
+  username?: string;
+  sub?: string;
+  exp?: number;
+  iat?: number;
+  iss?: string;
+  aud?: string | string[];
+  jti?: string;
+}
+
 export interface TokenSubject {
   principal: Principal;
   clientId: string;
   scope: string[];
+  claims: AccessClaims;
 }
 
 // RFC 6749 §4.1.2 recommends at most ten minutes; a client redeems its code at once.
@@ -328,6 +345,41 @@ export class OAuthService {
     return { sub: principal.id, ...(await this.claims(principal, scope)) };
   }
 
+  /**
+   * Revocation (RFC 7009): an access or refresh token issued to this client ends its whole grant,
+   * every refresh token of the family and so every access token (they check the family). A token
+   * that is unknown, expired or already revoked needs nothing done and is no error (§2.2).
+   */
+  async revoke(client: OAuthClient, token: string | undefined): Promise<void> {
+    if (!token) throw new OAuthError('invalid_request', 'token is missing');
+    const grant = await this.grantOf(token);
+    if (!grant) return;
+    if (grant.clientId !== client.id) throw new OAuthError('unauthorized_client', 'the token was issued to another client');
+    await this.store.write(async (w) => oauthRepo.revokeFamily(w.trx, grant.familyId));
+  }
+
+  /**
+   * Introspection (RFC 7662 §2.2) for a confidential client: what a token issued to it grants now.
+   * Any other token, and one expired, revoked, used (a rotated refresh token) or whose user is
+   * gone, is only `{active: false}`, so the answer tells nothing about tokens of other clients.
+   */
+  async introspect(client: OAuthClient, token: string | undefined): Promise<TokenIntrospection> {
+    if (!client.confidential) throw new OAuthError('invalid_client', 'introspection is for confidential clients, which authenticate with a secret');
+    if (!token) throw new OAuthError('invalid_request', 'token is missing');
+    const inactive: TokenIntrospection = { active: false };
+    if (looksLikeJwt(token)) {
+      const subject = await this.subject(token).catch(() => null);
+      if (!subject || subject.clientId !== client.id) return inactive;
+      const { claims } = subject;
+      return { active: true, token_type: 'Bearer', scope: claims.scope, client_id: claims.client_id, username: subject.principal.username, sub: claims.sub, exp: claims.exp, iat: claims.iat, iss: claims.iss, aud: claims.aud, jti: claims.jti };
+    }
+    const row = await oauthRepo.refreshByHash(this.store.db, tokenHash(token));
+    if (!row || row.client_id !== client.id || row.used_at !== null || row.expires_at <= Date.now()) return inactive;
+    const principal = await this.directory.principal(row.principal_id);
+    if (!principal) return inactive;
+    return { active: true, scope: row.scope, client_id: row.client_id, username: principal.username, sub: principal.id, exp: Math.floor(row.expires_at / 1000), iat: Math.floor(row.created_at / 1000) };
+  }
+
   async pruneExpired(): Promise<void> {
     const now = Date.now();
     await this.store.write(async (w) => {
@@ -339,22 +391,25 @@ export class OAuthService {
   // ---- internals
 
   private async subject(token: string): Promise<TokenSubject> {
-    const key = await this.keys.key();
-    let payload: Record<string, unknown>;
-    try {
-      ({ payload } = await jwtVerify(token, key.publicKey, { algorithms: [SIGNING_ALG], typ: 'at+jwt', issuer: this.settings.issuer ? this.issuer('') : undefined }));
-    } catch (err) {
-      if (err instanceof joseErrors.JWTExpired) throw new OAuthError('invalid_token', 'the access token has expired');
-      throw new OAuthError('invalid_token', 'the access token is not valid');
-    }
-    const { sub, sid, client_id: clientId, scope } = payload;
-    if (typeof sub !== 'string' || typeof sid !== 'string' || typeof clientId !== 'string' || typeof scope !== 'string') {
-      throw new OAuthError('invalid_token', 'the access token lacks required claims');
-    }
-    if (!(await oauthRepo.familyAlive(this.store.db, sid, Date.now()))) throw new OAuthError('invalid_token', 'the access token has been revoked');
-    const principal = await this.directory.principal(sub);
+    const claims = await accessClaims(this.keys, token, this.configuredIssuer());
+    if (!(await oauthRepo.familyAlive(this.store.db, claims.sid, Date.now()))) throw new OAuthError('invalid_token', 'the access token has been revoked');
+    const principal = await this.directory.principal(claims.sub);
     if (!principal) throw new OAuthError('invalid_token', 'the user no longer exists or is disabled');
-    return { principal, clientId, scope: parseScope(scope) };
+    return { principal, clientId: claims.client_id, scope: parseScope(claims.scope), claims };
+  }
+
+  /** The grant and client behind an access token we signed (expired or not) or a refresh token we issued. */
+  private async grantOf(token: string): Promise<{ familyId: string; clientId: string } | null> {
+    if (looksLikeJwt(token)) {
+      const claims = await accessClaims(this.keys, token, this.configuredIssuer()).catch(() => null);
+      return claims ? { familyId: claims.sid, clientId: claims.client_id } : null;
+    }
+    const row = await oauthRepo.refreshByHash(this.store.db, tokenHash(token));
+    return row ? { familyId: row.family_id, clientId: row.client_id } : null;
+  }
+
+  private configuredIssuer(): string | undefined {
+    return this.settings.issuer ? this.issuer('') : undefined;
   }
 
   private async pendingDevice(userCode: string): Promise<OAuthGrantRow | null> {

@@ -4,12 +4,6 @@ import { OAuthError } from '../../../services/oauth/errors.ts';
 import type { Services } from '../../../services/index.ts';
 import { httpFace } from '../face.ts';
 
-// Three base64url parts: an access token from /oauth/token. Gannet's opaque tokens (gnt_…) have no dots.
-const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-
-export const isJwt = (value: string): boolean => value.length <= 8192 && JWT.test(value);
-
-
 /**
  * The caller behind an OAuth access token, or null when the token is not valid here (expired,
  * revoked, wrong scope); a principal lacking the permission gets the service's 'forbidden'.

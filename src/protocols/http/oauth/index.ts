@@ -4,6 +4,7 @@ import { authorizeRoutes } from './authorize.ts';
 import { deviceRoutes } from './device.ts';
 import { metadataRoutes } from './metadata.ts';
 import { sendOAuthError, tokenRoutes } from './token.ts';
+import { tokenStatusRoutes } from './token-status.ts';
 
 const FORM_LIMIT = 64 * 1024;
 
@@ -37,6 +38,7 @@ export function registerOAuth(app: App, deps: RouteDeps): void {
   });
   metadataRoutes(app, deps);
   tokenRoutes(app, deps);
+  tokenStatusRoutes(app, deps);
   authorizeRoutes(app, deps);
   deviceRoutes(app, deps);
 }

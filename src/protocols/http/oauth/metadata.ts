@@ -4,7 +4,7 @@ import { OAuthError } from '../../../services/oauth/errors.ts';
 import { SIGNING_ALG } from '../../../services/oauth/keys.ts';
 import { SCOPES } from '../../../services/oauth/scopes.ts';
 import type { App, RouteDeps } from '../app.ts';
-import { isJwt } from './bearer.ts';
+import { looksLikeJwt } from '../../../services/oauth/access-tokens.ts';
 import { requestIssuer } from './issuer.ts';
 import { DEVICE_GRANT } from './token.ts';
 import { needs } from '../route-permission.ts';
@@ -16,6 +16,10 @@ export function providerMetadata(issuer: string): Record<string, unknown> {
     authorization_endpoint: `${issuer}/oauth/authorize`,
     token_endpoint: `${issuer}/oauth/token`,
     device_authorization_endpoint: `${issuer}/oauth/device_authorization`,
+    revocation_endpoint: `${issuer}/oauth/revoke`,
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    introspection_endpoint: `${issuer}/oauth/introspect`,
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     userinfo_endpoint: `${issuer}/oauth/userinfo`,
     jwks_uri: `${issuer}/oauth/jwks`,
     scopes_supported: [...SCOPES],
@@ -58,7 +62,7 @@ export function metadataRoutes(app: App, deps: RouteDeps): void {
         .code(err.error === 'insufficient_scope' ? 403 : 401)
         .header('www-authenticate', `Bearer error="${err.error}", error_description="${err.message.replace(/["\\]/g, '')}"`)
         .send({ error: err.error, error_description: err.message });
-    if (!match || !isJwt(match[1])) return failed(new OAuthError('invalid_token', 'send an access token as Authorization: Bearer'));
+    if (!match || !looksLikeJwt(match[1])) return failed(new OAuthError('invalid_token', 'send an access token as Authorization: Bearer'));
     try {
       return reply.header('cache-control', 'no-store').send(await services.oauth.userinfo(match[1]));
     } catch (err) {

@@ -1,15 +1,17 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Services } from '../../../services/index.ts';
+import type { OAuthClient } from '../../../services/oauth/clients.ts';
 import { OAuthError } from '../../../services/oauth/errors.ts';
 import type { App, RouteDeps } from '../app.ts';
 import { requestIssuer } from './issuer.ts';
 import { needs } from '../route-permission.ts';
 
-const Param = Type.Optional(Type.String({ maxLength: 8192 }));
-const FORM = ['application/x-www-form-urlencoded'];
+export const Param = Type.Optional(Type.String({ maxLength: 8192 }));
+export const FORM = ['application/x-www-form-urlencoded'];
 export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
-const OAuthErrorBody = Type.Object(
+export const OAuthErrorBody = Type.Object(
   { error: Type.String(), error_description: Type.Optional(Type.String()) },
   { description: 'RFC 6749 §5.2 error' },
 );
@@ -54,6 +56,28 @@ export function sendOAuthError(reply: FastifyReply, err: OAuthError, basic = fal
   return reply.code(status).header('cache-control', 'no-store').send({ error: err.error, error_description: err.message });
 }
 
+/**
+ * An endpoint a client calls in its own name: `fn` gets the authenticated client (RFC 6749
+ * §2.3.1), and any OAuthError becomes the §5.2 answer.
+ */
+export async function asClient(
+  services: Services,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  body: { client_id?: string; client_secret?: string },
+  fn: (client: OAuthClient) => Promise<FastifyReply>,
+): Promise<FastifyReply> {
+  let basic = false;
+  try {
+    const credentials = clientCredentials(req, body);
+    basic = credentials.basic;
+    return await fn(await services.oauth.clients.authenticate(credentials.id, credentials.secret));
+  } catch (err) {
+    if (err instanceof OAuthError) return sendOAuthError(reply, err, basic);
+    throw err;
+  }
+}
+
 /** The token endpoint (RFC 6749 §3.2) and the device authorization endpoint (RFC 8628 §3.1). */
 export function tokenRoutes(app: App, deps: RouteDeps): void {
   const { services } = deps;
@@ -83,13 +107,9 @@ export function tokenRoutes(app: App, deps: RouteDeps): void {
         response: { 200: TokenBody, 400: OAuthErrorBody, 401: OAuthErrorBody },
       },
     },
-    async (req, reply) => {
-      const body = req.body;
-      let basic = false;
-      try {
-        const credentials = clientCredentials(req, body);
-        basic = credentials.basic;
-        const client = await services.oauth.clients.authenticate(credentials.id, credentials.secret);
+    async (req, reply) =>
+      asClient(services, req, reply, req.body, async (client) => {
+        const body = req.body;
         const issuer = requestIssuer(deps, req);
         let tokens;
         if (body.grant_type === 'authorization_code') tokens = await services.oauth.exchangeCode(client, body, issuer);
@@ -97,11 +117,7 @@ export function tokenRoutes(app: App, deps: RouteDeps): void {
         else if (body.grant_type === DEVICE_GRANT) tokens = await services.oauth.pollDevice(client, body.device_code, issuer);
         else throw new OAuthError(body.grant_type ? 'unsupported_grant_type' : 'invalid_request', body.grant_type ? 'unsupported grant_type' : 'grant_type is missing');
         return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(tokens);
-      } catch (err) {
-        if (err instanceof OAuthError) return sendOAuthError(reply, err, basic);
-        throw err;
-      }
-    },
+      }),
   );
 
   app.post(
@@ -128,18 +144,10 @@ export function tokenRoutes(app: App, deps: RouteDeps): void {
         },
       },
     },
-    async (req, reply) => {
-      let basic = false;
-      try {
-        const credentials = clientCredentials(req, req.body);
-        basic = credentials.basic;
-        const client = await services.oauth.clients.authenticate(credentials.id, credentials.secret);
+    async (req, reply) =>
+      asClient(services, req, reply, req.body, async (client) => {
         const started = await services.oauth.startDevice(client, req.body.scope, `${requestIssuer(deps, req)}/oauth/device`);
         return reply.header('cache-control', 'no-store').send(started);
-      } catch (err) {
-        if (err instanceof OAuthError) return sendOAuthError(reply, err, basic);
-        throw err;
-      }
-    },
+      }),
   );
 }
