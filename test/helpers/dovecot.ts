@@ -49,6 +49,8 @@ listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# Tests log in with wrong passwords on purpose; Dovecot's 2 s delay per failure only slows them.
+auth_failure_delay = 0
 log_path = ${dir}/dovecot.log
 default_internal_user = dovecot
 default_login_user = dovenull
