@@ -1,5 +1,6 @@
 import { sql, type Transaction } from 'kysely';
 import type { Tables } from './db/schema.ts';
+import { insertRows, runShaped } from './db/shaped-query.ts';
 import type { ChangeEvent, ChangeOp } from './bus.ts';
 import type { SearchDocument } from './search/types.ts';
 
@@ -23,12 +24,9 @@ export class WriteContext {
   async modseq(accountId: string): Promise<number> {
     let value = this.modseqs.get(accountId);
     if (value === undefined) {
-      const row = await this.trx
-        .updateTable('accounts')
-        .set({ modseq: sql`modseq + 1` })
-        .where('id', '=', accountId)
-        .returning('modseq')
-        .executeTakeFirst();
+      const row = (
+        await runShaped(this.trx, 'next modseq', [accountId], () => this.trx.updateTable('accounts').set({ modseq: sql`modseq + 1` }).where('id', '=', accountId).returning('modseq'))
+      ).rows[0];
       if (!row) throw new Error(`account ${accountId} does not exist`);
       value = Number(row.modseq);
       this.modseqs.set(accountId, value);
@@ -71,7 +69,7 @@ export class WriteContext {
     const rows = [...this.events.values()].flatMap((e) =>
       e.changes.map((c) => ({ account_id: e.accountId, modseq: e.modseq, type: c.type, object_id: c.id, op: c.op, created_at: now })),
     );
-    for (let i = 0; i < rows.length; i += 500) await this.trx.insertInto('changes').values(rows.slice(i, i + 500)).execute();
+    for (let i = 0; i < rows.length; i += 500) await insertRows(this.trx, 'changes', rows.slice(i, i + 500));
     return [...this.events.values()];
   }
 }
