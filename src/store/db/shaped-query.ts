@@ -7,8 +7,10 @@ type Buildable<R> = { compile(db: Kysely<Tables>): CompiledQuery<R> };
 // SQL text by query shape, per dialect adapter: SQLite and PostgreSQL compile the same builder
 // differently, and one process (the contract tests) can hold both.
 const texts = new WeakMap<object, Map<string, string>>();
+// Multi-row inserts make a shape per row count; past this many the oldest shape is rebuilt when next used.
+const MAX_SHAPES = 1000;
 
-const sameValues = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+const sameValues = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
 /**
  * Runs a query whose SQL text is fixed by `shape`, building it with kysely only the first time:
@@ -25,14 +27,16 @@ export async function runShaped<R>(db: Kysely<Tables>, shape: string, params: re
     const compiled = build().compile(db);
     if (!sameValues(compiled.parameters, params)) throw new Error(`query shape ${shape}: its parameters are not the ones kysely binds`);
     text = compiled.sql;
+    if (byShape.size >= MAX_SHAPES) byShape.delete(byShape.keys().next().value!);
     byShape.set(shape, text);
   }
   return db.executeQuery<R>(CompiledQuery.raw(text, [...params]));
 }
 
 /**
- * INSERT of plain rows (values, no SQL expressions) through runShaped, the columns being the
- * first row's. A row with an undefined value goes to kysely as is, which leaves that column out.
+ * INSERT of plain rows (values, no SQL expressions) through runShaped. Rows whose columns differ,
+ * or with an undefined value, go to kysely as they are: it takes the union of the columns and
+ * leaves undefined ones out.
  */
 export function insertRows(db: Kysely<Tables>, table: keyof Tables & string, rows: readonly object[], returning?: string): Promise<QueryResult<Record<string, unknown>>> {
   const build = () => {
@@ -41,6 +45,6 @@ export function insertRows(db: Kysely<Tables>, table: keyof Tables & string, row
   };
   const columns = Object.keys(rows[0]);
   const params = rows.flatMap((r) => columns.map((c) => (r as Record<string, unknown>)[c]));
-  if (params.includes(undefined)) return db.executeQuery(build());
+  if (params.includes(undefined) || rows.some((r) => Object.keys(r).length !== columns.length)) return db.executeQuery(build());
   return runShaped(db, `insert ${table} (${columns}) ×${rows.length} returning ${returning ?? ''}`, params, build);
 }
