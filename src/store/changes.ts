@@ -1,5 +1,6 @@
 import { sql, type Transaction } from 'kysely';
 import type { Tables } from './db/schema.ts';
+import { runShaped } from './db/shaped-query.ts';
 import type { ChangeEvent, ChangeOp } from './bus.ts';
 import type { SearchDocument } from './search/types.ts';
 import { jsonRows } from './db/dialect.ts';
@@ -24,12 +25,9 @@ export class WriteContext {
   async modseq(accountId: string): Promise<number> {
     let value = this.modseqs.get(accountId);
     if (value === undefined) {
-      const row = await this.trx
-        .updateTable('accounts')
-        .set({ modseq: sql`modseq + 1` })
-        .where('id', '=', accountId)
-        .returning('modseq')
-        .executeTakeFirst();
+      const row = (
+        await runShaped(this.trx, 'next modseq', [accountId], () => this.trx.updateTable('accounts').set({ modseq: sql`modseq + 1` }).where('id', '=', accountId).returning('modseq'))
+      ).rows[0];
       if (!row) throw new Error(`account ${accountId} does not exist`);
       value = Number(row.modseq);
       this.modseqs.set(accountId, value);
@@ -75,9 +73,11 @@ export class WriteContext {
     const now = Date.now();
     for (const e of this.events.values()) {
       if (e.changes.length === 0) continue;
-      const rows = jsonRows(this.trx, e.changes.map((c) => [c.type, c.id, c.op]));
-      await sql`INSERT INTO changes (account_id, modseq, type, object_id, op, created_at)
-        SELECT ${e.accountId}, CAST(${e.modseq} AS bigint), r.value ->> 0, r.value ->> 1, r.value ->> 2, CAST(${now} AS bigint) FROM ${rows}`.execute(this.trx);
+      const items = e.changes.map((c) => [c.type, c.id, c.op]);
+      await runShaped(this.trx, 'changes from json', [e.accountId, e.modseq, now, JSON.stringify(items)], () =>
+        sql`INSERT INTO changes (account_id, modseq, type, object_id, op, created_at)
+          SELECT ${e.accountId}, CAST(${e.modseq} AS bigint), r.value ->> 0, r.value ->> 1, r.value ->> 2, CAST(${now} AS bigint) FROM ${jsonRows(this.trx, items)}`,
+      );
     }
     return [...this.events.values()];
   }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
+import { runShaped } from '../db/shaped-query.ts';
 import type { AccountRow, AddressRow, AllowedSenderRow, DomainRow, MappingRow, PrincipalRow } from '../db/schema.ts';
 import type { Trx } from '../changes.ts';
 import { escapeLike } from './like.ts';
@@ -63,13 +64,16 @@ export const directoryRepo = {
   deleteAccount: (db: Q, id: string) => db.deleteFrom('accounts').where('id', '=', id).execute(),
   /** An account's usage and its owner's limit (0 = unlimited), in one statement. */
   /** Usage and limit of an account; a mirrored account's size is the upstream's business, so it has none. */
-  accountQuota: (db: Q, accountId: string) =>
-    db
-      .selectFrom('accounts')
-      .innerJoin('principals', 'principals.id', 'accounts.principal_id')
-      .select(['accounts.used_bytes as used', sql<number>`CASE WHEN accounts.kind = 'local' THEN principals.quota ELSE 0 END`.as('limit')])
-      .where('accounts.id', '=', accountId)
-      .executeTakeFirst(),
+  accountQuota: async (db: Q, accountId: string) =>
+    (
+      await runShaped(db, 'account quota', [accountId], () =>
+        db
+          .selectFrom('accounts')
+          .innerJoin('principals', 'principals.id', 'accounts.principal_id')
+          .select(['accounts.used_bytes as used', sql<number>`CASE WHEN accounts.kind = 'local' THEN principals.quota ELSE 0 END`.as('limit')])
+          .where('accounts.id', '=', accountId),
+      )
+    ).rows[0],
 
   address: (db: Q, address: string) => db.selectFrom('addresses').selectAll().where('address', '=', address).executeTakeFirst(),
   addressesOf: (db: Q, principalIds: string[]) =>

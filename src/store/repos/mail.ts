@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect.ts';
+import { insertRows, runShaped } from '../db/shaped-query.ts';
 import type { EmailFlagsRow, EmailMailboxRow, EmailRow, EmailTable, MailboxRow } from '../db/schema.ts';
 import type { Trx } from '../changes.ts';
 import type { AccountScope } from '../search/types.ts';
@@ -122,8 +123,8 @@ export const mailRepo = {
     db.selectFrom('mailboxes').selectAll().where('account_id', '=', accountId).orderBy('sort_order').orderBy('name').execute(),
   mailboxesOf: (db: Q, accountIds: readonly string[]) =>
     accountIds.length === 0 ? Promise.resolve([] as MailboxRow[]) : db.selectFrom('mailboxes').selectAll().where('account_id', 'in', accountIds).execute(),
-  mailbox: (db: Q, accountId: string, id: string) =>
-    db.selectFrom('mailboxes').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
+  mailbox: async (db: Q, accountId: string, id: string) =>
+    (await runShaped(db, 'mailbox by id', [accountId, id], () => db.selectFrom('mailboxes').selectAll().where('account_id', '=', accountId).where('id', '=', id))).rows[0],
   mailboxByRole: (db: Q, accountId: string, role: string) =>
     db.selectFrom('mailboxes').selectAll().where('account_id', '=', accountId).where('role', '=', role).executeTakeFirst(),
   mailboxByName: (db: Q, accountId: string, parentId: string, name: string) =>
@@ -136,19 +137,21 @@ export const mailRepo = {
 
   /** Takes the next UID and adjusts the counters in one statement. */
   allocateUid: async (db: Q, mailboxId: string, size: number, unseen: number, modseq: number): Promise<number> => {
-    const row = await db
-      .updateTable('mailboxes')
-      .set({
-        uidnext: sql`uidnext + 1`,
-        message_count: sql`message_count + 1`,
-        unseen_count: sql`unseen_count + ${unseen}`,
-        size: sql`size + ${size}`,
-        updated_modseq: modseq,
-      })
-      .where('id', '=', mailboxId)
-      .returning('uidnext')
-      .executeTakeFirstOrThrow();
-    return Number(row.uidnext) - 1;
+    const { rows } = await runShaped(db, 'allocate uid', [unseen, size, modseq, mailboxId], () =>
+      db
+        .updateTable('mailboxes')
+        .set({
+          uidnext: sql`uidnext + 1`,
+          message_count: sql`message_count + 1`,
+          unseen_count: sql`unseen_count + ${unseen}`,
+          size: sql`size + ${size}`,
+          updated_modseq: modseq,
+        })
+        .where('id', '=', mailboxId)
+        .returning('uidnext'),
+    );
+    if (!rows[0]) throw new Error(`mailbox ${mailboxId} does not exist`);
+    return Number(rows[0].uidnext) - 1;
   },
   adjustCounts: (db: Q, mailboxId: string, delta: { count: number; unseen: number; size: number }, modseq: number) =>
     db
@@ -165,11 +168,11 @@ export const mailRepo = {
 
   insertEmail: async (db: Q, row: Omit<EmailRow, 'num'>): Promise<number> => {
     const { keywords, seen, flagged, ...stored } = row;
-    const r = await db.insertInto('emails').values(stored).returning('num').executeTakeFirstOrThrow();
-    await db.insertInto('email_flags').values({ email_id: row.id, account_id: row.account_id, received_at: row.received_at, keywords, seen, flagged }).execute();
-    return Number(r.num);
+    const num = Number((await insertRows(db, 'emails', [stored], 'num')).rows[0].num);
+    await insertRows(db, 'email_flags', [{ email_id: row.id, account_id: row.account_id, received_at: row.received_at, keywords, seen, flagged }]);
+    return num;
   },
-  insertMembership: (db: Q, row: EmailMailboxRow) => db.insertInto('email_mailboxes').values(row).execute(),
+  insertMembership: (db: Q, row: EmailMailboxRow) => insertRows(db, 'email_mailboxes', [row]),
   deleteMembership: (db: Q, emailId: string, mailboxId: string) =>
     db.deleteFrom('email_mailboxes').where('email_id', '=', emailId).where('mailbox_id', '=', mailboxId).execute(),
   touchMemberships: (db: Q, emailId: string, modseq: number) =>
@@ -208,39 +211,47 @@ export const mailRepo = {
       ? []
       : (await db.selectFrom('emails').select('thread_id').distinct().where('id', 'in', emailIds).where(sql<boolean>`(emails.account_id || '') = ${accountId}`).execute()).map((r) => r.thread_id),
 
-  threadForRefs: (db: Q, accountId: string, refs: string[]) =>
+  threadForRefs: async (db: Q, accountId: string, refs: string[]) =>
     refs.length === 0
-      ? Promise.resolve(undefined)
-      : db.selectFrom('thread_refs').select('thread_id').where('account_id', '=', accountId).where('ref', 'in', refs).limit(1).executeTakeFirst(),
-  threadForSubject: (db: Q, accountId: string, subjectNorm: string, since: number) =>
-    db
-      .selectFrom('emails')
-      .select('thread_id')
-      .where('account_id', '=', accountId)
-      .where('subject_norm', '=', subjectNorm)
-      .where('received_at', '>=', since)
-      .orderBy('received_at', 'desc')
-      .limit(1)
-      .executeTakeFirst(),
-  insertThread: (db: Q, id: string, accountId: string) => db.insertInto('threads').values({ id, account_id: accountId, created_at: Date.now() }).execute(),
+      ? undefined
+      : (await runShaped(db, `thread for refs ×${refs.length}`, [accountId, ...refs, 1], () => db.selectFrom('thread_refs').select('thread_id').where('account_id', '=', accountId).where('ref', 'in', refs).limit(1))).rows[0],
+  threadForSubject: async (db: Q, accountId: string, subjectNorm: string, since: number) =>
+    (
+      await runShaped(db, 'thread for subject', [accountId, subjectNorm, since, 1], () =>
+        db
+          .selectFrom('emails')
+          .select('thread_id')
+          .where('account_id', '=', accountId)
+          .where('subject_norm', '=', subjectNorm)
+          .where('received_at', '>=', since)
+          .orderBy('received_at', 'desc')
+          .limit(1),
+      )
+    ).rows[0],
+  insertThread: (db: Q, id: string, accountId: string) => insertRows(db, 'threads', [{ id, account_id: accountId, created_at: Date.now() }]),
   addThreadRefs: async (db: Q, accountId: string, threadId: string, refs: string[]) => {
     if (refs.length === 0) return;
-    await db
-      .insertInto('thread_refs')
-      .values(refs.map((ref) => ({ account_id: accountId, ref, thread_id: threadId })))
-      .onConflict((oc) => oc.columns(['account_id', 'ref']).doNothing())
-      .execute();
+    const rows = refs.map((ref) => ({ account_id: accountId, ref, thread_id: threadId }));
+    await runShaped(db, `add thread refs ×${refs.length}`, rows.flatMap(Object.values), () =>
+      db
+        .insertInto('thread_refs')
+        .values(rows)
+        .onConflict((oc) => oc.columns(['account_id', 'ref']).doNothing()),
+    );
   },
   threadSize: async (db: Q, threadId: string) =>
     Number((await db.selectFrom('emails').select((eb) => eb.fn.countAll<number>().as('n')).where('thread_id', '=', threadId).executeTakeFirstOrThrow()).n),
   deleteThread: (db: Q, threadId: string) => db.deleteFrom('threads').where('id', '=', threadId).execute(),
 
-  addBlobRef: (db: Q, id: string, size: number) =>
-    db
-      .insertInto('blobs')
-      .values({ id, size, refcount: 1, created_at: Date.now() })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ refcount: sql`blobs.refcount + 1` }))
-      .execute(),
+  addBlobRef: (db: Q, id: string, size: number) => {
+    const row = { id, size, refcount: 1, created_at: Date.now() };
+    return runShaped(db, 'add blob ref', Object.values(row), () =>
+      db
+        .insertInto('blobs')
+        .values(row)
+        .onConflict((oc) => oc.column('id').doUpdateSet({ refcount: sql`blobs.refcount + 1` })),
+    );
+  },
   addUnreferencedBlob: (db: Q, id: string, size: number) =>
     db.insertInto('blobs').values({ id, size, refcount: 0, created_at: Date.now() }).onConflict((oc) => oc.column('id').doNothing()).execute(),
   dropBlobRef: (db: Q, id: string) => db.updateTable('blobs').set({ refcount: sql`refcount - 1` }).where('id', '=', id).execute(),
@@ -249,10 +260,12 @@ export const mailRepo = {
 
   /** Adds to the account's usage only if it stays within quota (0 = unlimited); false when it would not. */
   addUsageWithinQuota: async (db: Q, accountId: string, bytes: number, quota: number): Promise<boolean> => {
-    let q = db.updateTable('accounts').set({ used_bytes: sql`used_bytes + ${bytes}` }).where('id', '=', accountId);
-    if (quota > 0) q = q.where(sql<boolean>`used_bytes + ${bytes} <= ${quota}`);
-    const res = await q.executeTakeFirst();
-    return Number(res.numUpdatedRows) > 0;
+    const limited = quota > 0;
+    const res = await runShaped(db, `add usage${limited ? ' within quota' : ''}`, limited ? [bytes, accountId, bytes, quota] : [bytes, accountId], () => {
+      const q = db.updateTable('accounts').set({ used_bytes: sql`used_bytes + ${bytes}` }).where('id', '=', accountId);
+      return limited ? q.where(sql<boolean>`used_bytes + ${bytes} <= ${quota}`) : q;
+    });
+    return Number(res.numAffectedRows) > 0;
   },
   addUsage: (db: Q, accountId: string, bytes: number) =>
     db.updateTable('accounts').set({ used_bytes: sql`used_bytes + ${bytes}` }).where('id', '=', accountId).execute(),

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Trx } from '../changes.ts';
 import type { Db } from '../db/connect.ts';
+import { insertRows } from '../db/shaped-query.ts';
 import type { RemoteAccountRow, RemoteFolderRow } from '../db/schema.ts';
 
 type Q = Db | Trx;
@@ -84,7 +85,7 @@ export const remoteRepo = {
       else if (r.path.startsWith(from + delimiter)) await db.updateTable('remote_folders').set({ path: to + r.path.slice(from.length) }).where('id', '=', r.id).execute();
     }
   },
-  insertMessage: (db: Q, folderId: string, uid: number, emailId: string) => db.insertInto('remote_messages').values({ folder_id: folderId, uid, email_id: emailId }).execute(),
+  insertMessage: (db: Q, folderId: string, uid: number, emailId: string) => insertRows(db, 'remote_messages', [{ folder_id: folderId, uid, email_id: emailId }]),
   deleteMessages: (db: Q, folderId: string, uids: number[]) => (uids.length ? db.deleteFrom('remote_messages').where('folder_id', '=', folderId).where('uid', 'in', uids).execute() : Promise.resolve([])),
   forgetFolderMessages: (db: Q, folderId: string) => db.deleteFrom('remote_messages').where('folder_id', '=', folderId).execute(),
   /** Per account: folders mirrored and messages in them, for the management views. */

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../changes.ts';
+import { runShaped } from '../db/shaped-query.ts';
 import { headerIndexTerms, headerQueryTerms } from './header-terms.ts';
 import { INDEX_ROWS_PER_STATEMENT, MAX_INDEXED_CHARS, words, type FieldsDocument, type HeaderCondition, type SearchDocument, type AccountScope, type SearchIndex, type TextQuery } from './types.ts';
 
@@ -37,13 +38,16 @@ function headerMatch(c: HeaderCondition): string {
   return value.length ? `${name} AND ((${value.join(' AND ')}) OR header_names : ${phrase([OVERFLOW])})` : name;
 }
 
+/** `(?, ?, …), (?, ?, …)`: each row's values bound in order. */
+const valueLists = (rows: unknown[][]) => sql.join(rows.map((r) => sql`(${sql.join(r)})`));
+
 /** SQLite FTS5: contentless tables keyed by emails.num, the account id indexed as a token. */
 export class Fts5Index implements SearchIndex {
   async add(trx: Trx, docs: SearchDocument[]): Promise<void> {
     for (let i = 0; i < docs.length; i += INDEX_ROWS_PER_STATEMENT) {
       const chunk = docs.slice(i, i + INDEX_ROWS_PER_STATEMENT);
-      const rows = chunk.map((d) => sql`(${d.num}, ${d.accountId}, ${d.subject}, ${d.from}, ${[d.to, d.cc, d.bcc].join(' ')}, ${d.body.slice(0, MAX_INDEXED_CHARS)})`);
-      await sql`INSERT INTO email_fts(rowid, acct, subject, addrs_from, addrs_to, body) VALUES ${sql.join(rows)}`.execute(trx);
+      const rows = chunk.map((d) => [d.num, d.accountId, d.subject, d.from, [d.to, d.cc, d.bcc].join(' '), d.body.slice(0, MAX_INDEXED_CHARS)]);
+      await runShaped(trx, `email_fts ×${rows.length}`, rows.flat(), () => sql`INSERT INTO email_fts(rowid, acct, subject, addrs_from, addrs_to, body) VALUES ${valueLists(rows)}`);
       await this.insertFields(trx, chunk);
     }
   }
@@ -56,9 +60,9 @@ export class Fts5Index implements SearchIndex {
     const rows = docs.map((d) => {
       const h = headerIndexTerms(d.headers);
       const names = [...h.names.map(nameToken), ...(h.overflow ? [OVERFLOW] : [])].join(' ');
-      return sql`(${d.num}, ${d.accountId}, ${d.to}, ${d.cc}, ${d.bcc}, ${names}, ${h.values.join(' ')})`;
+      return [d.num, d.accountId, d.to, d.cc, d.bcc, names, h.values.join(' ')];
     });
-    await sql`INSERT INTO email_fields_fts(rowid, acct, addrs_to, addrs_cc, addrs_bcc, header_names, header_values) VALUES ${sql.join(rows)}`.execute(trx);
+    await runShaped(trx, `email_fields_fts ×${rows.length}`, rows.flat(), () => sql`INSERT INTO email_fields_fts(rowid, acct, addrs_to, addrs_cc, addrs_bcc, header_names, header_values) VALUES ${valueLists(rows)}`);
   }
 
   async remove(trx: Trx, num: number): Promise<void> {
