@@ -29,9 +29,10 @@ export function readWorkerMain(): void {
       throw err;
     }
     try {
-      const bytes = new Uint8Array(length);
+      // Not zero-filled first: every byte is about to be read over.
+      const bytes = Buffer.allocUnsafeSlow(length);
       const n = fs.readSync(fd, bytes, 0, length, 0);
-      return n === length ? bytes.buffer : bytes.slice(0, n).buffer;
+      return n === length ? bytes.buffer : bytes.buffer.slice(0, n);
     } finally {
       fs.closeSync(fd);
     }
