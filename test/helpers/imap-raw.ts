@@ -146,6 +146,17 @@ export class RawImap {
     }
   }
 
+  /** Reads nothing for `ms`, then goes on: a slow client, whose unread bytes back up at the server. */
+  stall(ms: number): Promise<void> {
+    this.sock.pause();
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        this.sock.resume();
+        resolve();
+      }, ms),
+    );
+  }
+
   close(): void {
     this.sock.destroy();
   }

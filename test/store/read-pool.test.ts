@@ -30,3 +30,36 @@ test('a read that fails for another reason than a missing file rejects, and the 
   writeFileSync(join(dir, 'after'), 'still here');
   assert.deepEqual(await pool.read([{ path: join(dir, 'after'), length: 100 }]), [Buffer.from('still here')]);
 });
+
+test('a lease reads into a shared slab that is lent again only after it is released, once', async () => {
+  const files = Array.from({ length: 9 }, (_, i) => {
+    const path = join(dir, `lease${i}`);
+    writeFileSync(path, `lease ${i} `.repeat(i * 100));
+    return { path, length: 10_000 };
+  });
+  files.push({ path: join(dir, 'missing'), length: 5 });
+  const first = await pool.lease(files);
+  files.slice(0, 9).forEach((_, i) => assert.deepEqual(first.files[i], Buffer.from(`lease ${i} `.repeat(i * 100)), `file ${i}`));
+  assert.equal(first.files[9], null);
+  const slab = first.files[1]!.buffer;
+  assert.ok(slab instanceof SharedArrayBuffer);
+  const second = await pool.lease(files.slice(0, 2));
+  assert.notEqual(second.files[1]!.buffer, slab, 'a held slab is not lent twice');
+  first.release();
+  first.release();
+  second.release();
+  const third = await pool.lease(files.slice(0, 2));
+  const fourth = await pool.lease(files.slice(0, 2));
+  assert.deepEqual(new Set([third.files[1]!.buffer, fourth.files[1]!.buffer]), new Set([slab, second.files[1]!.buffer]), 'released slabs are reused, each by one lease');
+  third.release();
+  fourth.release();
+});
+
+test('a lease too big for a slab reads into buffers of its own', async () => {
+  const path = join(dir, 'big');
+  writeFileSync(path, Buffer.alloc(5 * 1024 * 1024, 'x'));
+  const lease = await pool.lease([{ path, length: 5 * 1024 * 1024 }]);
+  assert.equal(lease.files[0]!.length, 5 * 1024 * 1024);
+  assert.ok(!(lease.files[0]!.buffer instanceof SharedArrayBuffer));
+  lease.release();
+});

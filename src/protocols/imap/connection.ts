@@ -59,11 +59,12 @@ export class ImapConnection implements Wire {
     return this.socket.remoteAddress ?? '';
   }
 
-  write(chunks: Buffer[]): void {
-    if (this.closed || chunks.length === 0) return;
+  write(chunks: Buffer[], taken?: () => void): void {
+    if (this.closed || chunks.length === 0) return taken?.();
     const out = this.deflate ?? this.socket;
     if (chunks.length > 1) this.socket.cork();
-    for (const chunk of chunks) out.write(chunk);
+    // A stream calls back in order, once it has handed a chunk on (to the kernel, TLS or zlib).
+    chunks.forEach((chunk, i) => out.write(chunk, i === chunks.length - 1 ? taken : undefined));
     // A sync flush per write: the client must see it now, not when the window fills.
     this.deflate?.flush(constants.Z_SYNC_FLUSH);
     if (chunks.length > 1) this.socket.uncork();

@@ -16,8 +16,8 @@ export type SessionState = 'notauth' | 'auth' | 'selected' | 'logout';
 
 /** What a session needs from its connection: writing, TLS, raw lines and closing. */
 export interface Wire {
-  /** Sends these bytes, in order, together. */
-  write(chunks: Buffer[]): void;
+  /** Sends these bytes, in order, together; `taken` runs once nothing refers to them any more. */
+  write(chunks: Buffer[], taken?: () => void): void;
   readonly secure: boolean;
   readonly remoteAddress: string;
   /** Switches to TLS after the tagged OK to STARTTLS has been written. */
@@ -82,8 +82,8 @@ export class ImapSession {
   private readonly out = new ByteSink();
   private corked = false;
 
-  private emit(): void {
-    if (!this.corked) this.wire.write(this.out.take());
+  private emit(taken?: () => void): void {
+    if (!this.corked) this.wire.write(this.out.take(), taken);
   }
 
   /** Holds responses back to send them together (a round of FETCH responses in one write). */
@@ -91,10 +91,13 @@ export class ImapSession {
     this.corked = true;
   }
 
-  /** Sends what cork() held; resolves once the client has taken enough of it to send more. */
-  async flush(): Promise<void> {
+  /**
+   * Sends what cork() held; resolves once the client has taken enough of it to send more.
+   * `taken` runs once the connection no longer holds those bytes (lent memory can be reused).
+   */
+  async flush(taken?: () => void): Promise<void> {
     this.corked = false;
-    this.emit();
+    this.emit(taken);
     await this.wire.drained();
   }
 

@@ -1,5 +1,8 @@
 import { imapRepo } from '../../store/repos/imap.ts';
 import { mailRepo } from '../../store/repos/mail.ts';
+import type { Lease } from '../../store/blobs/read-pool.ts';
+
+export type { Lease };
 import type { Store } from '../../store/store.ts';
 import type { IngestService } from '../delivery/ingest.ts';
 import { ServiceError } from '../errors.ts';
@@ -144,23 +147,25 @@ export class ImapMail {
   }
 
   /** Email rows of these UIDs, ascending; with their MIME structure when asked. */
-  async rows(sel: SelectedMailbox, uids: number[], withStructure = false): Promise<FetchRow[]> {
-    const rows = await imapRepo.emails(this.store.db, sel.mailboxId, uids, withStructure);
+  async rows(sel: SelectedMailbox, uids: number[], wide = { structure: false, envelope: false }): Promise<FetchRow[]> {
+    const rows = await imapRepo.emails(this.store.db, sel.mailboxId, uids, wide);
     return rows.sort((a, b) => a.uid - b.uid);
   }
 
   /**
    * The stored bytes FETCH needs for each row, read a few files at a time: the header block only
    * (ENVELOPE, header sections: a 20k-message FETCH reads kilobytes per message, not the whole
-   * mailbox), or the whole message.
+   * mailbox), or the whole message. The bytes are lent: the caller releases them once sent.
    */
-  async contents(rows: FetchRow[], headerOnly: boolean): Promise<Buffer[]> {
+  async contents(rows: FetchRow[], headerOnly: boolean): Promise<Lease> {
     const wanted = rows.map((r) => ({ id: r.blob_id, length: headerOnly ? readStructure(r.structure!).headerEnd : r.size }));
-    const got = await this.store.blobs.heads(wanted);
-    return got.map((bytes, i) => {
-      if (!bytes) throw new ServiceError('unavailable', `message ${rows[i].uid} cannot be read`);
-      return bytes;
-    });
+    const lease = await this.store.blobs.lease(wanted);
+    const missing = lease.files.findIndex((bytes) => !bytes);
+    if (missing >= 0) {
+      lease.release();
+      throw new ServiceError('unavailable', `message ${rows[missing]!.uid} cannot be read`);
+    }
+    return lease;
   }
 
   /**

@@ -3,7 +3,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ReadPool } from './read-pool.ts';
+import { ReadPool, type Lease } from './read-pool.ts';
 
 export interface BlobRef {
   /** sha256 of the content, lower-case hex. */
@@ -94,6 +94,11 @@ export class FsBlobStore {
   heads(wanted: { id: string; length: number }[]): Promise<(Buffer | null)[]> {
     if (wanted.length === 0) return Promise.resolve([]);
     return this.reads.read(wanted.map((w) => ({ path: this.pathOf(w.id), length: w.length })));
+  }
+
+  /** As heads(), into reused memory that the caller gives back with release(). */
+  lease(wanted: { id: string; length: number }[]): Promise<Lease> {
+    return this.reads.lease(wanted.map((w) => ({ path: this.pathOf(w.id), length: w.length })));
   }
 
   /** Stops the reading threads. */

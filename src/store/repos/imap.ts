@@ -139,12 +139,14 @@ export const imapRepo = {
    * What FETCH, COPY and MOVE read of these UIDs of the mailbox: the email's columns they use and
    * its UID and modseq there; the MIME structure only when asked (it is the largest column).
    */
-  emails: async (db: Q, mailboxId: string, uids: number[], withStructure: boolean) =>
+  /** Rows to FETCH; the wide columns (MIME structure, envelope) only when asked for. */
+  emails: async (db: Q, mailboxId: string, uids: number[], wide: { structure: boolean; envelope: boolean }) =>
     (
       await inChunks(uids, (chunk) =>
         members(db, mailboxId, chunk)
-          .select(['em.uid', 'em.modseq as member_modseq', 'e.id', 'e.thread_id', 'e.blob_id', 'f.keywords', 'f.seen', 'e.size', 'e.received_at', 'e.envelope'])
-          .$if(withStructure, (q) => q.select('e.structure'))
+          .select(['em.uid', 'em.modseq as member_modseq', 'e.id', 'e.thread_id', 'e.blob_id', 'f.keywords', 'f.seen', 'e.size', 'e.received_at'])
+          .$if(wide.structure, (q) => q.select('e.structure'))
+          .$if(wide.envelope, (q) => q.select('e.envelope'))
           .execute(),
       )
     ).map((r) => ({ ...r, uid: Number(r.uid), member_modseq: Number(r.member_modseq), size: Number(r.size), received_at: Number(r.received_at), seen: Number(r.seen) })),

@@ -55,3 +55,38 @@ test('BODY[] sets \\Seen on every message, across rounds, and says so in each FE
     raw.close();
   }
 });
+
+test("a slow client's unsent bodies are not overwritten by the next FETCH reusing read memory", async () => {
+  // Message bytes are read into reused slabs. A FETCH is done once the server has written its
+  // answer, though up to a megabyte of it may still wait at the server for a client that is not
+  // reading; that slab must not be lent to the next FETCH until the socket has taken those bytes.
+  const user = await createUser(server, 'slow');
+  const accountId = (await server.services.directory.accountOfUser(user.id)).accountId;
+  const bodies: Buffer[] = [];
+  for (let i = 0; i < 120; i++) {
+    const raw = simpleMessage({ subject: `slow ${i}`, body: `${String(i % 10).repeat(70)} ${i}\r\n`.repeat(1_300) });
+    bodies.push(raw);
+    await server.services.ingest.ingest({ accountId, raw });
+  }
+  const raw = await RawImap.connect(server.listeners.imap.port);
+  try {
+    await raw.command(`LOGIN slow "${user.password}"`);
+    await raw.command('EXAMINE INBOX');
+    // Twenty FETCHes of ~600 kB, sent at once to a client that does not read: once the kernel's
+    // buffers are full, each ends with part of its answer still at the server.
+    const tags = Array.from({ length: 20 }, (_, i) => raw.start(`FETCH ${i * 6 + 1}:${i * 6 + 6} (BODY.PEEK[])`));
+    await raw.stall(500);
+    for (const [n, tag] of tags.entries()) {
+      const res = await raw.finish(tag);
+      assert.equal(res.lines.length, 6);
+      res.lines.forEach((line, i) => assert.ok(bodyOf(line).equals(bodies[n * 6 + i]!), `message ${n * 6 + i + 1} intact`));
+    }
+  } finally {
+    raw.close();
+  }
+});
+
+/** The literal of a `* n FETCH (BODY[] {size}...)` line. */
+function bodyOf(line: Buffer): Buffer {
+  return line.subarray(line.indexOf('}\r\n') + 3, -1);
+}

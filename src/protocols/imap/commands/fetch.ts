@@ -1,4 +1,4 @@
-import type { FetchRow } from '../../../services/imap/mail.ts';
+import type { FetchRow, Lease } from '../../../services/imap/mail.ts';
 import { findPart } from '../../../mime/parts.ts';
 import type { Envelope } from '../../../mime/envelope.ts';
 import type { MimePart } from '../../../mime/types.ts';
@@ -69,7 +69,7 @@ function binaryContent(raw: Buffer, structure: () => MimePart, part: number[]): 
 
 function storedEnvelope(row: FetchRow): ImapData {
   // Kept for every email since ingest did; one without is one whose message could not be read.
-  if (row.envelope === null) throw new ImapError('NO', `message ${row.uid} cannot be read`, 'UNAVAILABLE');
+  if (!row.envelope) throw new ImapError('NO', `message ${row.uid} cannot be read`, 'UNAVAILABLE');
   return envelope(JSON.parse(row.envelope) as Envelope);
 }
 
@@ -158,7 +158,7 @@ async function fetch(s: ImapSession, cmd: Command, byUid: boolean): Promise<void
   // Rounds of rows to answer, \Seen set first where the FETCH sets it.
   async function* rounds(): AsyncGenerator<FetchRow[]> {
     for (let i = 0; i < uids.length; i += chunk) {
-      let rows = await s.services.imap.mail.rows(sel, uids.slice(i, i + chunk), withStructure);
+      let rows = await s.services.imap.mail.rows(sel, uids.slice(i, i + chunk), { structure: withStructure, envelope: has('envelope') });
       if (args.changedSince !== undefined) rows = rows.filter((r) => r.member_modseq > args.changedSince!);
       const unseen = markSeen ? rows.filter((r) => !parseKeywords(r.keywords).includes('$seen')).map((r) => r.uid) : [];
       if (unseen.length) {
@@ -171,8 +171,9 @@ async function fetch(s: ImapSession, cmd: Command, byUid: boolean): Promise<void
       yield* raw && !headersOnly ? bySize(rows) : [rows];
     }
   }
-  const answer = async (round: FetchRow[], contents: Promise<Buffer[] | null>) => {
-    const bytes = await contents;
+  const answer = async (round: FetchRow[], contents: Promise<Lease | null>) => {
+    const lease = await contents;
+    const bytes = lease?.files;
     s.cork();
     for (const [n, row] of round.entries()) {
       // A FETCH that set \Seen tells the new flags; with CONDSTORE, with UID and MODSEQ (RFC 7162 §3.2.4).
@@ -183,12 +184,15 @@ async function fetch(s: ImapSession, cmd: Command, byUid: boolean): Promise<void
         if (s.condstore && !has('modseq')) extra.push({ kind: 'modseq' });
       }
       const forItems = extra.length ? [...items, ...extra] : items;
+      // On a throw the lease is never released (responses already held may point into it), and
+      // its slab is left to the garbage collector.
       s.untagged(sel.seqOf(row.uid), atom('FETCH'), render(forItems, row, bytes ? bytes[n]! : null));
     }
-    await s.flush();
+    // The responses point into the lent bytes until the socket has taken them.
+    await s.flush(lease ? () => lease.release() : undefined);
   };
   // The next round's messages are read while the client takes the one before.
-  let ahead: { round: FetchRow[]; contents: Promise<Buffer[] | null> } | null = null;
+  let ahead: { round: FetchRow[]; contents: Promise<Lease | null> } | null = null;
   for await (const round of rounds()) {
     const contents = raw ? s.services.imap.mail.contents(round, headersOnly) : Promise.resolve(null);
     // Awaited below; until then a failure must not count as unhandled.
