@@ -13,7 +13,8 @@ import { WireClient } from '../protocols/smtp/wire.ts';
 const root = resolve(import.meta.dirname, '../..');
 const dataDir = mkdtempSync(join(tmpdir(), 'gannet-durability-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
-const env = { ...process.env, GANNET_DATA_DIR: dataDir, GANNET_DATABASE_URL: '', GANNET_HTTP_PORT: '0', GANNET_MGMT_PORT: '0', GANNET_SMTP_PORT: '0', GANNET_LMTP_PORT: '0', GANNET_LISTEN_ADDRESS: '127.0.0.1', GANNET_ADMIN_TOKEN: 'durability-token-123', GANNET_LOG_LEVEL: 'info' };
+// Every listener on a free port: another suite may be running beside this one (CI runs two).
+const env = { ...process.env, GANNET_DATA_DIR: dataDir, GANNET_DATABASE_URL: '', GANNET_HTTP_PORT: '0', GANNET_MGMT_PORT: '0', GANNET_SMTP_PORT: '0', GANNET_LMTP_PORT: '0', GANNET_IMAP_PORT: '0', GANNET_IMAPS_PORT: '0', GANNET_SUBMISSION_PORT: '0', GANNET_SUBMISSIONS_PORT: '0', GANNET_LISTEN_ADDRESS: '127.0.0.1', GANNET_ADMIN_TOKEN: 'durability-token-123', GANNET_LOG_LEVEL: 'info' };
 
 /** Starts `gannet serve` as a separate process and learns its SMTP port from the log. */
 function startChild(): Promise<{ child: ChildProcess; smtpPort: number }> {
