@@ -32,10 +32,11 @@ test('a read that fails for another reason than a missing file rejects, and the 
 });
 
 test('a lease reads into a shared slab that is lent again only after it is released, once', async () => {
+  // Lengths past half a slab (4 MB), so the reads get full-size slabs, the ones kept for reuse.
   const files = Array.from({ length: 9 }, (_, i) => {
     const path = join(dir, `lease${i}`);
     writeFileSync(path, `lease ${i} `.repeat(i * 100));
-    return { path, length: 10_000 };
+    return { path, length: 300_000 };
   });
   files.push({ path: join(dir, 'missing'), length: 5 });
   const first = await pool.lease(files);
@@ -43,16 +44,27 @@ test('a lease reads into a shared slab that is lent again only after it is relea
   assert.equal(first.files[9], null);
   const slab = first.files[1]!.buffer;
   assert.ok(slab instanceof SharedArrayBuffer);
-  const second = await pool.lease(files.slice(0, 2));
+  assert.equal(slab.byteLength, 4 * 1024 * 1024);
+  const second = await pool.lease(files);
   assert.notEqual(second.files[1]!.buffer, slab, 'a held slab is not lent twice');
   first.release();
   first.release();
   second.release();
-  const third = await pool.lease(files.slice(0, 2));
-  const fourth = await pool.lease(files.slice(0, 2));
+  const third = await pool.lease(files);
+  const fourth = await pool.lease(files);
   assert.deepEqual(new Set([third.files[1]!.buffer, fourth.files[1]!.buffer]), new Set([slab, second.files[1]!.buffer]), 'released slabs are reused, each by one lease');
   third.release();
   fourth.release();
+});
+
+test('a small lease with no slab free gets memory of its own size, not a 4 MB slab', async () => {
+  const path = join(dir, 'small');
+  writeFileSync(path, 'a few bytes');
+  const held = await Promise.all([1, 2, 3, 4, 5].map(() => pool.lease([{ path, length: 1_000 }])));
+  // Up to four free slabs may be lent first; the fifth has to be made, at the size asked for.
+  assert.ok(held.some((l) => l.files[0]!.buffer.byteLength === 1_000));
+  for (const l of held) assert.deepEqual(l.files[0], Buffer.from('a few bytes'));
+  for (const l of held) l.release();
 });
 
 test('a lease too big for a slab reads into buffers of its own', async () => {

@@ -66,7 +66,9 @@ export class ReadPool {
   async lease(files: { path: string; length: number }[]): Promise<Lease> {
     const total = files.reduce((n, f) => n + f.length, 0);
     if (total > SLAB) return { files: await this.read(files), release: () => undefined };
-    const slab = this.slabs.pop() ?? new SharedArrayBuffer(SLAB);
+    // A small read with no slab free gets memory of its own size: many connections each reading
+    // a few kilobytes must not hold 4 MB apiece. Only full-size slabs are kept for reuse.
+    const slab = this.slabs.pop() ?? new SharedArrayBuffer(total > SLAB / 2 ? SLAB : Math.max(total, 1));
     let out: (Buffer | null)[];
     try {
       const counts = (await this.split(files, slab)).flat();
@@ -77,7 +79,7 @@ export class ReadPool {
         return buf;
       });
     } catch (err) {
-      this.give(slab);
+      // Not given back: the other thread may still be reading into it.
       throw err;
     }
     let held = true;
@@ -91,7 +93,7 @@ export class ReadPool {
   }
 
   private give(slab: SharedArrayBuffer): void {
-    if (this.slabs.length < SLABS_KEPT) this.slabs.push(slab);
+    if (slab.byteLength === SLAB && this.slabs.length < SLABS_KEPT) this.slabs.push(slab);
     this.dropSlabs.refresh();
   }
 
