@@ -1,8 +1,6 @@
 import { imapRepo } from '../../store/repos/imap.ts';
 import { mailRepo } from '../../store/repos/mail.ts';
 import type { Lease } from '../../store/blobs/read-pool.ts';
-
-export type { Lease };
 import type { Store } from '../../store/store.ts';
 import type { IngestService } from '../delivery/ingest.ts';
 import { ServiceError } from '../errors.ts';
@@ -27,6 +25,8 @@ export interface FolderStatus {
   size: number;
   highestModseq: number;
 }
+
+export type { Lease };
 
 /** An email as FETCH reads it (imapRepo.emails): its columns, its UID here and the modseq of that membership. */
 export type FetchRow = Awaited<ReturnType<typeof imapRepo.emails>>[number];

@@ -69,19 +69,15 @@ export class ReadPool {
     // A small read with no slab free gets memory of its own size: many connections each reading
     // a few kilobytes must not hold 4 MB apiece. Only full-size slabs are kept for reuse.
     const slab = this.slabs.pop() ?? new SharedArrayBuffer(total > SLAB / 2 ? SLAB : Math.max(total, 1));
-    let out: (Buffer | null)[];
-    try {
-      const counts = (await this.split(files, slab)).flat();
-      let at = 0;
-      out = counts.map((n, i) => {
-        const buf = typeof n === 'number' ? Buffer.from(slab, at, n) : null;
-        at += files[i]!.length;
-        return buf;
-      });
-    } catch (err) {
-      // Not given back: the other thread may still be reading into it.
-      throw err;
-    }
+    // A read that fails drops the slab instead of giving it back: the other thread may still be
+    // reading into it.
+    const counts = (await this.split(files, slab)).flat();
+    let at = 0;
+    const out = counts.map((n, i) => {
+      const buf = typeof n === 'number' ? Buffer.from(slab, at, n) : null;
+      at += files[i]!.length;
+      return buf;
+    });
     let held = true;
     return {
       files: out,
