@@ -91,12 +91,26 @@ const add = async (email: string, name: string) => {
 const started = performance.now();
 const cpuBefore = process.cpuUsage();
 const big = await add(BIG, 'big');
+// The download is durable (what mbsync's copy is) once INBOX's progress shows every message
+// done; indexing into emails runs after it (ADR 0031), and the sync call returns when that ends.
+let copied = 0;
+const watch = setInterval(async () => {
+  const res = await server.api(`/api/v1/users/${owner.id}/remotes/${big.id}`);
+  const view = (await res.json()) as { progress: { path: string; done: number; total: number }[] | null };
+  const inbox = view.progress?.find((f) => f.path === 'INBOX');
+  if (!copied && inbox && inbox.total > 0 && inbox.done === inbox.total) copied = performance.now();
+}, 50);
 const done = await server.api(`/api/v1/users/${owner.id}/remotes/${big.id}/sync`, { method: 'POST' });
+clearInterval(watch);
 const seconds = (performance.now() - started) / 1000;
 // Process CPU per message, all threads: steadier than the rate when the machine is shared.
 const cpu = process.cpuUsage(cpuBefore);
 const view = (await done.json()) as { messages: number };
-console.log(`Gannet (${server.backend}, fsync on every commit): ${seconds.toFixed(1)} s, ${(view.messages / seconds).toFixed(0)} msg/s (${view.messages} stored)`);
+if (copied) {
+  const copySeconds = (copied - started) / 1000;
+  console.log(`Gannet download, durable (${server.backend}, staging packs and commits fsynced): ${copySeconds.toFixed(1)} s, ${(view.messages / copySeconds).toFixed(0)} msg/s`);
+} else console.log('Gannet download: progress never showed INBOX complete');
+console.log(`Gannet indexed, searchable and visible: ${seconds.toFixed(1)} s, ${(view.messages / seconds).toFixed(0)} msg/s (${view.messages} stored)`);
 console.log(`Gannet CPU: ${((cpu.user + cpu.system) / 1000 / view.messages).toFixed(3)} ms per message (user ${(cpu.user / 1e6).toFixed(1)} s, system ${(cpu.system / 1e6).toFixed(1)} s)`);
 
 console.log(`\n# memory: ${ACCOUNTS} accounts of ${SMALL} messages each, syncing at once, then idle`);

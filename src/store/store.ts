@@ -4,6 +4,7 @@ import { WriteContext, type Trx } from './changes.ts';
 import { openDatabase, type Database, type Db } from './db/connect.ts';
 import type { Dialect } from './db/dialect.ts';
 import { FsBlobStore } from './blobs/fs.ts';
+import { PackStore } from './blobs/packs.ts';
 import { searchIndexFor } from './search/backends.ts';
 import type { SearchDocument, SearchIndex } from './search/types.ts';
 
@@ -21,13 +22,15 @@ export class Store {
   private constructor(
     private readonly database: Database,
     readonly blobs: FsBlobStore,
+    /** Mirror downloads not yet indexed (ADR 0031). */
+    readonly packs: PackStore,
   ) {
     this.search = searchIndexFor(database.dialect);
   }
 
   static async open(databaseUrl: string, dataDir: string): Promise<Store> {
     const blobs = new FsBlobStore(join(dataDir, 'blobs'));
-    return new Store(await openDatabase(databaseUrl, dataDir, blobs), blobs);
+    return new Store(await openDatabase(databaseUrl, dataDir, blobs), blobs, new PackStore(join(dataDir, 'staging')));
   }
 
   get db(): Db {

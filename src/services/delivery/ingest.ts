@@ -1,4 +1,5 @@
 import { parseMessage } from '../../mime/parse.ts';
+import type { BlobRef } from '../../store/blobs/fs.ts';
 import { directoryRepo } from '../../store/repos/directory.ts';
 import { mailRepo } from '../../store/repos/mail.ts';
 import type { WriteContext } from '../../store/changes.ts';
@@ -33,6 +34,8 @@ export interface IngestInput {
    * as is. Anything else stored in a mirrored account is appended upstream first.
    */
   fromUpstream?: boolean;
+  /** `raw` is stored durably already under this ref (a mirror's staged download): not written again. */
+  blob?: BlobRef;
 }
 
 export interface IngestResult {
@@ -117,7 +120,7 @@ export class IngestService {
     let parsed, blob;
     try {
       parsed = parseMessage(input.raw);
-      blob = await this.store.blobs.put(input.raw);
+      blob = input.blob ?? (await this.store.blobs.put(input.raw));
     } finally {
       arrived();
     }

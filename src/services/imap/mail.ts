@@ -1,6 +1,6 @@
 import { imapRepo } from '../../store/repos/imap.ts';
 import { mailRepo } from '../../store/repos/mail.ts';
-import type { Lease } from '../../store/blobs/read-pool.ts';
+import type { Lease } from '../../store/blobs/file-pool.ts';
 import type { Store } from '../../store/store.ts';
 import type { IngestService } from '../delivery/ingest.ts';
 import { ServiceError } from '../errors.ts';

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { headerTexts } from '../../mime/header-text.ts';
 import { normalizeSubject } from '../../mime/thread-keys.ts';
 import type { ParsedMessage } from '../../mime/types.ts';
@@ -69,7 +68,7 @@ export class EmailWriter {
       throw new ServiceError('overQuota', `mailbox is full: the message needs ${e.blob.size} bytes of a ${e.quota}-byte quota`);
     }
     await repo.addBlobRef(w.trx, e.blob.id, e.blob.size);
-    await this.ensureBlobFile(e.blob.id, e.raw);
+    await this.store.blobs.restore(e.blob, e.raw);
 
     const id = newId('e');
     const modseq = await w.record(e.accountId, 'Email', id, 'c');
@@ -111,15 +110,6 @@ export class EmailWriter {
       headers: headerTexts(e.raw, p.structure),
     });
     return { ...row, num };
-  }
-
-  /**
-   * A blob row may have been swept to refcount 0 and its file removed between put() and this
-   * commit. Checked synchronously: a stat of a just-written path is microseconds, while an async
-   * call would hold the transaction open across a thread-pool round trip.
-   */
-  private async ensureBlobFile(id: string, raw: Buffer): Promise<void> {
-    if (!existsSync(this.store.blobs.pathOf(id))) await this.store.blobs.put(raw);
   }
 
   async setKeywords(w: WriteContext, accountId: string, email: Pick<EmailRow, 'id' | 'keywords' | 'seen'>, keywords: string[]): Promise<void> {
@@ -234,7 +224,7 @@ export class EmailWriter {
   /**
    * Removes blob files no email references any more. The row is deleted and the file unlinked in
    * one transaction, so an ingest of the same bytes either sees the row survive (refcount > 0)
-   * or recreates the file itself (ensureBlobFile).
+   * or recreates the file itself (FsBlobStore.restore).
    */
   async collectGarbage(): Promise<number> {
     let removed = 0;

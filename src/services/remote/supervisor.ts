@@ -130,6 +130,7 @@ export class SyncSupervisor implements SyncRunner {
     const now = Date.now();
     if (!(await remoteRepo.lease(this.store.db, accountId, this.owner, now, now + LEASE_MS))) return;
     let lastProgress = 0;
+    let lastDownloaded = 0;
     let progressWrite: Promise<unknown> = Promise.resolve();
     const db = this.store.db;
     const worker = new ImapWorker(
@@ -144,8 +145,11 @@ export class SyncSupervisor implements SyncRunner {
           await remoteRepo.update(db, accountId, { status: 'syncing' });
         },
         progress: (p) => {
-          if (Date.now() - lastProgress < PROGRESS_EVERY_MS) return;
+          // Written at most once a second, and whenever a folder's download completes.
+          const downloaded = p.filter((f) => f.total > 0 && f.done === f.total).length;
+          if (Date.now() - lastProgress < PROGRESS_EVERY_MS && downloaded === lastDownloaded) return;
           lastProgress = Date.now();
+          lastDownloaded = downloaded;
           progressWrite = remoteRepo.update(db, accountId, { progress_json: JSON.stringify(p) }).catch(() => undefined);
         },
         passDone: async () => {

@@ -24,6 +24,7 @@ import * as credentials from './migrations/020_credentials.ts';
 import * as oauth from './migrations/021_oauth.ts';
 import * as principals from './migrations/022_principals.ts';
 import * as emailFlags from './migrations/023_email_flags.ts';
+import * as remoteStaged from './migrations/024_remote_staged.ts';
 
 /**
  * Migrations are listed here in order; each receives the dialect for the few backend-specific
@@ -53,6 +54,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect, blobs: 
   '021_oauth': oauth,
   '022_principals': principals,
   '023_email_flags': emailFlags,
+  '024_remote_staged': remoteStaged,
 };
 
 /** The migrations for this dialect, for kysely's Migrator. */

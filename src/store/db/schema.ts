@@ -360,6 +360,19 @@ export interface RemoteFolderRow {
   synced_at: number | null;
 }
 
+/** Downloaded and durable, not yet an email (ADR 0031). */
+export interface RemoteStagedRow {
+  folder_id: string;
+  uid: number;
+  /** Where the message's bytes are: a staging pack, from `pack_offset`, `size` bytes. */
+  pack: string;
+  pack_offset: number;
+  size: number;
+  /** Keywords as the upstream flags said, space-separated. */
+  keywords: string;
+  received_at: number | null;
+}
+
 export interface RemoteMessageRow {
   folder_id: string;
   uid: number;
@@ -570,6 +583,7 @@ export interface Tables {
   remote_accounts: RemoteAccountRow;
   remote_folders: RemoteFolderRow;
   remote_messages: RemoteMessageRow;
+  remote_staged: RemoteStagedRow;
   webhooks: WebhookRow;
   webhook_deliveries: WebhookDeliveryRow;
   webhook_cursors: WebhookCursorRow;

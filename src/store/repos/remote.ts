@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import type { Trx } from '../changes.ts';
 import type { Db } from '../db/connect.ts';
-import { insertRows } from '../db/shaped-query.ts';
-import type { RemoteAccountRow, RemoteFolderRow } from '../db/schema.ts';
+import { insertRows, runShaped } from '../db/shaped-query.ts';
+import type { RemoteAccountRow, RemoteFolderRow, RemoteStagedRow } from '../db/schema.ts';
 
 type Q = Db | Trx;
 
@@ -87,7 +87,43 @@ export const remoteRepo = {
   },
   insertMessage: (db: Q, folderId: string, uid: number, emailId: string) => insertRows(db, 'remote_messages', [{ folder_id: folderId, uid, email_id: emailId }]),
   deleteMessages: (db: Q, folderId: string, uids: number[]) => (uids.length ? db.deleteFrom('remote_messages').where('folder_id', '=', folderId).where('uid', 'in', uids).execute() : Promise.resolve([])),
-  forgetFolderMessages: (db: Q, folderId: string) => db.deleteFrom('remote_messages').where('folder_id', '=', folderId).execute(),
+  /** After a UIDVALIDITY change: every UID of the folder, mirrored or staged, is meaningless. */
+  async forgetFolderMessages(db: Q, folderId: string): Promise<void> {
+    await db.deleteFrom('remote_messages').where('folder_id', '=', folderId).execute();
+    await db.deleteFrom('remote_staged').where('folder_id', '=', folderId).execute();
+  },
+
+  /** Downloads recorded before they are indexed (ADR 0031); a UID staged already is kept as it is. */
+  stage: (db: Q, rows: RemoteStagedRow[]) => {
+    if (rows.length === 0) return Promise.resolve();
+    const params = rows.flatMap((r) => [r.folder_id, r.uid, r.pack, r.pack_offset, r.size, r.keywords, r.received_at]);
+    return runShaped(db, `stage ×${rows.length}`, params, () =>
+      db
+        .insertInto('remote_staged')
+        .values(rows.map((r) => ({ folder_id: r.folder_id, uid: r.uid, pack: r.pack, pack_offset: r.pack_offset, size: r.size, keywords: r.keywords, received_at: r.received_at })))
+        .onConflict((oc) => oc.columns(['folder_id', 'uid']).doNothing()),
+    );
+  },
+  /** The oldest staged downloads of an account (or of one folder), with the mailbox each goes to. */
+  staged: (db: Q, accountId: string, folderId: string | null, limit: number) => {
+    let q = db
+      .selectFrom('remote_staged as s')
+      .innerJoin('remote_folders as f', 'f.id', 's.folder_id')
+      .selectAll('s')
+      .select('f.mailbox_id')
+      .where('f.account_id', '=', accountId);
+    if (folderId) q = q.where('s.folder_id', '=', folderId);
+    return q.orderBy('s.folder_id').orderBy('s.uid').limit(limit).execute();
+  },
+  unstage: (db: Q, folderId: string, uid: number) => db.deleteFrom('remote_staged').where('folder_id', '=', folderId).where('uid', '=', uid).execute(),
+  /** Of these packs, those some staged row still points into. */
+  async packsInUse(db: Q, packs: string[]): Promise<Set<string>> {
+    if (packs.length === 0) return new Set();
+    const rows = await db.selectFrom('remote_staged').select('pack').distinct().where('pack', 'in', packs).execute();
+    return new Set(rows.map((r) => r.pack));
+  },
+  /** Lowers a folder's UIDNEXT so the next pass fetches that UID again. */
+  refetchFrom: (db: Q, folderId: string, uid: number) => db.updateTable('remote_folders').set({ uidnext: uid }).where('id', '=', folderId).where('uidnext', '>', uid).execute(),
   /** Per account: folders mirrored and messages in them, for the management views. */
   async counts(db: Q, accountIds: string[]): Promise<Map<string, { folders: number; messages: number }>> {
     if (accountIds.length === 0) return new Map();

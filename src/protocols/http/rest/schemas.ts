@@ -214,7 +214,17 @@ export const RemoteSchema = Type.Union(
         imap: Type.Object({ host: Type.String(), port: Type.Integer(), tls: Type.Integer() }),
         smtp: Nullable(Type.Object({ host: Type.String(), port: Type.Integer(), tls: Type.Integer() })),
         sync: Type.Object({ limitType: Type.String(), limitValue: Nullable(Type.Integer()), folders: Nullable(Type.Array(Type.String())), excludeTrash: Type.Boolean() }),
-        progress: Nullable(Type.Array(Type.Object({ path: Type.String(), done: Type.Integer(), total: Type.Integer() }), { description: 'Per folder while a sync runs' })),
+        progress: Nullable(
+          Type.Array(
+            Type.Object({
+              path: Type.String(),
+              done: Type.Integer({ description: 'New messages downloaded and stored durably' }),
+              total: Type.Integer({ description: 'New messages to download' }),
+              indexed: Type.Integer({ description: 'Of those, made into emails: searchable and visible' }),
+            }),
+            { description: 'Per folder while a sync runs' },
+          ),
+        ),
         folders: Type.Integer(),
         messages: Type.Integer(),
       },

@@ -5,11 +5,15 @@ import type { ImapSettings } from '../settings.ts';
 import { syncFolderTree } from './folders.ts';
 import { syncFolderMessages } from './messages.ts';
 import type { Mirror } from './mirror.ts';
+import { indexStaged } from './staging.ts';
 
 export interface FolderProgress {
   path: string;
+  /** New messages downloaded and stored durably. */
   done: number;
   total: number;
+  /** Of those, made into emails (searchable and visible). */
+  indexed: number;
 }
 
 export interface PassDeps {
@@ -21,28 +25,30 @@ export interface PassDeps {
 }
 
 /**
- * One complete pass over a mirrored IMAP account on an open connection: the folder tree, then
- * each folder's messages, INBOX first so new mail shows up soonest.
+ * One complete pass over a mirrored IMAP account on an open connection: what an interrupted
+ * pass left staged, the folder tree, then each folder's messages, INBOX first so new mail shows
+ * up soonest. A folder's new messages are all downloaded and made durable first, then indexed
+ * (ADR 0031): the upstream connection is busy only as long as the copy takes.
  */
 export async function syncPass(client: ImapFlow, deps: PassDeps, accountId: string, settings: ImapSettings, progress: (p: FolderProgress[]) => void): Promise<void> {
+  // Staged rows the folder diffs below would not know of: indexed first, so they count as mirrored.
+  await indexStaged(deps, accountId, null);
   const folders = await deps.exclusive(accountId, () => syncFolderTree(client, deps.store, deps.mirror, accountId, settings.sync));
   folders.sort((a, b) => Number(b.path.toUpperCase() === 'INBOX') - Number(a.path.toUpperCase() === 'INBOX'));
-  const state = new Map<string, FolderProgress>(folders.map((f) => [f.path, { path: f.path, done: 0, total: 0 }]));
+  const state = new Map<string, FolderProgress>(folders.map((f) => [f.path, { path: f.path, done: 0, total: 0, indexed: 0 }]));
+  const report = (path: string, patch: Partial<FolderProgress>) => {
+    state.set(path, { ...state.get(path)!, ...patch });
+    progress([...state.values()]);
+  };
   for (const folder of folders) {
     await deps.exclusive(accountId, () =>
       syncFolderMessages(
-      client,
-      {
-        ...deps,
-        accountId,
-        sync: settings.sync,
-        progress: (path, done, total) => {
-          state.set(path, { path, done, total });
-          progress([...state.values()]);
-        },
-      },
+        client,
+        { ...deps, accountId, sync: settings.sync, progress: (path, done, total) => report(path, { done, total }) },
         folder,
       ),
     );
+    let indexed = 0;
+    await indexStaged(deps, accountId, folder.row.id, (n) => report(folder.path, { indexed: (indexed += n) }));
   }
 }

@@ -2,28 +2,28 @@ import type { FetchMessageObject, ImapFlow } from 'imapflow';
 import { mailRepo } from '../../../store/repos/mail.ts';
 import { remoteRepo } from '../../../store/repos/remote.ts';
 import type { Store } from '../../../store/store.ts';
-import type { IngestService } from '../../delivery/ingest.ts';
-import { ServiceError } from '../../errors.ts';
 import { parseKeywords } from '../../mail/keywords.ts';
 import { sinceDate, type SyncSettings } from '../settings.ts';
 import type { FolderToSync } from './folders.ts';
 import { keywordsFromFlags } from './keywords.ts';
+import { stageMessages } from './staging.ts';
 import type { Mirror } from './mirror.ts';
 import { UpstreamError } from './connect.ts';
 
 export interface FolderSyncDeps {
   store: Store;
-  ingest: IngestService;
   mirror: Mirror;
   accountId: string;
   sync: SyncSettings;
-  /** Called as messages are stored: done of total for this folder. */
+  /** Called as messages are stored durably (staged): done of total for this folder. */
   progress(path: string, done: number, total: number): void;
 }
 
 // Messages per FETCH of full sources: enough to keep the group commit busy, bounded in memory.
 const BATCH = 200;
 const BATCH_BYTES = 32 * 1024 * 1024;
+// Batches being staged at once.
+const STAGING = 2;
 
 /** UIDs as an IMAP sequence set with runs collapsed (1:500,502), so long lists stay short commands. */
 export function uidSet(uids: number[]): string {
@@ -57,8 +57,8 @@ async function searchUids(client: ImapFlow, query: Parameters<ImapFlow['search']
 
 /**
  * One folder, one pass: what vanished upstream is expunged locally, changed flags become
- * keywords, and new messages are fetched and stored through ingest with their UID recorded in
- * the same transaction. With CONDSTORE only changes since the last pass are asked for (QRESYNC
+ * keywords, and new messages are fetched and staged: stored durably with their UIDs, to be
+ * indexed into emails after (staging.ts). With CONDSTORE only changes since the last pass are asked for (QRESYNC
  * also reports expunges as VANISHED); otherwise the UID and flag lists are compared whole.
  * A UIDVALIDITY change re-maps the folder, matching messages already here instead of copying them again.
  */
@@ -214,42 +214,26 @@ async function fetchNew(client: ImapFlow, deps: FolderSyncDeps, folder: FolderTo
   deps.progress(folder.path, 0, uids.length);
   const fetchBatch = (batch: number[]) => collect(client, uidSet(batch), { uid: true, flags: true, internalDate: true, source: true }, { uid: true });
   const work = await batches(client, uids, sizes);
-  // The next batch downloads while this one is stored: the connection and the disk both stay busy.
+  // The next batch downloads while earlier ones are staged, and two batches stage at once: a
+  // batch's time is mostly fsyncs, which the file system commits together when more come at once.
+  const staging = new Set<Promise<void>>();
   let next = work.length ? fetchBatch(work[0]) : null;
-  for (let i = 0; i < work.length; i++) {
-    const messages = await next!;
-    next = i + 1 < work.length ? fetchBatch(work[i + 1]) : null;
-    // Stored concurrently so the group commit writes the batch in a few transactions.
-    const stored = Promise.all(messages.map((m) => store(deps, folder, m)));
-    await stored.catch(async (err) => {
-      await next?.catch(() => undefined);
-      throw err;
-    });
-    done += work[i].length;
-    deps.progress(folder.path, done, uids.length);
-  }
-}
-
-async function store(deps: FolderSyncDeps, folder: FolderToSync, m: FetchMessageObject): Promise<void> {
-  if (!m.source || m.source.length === 0) return;
-  const receivedAt = m.internalDate ? new Date(m.internalDate).getTime() : NaN;
   try {
-    await deps.ingest.ingest(
-      {
-        accountId: deps.accountId,
-        raw: m.source,
-        mailboxId: folder.row.mailbox_id,
-        keywords: keywordsFromFlags(m.flags ?? []),
-        receivedAt: Number.isFinite(receivedAt) ? receivedAt : undefined,
-        fromUpstream: true,
-        link: async (w, emailId) => {
-          await remoteRepo.insertMessage(w.trx, folder.row.id, m.uid, emailId);
-        },
-      },
-      'sync',
-    );
+    for (let i = 0; i < work.length; i++) {
+      const messages = await next!;
+      next = i + 1 < work.length ? fetchBatch(work[i + 1]) : null;
+      const staged: Promise<void> = stageMessages(deps.store, folder.row.id, messages).then(() => {
+        staging.delete(staged);
+        done += messages.length;
+        deps.progress(folder.path, done, uids.length);
+      });
+      staging.add(staged);
+      if (staging.size >= STAGING) await Promise.race(staging);
+    }
+    await Promise.all(staging);
   } catch (err) {
-    // Larger than this server takes: skipped for good rather than retried every pass.
-    if (!(err instanceof ServiceError && err.code === 'tooLarge')) throw err;
+    // Nothing may still be writing, or reading from the connection, once the pass has failed.
+    await Promise.allSettled([...staging, next]);
+    throw err;
   }
 }

@@ -1,8 +1,12 @@
 import { Worker } from 'node:worker_threads';
-import { readWorkerMain, type ReadBatch, type ReadResult } from './read-worker.ts';
+import { fileWorkerMain, type FileResult, type ReadBatch, type WriteBatch } from './file-worker.ts';
 
-// Two threads: reads are mostly page-cache copies, and more would only compete with the main thread.
-const THREADS = 2;
+// Reads are page-cache copies, CPU work: split two ways, more would only compete with the main
+// thread. Writes are mostly fsync waits, which the file system commits together when they come
+// at once: split among more threads.
+const READ_PARTS = 2;
+const WRITE_PARTS = 4;
+const THREADS = Math.max(READ_PARTS, WRITE_PARTS);
 // A lease's files are read into one shared slab of this size when they fit (a FETCH round is at
 // most 4 MB of messages). Slabs are reused, so a FETCH of bodies allocates nothing per message.
 const SLAB = 4 * 1024 * 1024;
@@ -17,8 +21,13 @@ export interface Lease {
   release(): void;
 }
 
+/** The batch that reads a part of `files`, into the slab from `offset` when there is one. */
+const reading =
+  (slab: SharedArrayBuffer | null) =>
+  (part: { path: string; length: number }[], offset: number): Omit<ReadBatch, 'id'> => ({ kind: 'read', paths: part.map((f) => f.path).join('\0'), lengths: part.map((f) => f.length), slab, offset });
+
 interface Pending {
-  resolve: (files: ReadResult['files']) => void;
+  resolve: (files: FileResult['files']) => void;
   reject: (err: Error) => void;
 }
 
@@ -28,7 +37,7 @@ interface Pending {
  * Through the libuv pool each file took three round trips (open, read, close); for the 1000
  * messages of a FETCH of bodies that was most of its time.
  */
-export class ReadPool {
+export class FilePool {
   private workers: { worker: Worker; busy: number }[] = [];
   private readonly pending = new Map<number, Pending>();
   private next = 1;
@@ -44,10 +53,10 @@ export class ReadPool {
     for (let i = 0; i < THREADS; i++) {
       // From source text: a worker does not get the TypeScript loader the main thread runs under.
       // The loader may wrap functions in __name (to keep their names); the text needs it defined.
-      const worker = new Worker(`const __name = (f) => f; (${readWorkerMain.toString()})()`, { eval: true });
+      const worker = new Worker(`const __name = (f) => f; (${fileWorkerMain.toString()})()`, { eval: true });
       // Idle workers must not keep the process alive.
       worker.unref();
-      worker.on('message', (r: ReadResult) => this.settle(r));
+      worker.on('message', (r: FileResult) => this.settle(r));
       worker.on('error', (err) => this.fail(err));
       this.workers.push({ worker, busy: 0 });
     }
@@ -55,7 +64,7 @@ export class ReadPool {
 
   /** The first `length` bytes of each file (fewer if it is shorter); null for a missing file. */
   async read(files: { path: string; length: number }[]): Promise<(Buffer | null)[]> {
-    const parts = await this.split(files, null);
+    const parts = await this.split(files, READ_PARTS, reading(null));
     return parts.flat().map((f) => (f instanceof ArrayBuffer ? Buffer.from(f) : null));
   }
 
@@ -71,7 +80,7 @@ export class ReadPool {
     const slab = this.slabs.pop() ?? new SharedArrayBuffer(total > SLAB / 2 ? SLAB : Math.max(total, 1));
     // A read that fails drops the slab instead of giving it back: the other thread may still be
     // reading into it.
-    const counts = (await this.split(files, slab)).flat();
+    const counts = (await this.split(files, READ_PARTS, reading(slab))).flat();
     let at = 0;
     const out = counts.map((n, i) => {
       const buf = typeof n === 'number' ? Buffer.from(slab, at, n) : null;
@@ -93,26 +102,41 @@ export class ReadPool {
     this.dropSlabs.refresh();
   }
 
-  /** Split among the threads, so a big batch is read in parallel; into consecutive parts of the slab. */
-  private split(files: { path: string; length: number }[], slab: SharedArrayBuffer | null): Promise<ReadResult['files'][]> {
-    const size = Math.ceil(files.length / THREADS);
+  /**
+   * Stores blobs under `root` (FsBlobStore's layout), durably, split among the threads; their
+   * sha256 ids in order. The bytes are copied once, into one shared buffer for the whole batch.
+   */
+  async write(root: string, blobs: Buffer[]): Promise<string[]> {
+    const data = new SharedArrayBuffer(blobs.reduce((n, b) => n + b.length, 0));
+    let at = 0;
+    for (const b of blobs) {
+      new Uint8Array(data, at, b.length).set(b);
+      at += b.length;
+    }
+    const parts = await this.split(blobs, WRITE_PARTS, (part, offset) => ({ kind: 'write', root, data, offset, lengths: part.map((b) => b.length) }));
+    return parts.flat() as string[];
+  }
+
+  /** Split among the threads, so a big batch is done in parallel, each part from its offset in the shared bytes. */
+  private split<T extends { length: number }>(items: T[], parts: number, message: (part: T[], offset: number) => Omit<ReadBatch, 'id'> | Omit<WriteBatch, 'id'>): Promise<FileResult['files'][]> {
+    const size = Math.ceil(items.length / parts);
     let offset = 0;
     return Promise.all(
-      Array.from({ length: Math.ceil(files.length / size) }, (_, i) => {
-        const part = files.slice(i * size, (i + 1) * size);
+      Array.from({ length: Math.ceil(items.length / size) }, (_, i) => {
+        const part = items.slice(i * size, (i + 1) * size);
         const at = offset;
-        for (const f of part) offset += f.length;
-        return this.batch(part, slab, at);
+        for (const item of part) offset += item.length;
+        return this.batch(message(part, at));
       }),
     );
   }
 
-  private batch(files: { path: string; length: number }[], slab: SharedArrayBuffer | null, offset: number): Promise<ReadResult['files']> {
+  private batch(message: Omit<ReadBatch, 'id'> | Omit<WriteBatch, 'id'>): Promise<FileResult['files']> {
     if (this.workers.length === 0) this.start();
     const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.next++;
     slot.busy++;
-    return new Promise<ReadResult['files']>((resolve, reject) => {
+    return new Promise<FileResult['files']>((resolve, reject) => {
       this.pending.set(id, {
         resolve: (got) => {
           slot.busy--;
@@ -123,12 +147,11 @@ export class ReadPool {
           reject(err);
         },
       });
-      const batch: ReadBatch = { id, paths: files.map((f) => f.path).join('\0'), lengths: files.map((f) => f.length), slab, offset };
-      slot.worker.postMessage(batch);
+      slot.worker.postMessage({ ...message, id });
     });
   }
 
-  private settle(r: ReadResult): void {
+  private settle(r: FileResult): void {
     const p = this.pending.get(r.id);
     if (!p) return;
     this.pending.delete(r.id);

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { ReadPool } from '../../src/store/blobs/read-pool.ts';
+import { FilePool } from '../../src/store/blobs/file-pool.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gannet-reads-'));
-const pool = new ReadPool();
+const pool = new FilePool();
 after(async () => {
   await pool.close();
   rmSync(dir, { recursive: true, force: true });
@@ -74,4 +75,27 @@ test('a lease too big for a slab reads into buffers of its own', async () => {
   assert.equal(lease.files[0]!.length, 5 * 1024 * 1024);
   assert.ok(!(lease.files[0]!.buffer instanceof SharedArrayBuffer));
   lease.release();
+});
+
+test('blobs written by the threads land content-addressed, whole, with no temporary file left; the same bytes twice are one file', async () => {
+  const root = join(dir, 'blobs');
+  const blobs = Array.from({ length: 23 }, (_, i) => Buffer.from(`blob ${i} `.repeat(i * 50 + 1)));
+  blobs.push(blobs[3]);
+  const ids = await pool.write(root, blobs);
+  assert.equal(ids.length, 24);
+  for (let i = 0; i < blobs.length; i++) {
+    assert.equal(ids[i], createHash('sha256').update(blobs[i]).digest('hex'));
+    assert.deepEqual(readFileSync(join(root, ids[i].slice(0, 2), ids[i].slice(2, 4), ids[i])), blobs[i]);
+  }
+  assert.equal(ids[23], ids[3]);
+  const left = readdirSync(root, { recursive: true }).map(String).filter((f) => f.endsWith('.tmp'));
+  assert.deepEqual(left, []);
+  // Written again (a message staged twice): nothing changes, nothing fails.
+  assert.deepEqual(await pool.write(root, blobs.slice(0, 2)), ids.slice(0, 2));
+});
+
+test('a blob that cannot be written fails the write instead of passing for stored', async () => {
+  const root = join(dir, 'not-a-folder');
+  writeFileSync(root, 'a file where the blob folder should be');
+  await assert.rejects(pool.write(root, [Buffer.from('lost?')]), /ENOTDIR|EEXIST|not a directory/);
 });

@@ -1,0 +1,124 @@
+import type { FetchMessageObject } from 'imapflow';
+import type { RemoteStagedRow } from '../../../store/db/schema.ts';
+import { remoteRepo } from '../../../store/repos/remote.ts';
+import type { Store } from '../../../store/store.ts';
+import type { IngestService } from '../../delivery/ingest.ts';
+import { ServiceError } from '../../errors.ts';
+import { keywordsFromFlags } from './keywords.ts';
+import type { Mirror } from './mirror.ts';
+
+/**
+ * The two stages of bringing upstream messages in (ADR 0031). Staging makes a batch of downloads
+ * durable with no parsing: one pack file, fsynced once, then one row per message recording its
+ * UID and place in the pack, in one transaction. Indexing turns staged rows into emails through
+ * the ingest pipeline; each email's link to its UID is written in the transaction that deletes
+ * its staged row.
+ */
+
+export interface StagingDeps {
+  store: Store;
+  ingest: IngestService;
+  mirror: Mirror;
+  /** Keeps indexing from interleaving with a user's write to the same account. */
+  exclusive<T>(accountId: string, fn: () => Promise<T>): Promise<T>;
+}
+
+// Staged rows indexed per turn of the account's lock: user writes wait at most one turn.
+const INDEX_CHUNK = 200;
+// A pack no staged row points into is an orphan once this old: its rows went with a deleted
+// folder, or the process died between writing it and committing them. Younger ones may be a
+// batch whose rows are about to commit.
+const ORPHAN_PACK_MS = 60 * 60_000;
+
+/** Stores fetched messages durably and records their UIDs, for indexing afterwards. */
+export async function stageMessages(store: Store, folderId: string, messages: FetchMessageObject[]): Promise<void> {
+  const fetched = messages.filter((m) => m.source && m.source.length > 0);
+  if (fetched.length === 0) return;
+  const slots = await store.packs.write(fetched.map((m) => m.source!));
+  const rows: RemoteStagedRow[] = fetched.map((m, i) => {
+    const receivedAt = m.internalDate ? new Date(m.internalDate).getTime() : NaN;
+    return {
+      folder_id: folderId,
+      uid: m.uid,
+      pack: slots[i].pack,
+      pack_offset: slots[i].offset,
+      size: slots[i].size,
+      keywords: keywordsFromFlags(m.flags ?? []).join(' '),
+      received_at: Number.isFinite(receivedAt) ? receivedAt : null,
+    };
+  });
+  await store.write(async (w) => {
+    await remoteRepo.stage(w.trx, rows);
+  });
+}
+
+/**
+ * Indexes what is staged for an account (or one folder of it), oldest UID first; `indexed` hears
+ * each chunk. The bytes become content-addressed blobs (written by the file threads, a chunk at
+ * a time) and then emails. A staged message this server does not take (too large) is dropped
+ * for good; one whose bytes are missing is dropped and fetched again by the next pass.
+ */
+export async function indexStaged(deps: StagingDeps, accountId: string, folderId: string | null, indexed?: (n: number) => void): Promise<void> {
+  const { store } = deps;
+  const drained = new Set<string>();
+  for (;;) {
+    const rows = await remoteRepo.staged(store.db, accountId, folderId, INDEX_CHUNK);
+    if (rows.length === 0) break;
+    const raws = await store.packs.read(rows.map((r) => ({ pack: r.pack, offset: Number(r.pack_offset), size: Number(r.size) })));
+    const present = rows.flatMap((r, i) => (raws[i] ? [{ row: r, raw: raws[i]! }] : []));
+    const blobs = await store.blobs.putMany(present.map((p) => p.raw));
+    await deps.exclusive(accountId, async () => {
+      await store.write(async (w) => {
+        for (let i = 0; i < rows.length; i++) {
+          if (raws[i]) continue;
+          await remoteRepo.unstage(w.trx, rows[i].folder_id, Number(rows[i].uid));
+          await remoteRepo.refetchFrom(w.trx, rows[i].folder_id, Number(rows[i].uid));
+        }
+      });
+      await Promise.all(present.map(({ row, raw }, i) => indexOne(deps, accountId, row, raw, blobs[i])));
+    });
+    for (const r of rows) drained.add(r.pack);
+    indexed?.(rows.length);
+  }
+  await dropPacks(store, drained);
+}
+
+async function indexOne(deps: StagingDeps, accountId: string, row: RemoteStagedRow & { mailbox_id: string }, raw: Buffer, blob: { id: string; size: number }): Promise<void> {
+  const uid = Number(row.uid);
+  try {
+    await deps.ingest.ingest(
+      {
+        accountId,
+        raw,
+        blob,
+        mailboxId: row.mailbox_id,
+        keywords: row.keywords ? row.keywords.split(' ') : [],
+        receivedAt: row.received_at === null ? undefined : Number(row.received_at),
+        fromUpstream: true,
+        link: async (w, emailId) => {
+          await remoteRepo.insertMessage(w.trx, row.folder_id, uid, emailId);
+          await remoteRepo.unstage(w.trx, row.folder_id, uid);
+        },
+      },
+      'sync',
+    );
+  } catch (err) {
+    // The blob file was written for this email: gone again unless another email holds the same bytes.
+    await deps.mirror.discard(blob);
+    // Larger than this server takes: skipped for good rather than retried every pass.
+    if (!(err instanceof ServiceError && err.code === 'tooLarge')) throw err;
+    await deps.store.write((w) => remoteRepo.unstage(w.trx, row.folder_id, uid));
+  }
+}
+
+/**
+ * Deletes the packs just drained that nothing points into now (every row of a pack commits at
+ * once, so having read one, none is still to come), and orphans old enough to be sure of.
+ */
+async function dropPacks(store: Store, drained: Set<string>): Promise<void> {
+  const now = Date.now();
+  const old = (await store.packs.list()).filter((p) => now - parseInt(p.split('-')[0], 36) > ORPHAN_PACK_MS);
+  const candidates = [...new Set([...drained, ...old])];
+  const used = await remoteRepo.packsInUse(store.db, candidates);
+  for (const pack of candidates) if (!used.has(pack)) await store.packs.remove(pack);
+}
