@@ -22,8 +22,13 @@ export interface FolderSyncDeps {
 // Messages per FETCH of full sources: enough to keep the group commit busy, bounded in memory.
 const BATCH = 200;
 const BATCH_BYTES = 32 * 1024 * 1024;
+// Messages up to this size are batched without asking their exact size (a first pass).
+const SMALL = 100 * 1024;
 // Batches being staged at once.
 const STAGING = 2;
+
+/** What a listing says of a message: its UID, and its flags and size where asked for. */
+type Listed = Pick<FetchMessageObject, 'uid' | 'flags' | 'size'>;
 
 /** UIDs as an IMAP sequence set with runs collapsed (1:500,502), so long lists stay short commands. */
 export function uidSet(uids: number[]): string {
@@ -94,13 +99,11 @@ export async function syncFolderMessages(client: ImapFlow, deps: FolderSyncDeps,
     const condstore = client.enabled.has('CONDSTORE') && modseq > 0 && row.highestmodseq > 0;
     const qresync = condstore && client.enabled.has('QRESYNC');
 
-    let listed: FetchMessageObject[] | null = null;
-    let changed: FetchMessageObject[] = [];
-    // A first pass fetches every message listed, so the listing brings their sizes too: one
-    // FETCH response per message fewer to parse than asking for the sizes again.
-    const firstPass = row.uidnext === 0;
+    let listed: Listed[] | null = null;
+    let changed: Listed[] = [];
     if (box.exists === 0) listed = [];
-    else if (!condstore) listed = await collect(client, '1:*', { uid: true, flags: true, size: firstPass }, { uid: true });
+    else if (row.uidnext === 0) listed = await firstListing(client, known);
+    else if (!condstore) listed = await collect(client, '1:*', { uid: true, flags: true }, { uid: true });
     else if (modseq > row.highestmodseq) changed = await collect(client, '1:*', { uid: true, flags: true }, { uid: true, changedSince: BigInt(row.highestmodseq) });
 
     // Expunged upstream.
@@ -144,6 +147,28 @@ export async function syncFolderMessages(client: ImapFlow, deps: FolderSyncDeps,
   }
 }
 
+/**
+ * The listing of a first pass, with one SEARCH for the UIDs instead of a FETCH response per
+ * message (for 20,000 messages, 0.7 s of response parsing): the flags come with each message's
+ * source. Sizes, which bound the fetch batches, are asked for only of messages over SMALL bytes;
+ * the others are listed as that size, an upper bound. Known messages (a first pass that was cut
+ * short) are listed with their flags, to be compared as in any later pass.
+ */
+async function firstListing(client: ImapFlow, known: Map<number, string>): Promise<Listed[]> {
+  const uids = await searchUids(client, { all: true });
+  const large = new Set(await searchUids(client, { larger: SMALL }));
+  const fetchSome = async (wanted: number[], query: Parameters<ImapFlow['fetch']>[1]) =>
+    new Map((wanted.length ? await collect(client, uidSet(wanted), query, { uid: true }) : []).map((m) => [m.uid, m]));
+  const flags = await fetchSome(uids.filter((uid) => known.has(uid)), { uid: true, flags: true });
+  const sizes = await fetchSome(uids.filter((uid) => large.has(uid) && !known.has(uid)), { uid: true, size: true });
+  return uids.map((uid) => ({
+    uid,
+    flags: flags.get(uid)?.flags,
+    // A large message expunged between the SEARCH and the FETCH has no size: it is not fetched.
+    size: large.has(uid) ? sizes.get(uid)?.size : SMALL,
+  }));
+}
+
 /** A first pass mirrors only the newest N messages, or those of the last N days or weeks. */
 async function applyLimits(client: ImapFlow, sync: SyncSettings, uids: number[]): Promise<number[]> {
   if (sync.limitType === 'messages') return uids.slice(-sync.limitValue!);
@@ -181,8 +206,8 @@ async function rematch(client: ImapFlow, deps: FolderSyncDeps, folderId: string,
   return uids.filter((uid) => !linked.has(uid));
 }
 
-/** The sizes a FETCH answered, by UID; a message it gave none for is left out. */
-function sizesOf(messages: FetchMessageObject[]): Map<number, number> {
+/** The sizes a listing gave, by UID; a message it gave none for is left out. */
+function sizesOf(messages: Listed[]): Map<number, number> {
   return new Map(messages.filter((m) => m.size !== undefined).map((m) => [m.uid, m.size!]));
 }
 
