@@ -104,8 +104,11 @@ export const remoteRepo = {
         .onConflict((oc) => oc.columns(['folder_id', 'uid']).doNothing()),
     );
   },
-  /** The oldest staged downloads of an account (or of one folder), with the mailbox each goes to. */
-  staged: (db: Q, accountId: string, folderId: string | null, limit: number) => {
+  /**
+   * Staged downloads of an account (or of one folder), in folder and UID order from just past
+   * `after`, with the mailbox each goes to.
+   */
+  staged: (db: Q, accountId: string, folderId: string | null, after: { folder_id: string; uid: number } | null, limit: number) => {
     let q = db
       .selectFrom('remote_staged as s')
       .innerJoin('remote_folders as f', 'f.id', 's.folder_id')
@@ -113,6 +116,7 @@ export const remoteRepo = {
       .select('f.mailbox_id')
       .where('f.account_id', '=', accountId);
     if (folderId) q = q.where('s.folder_id', '=', folderId);
+    if (after) q = q.where((eb) => eb.or([eb('s.folder_id', '>', after.folder_id), eb.and([eb('s.folder_id', '=', after.folder_id), eb('s.uid', '>', after.uid)])]));
     return q.orderBy('s.folder_id').orderBy('s.uid').limit(limit).execute();
   },
   unstage: (db: Q, folderId: string, uid: number) => db.deleteFrom('remote_staged').where('folder_id', '=', folderId).where('uid', '=', uid).execute(),

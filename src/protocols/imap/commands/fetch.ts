@@ -16,6 +16,7 @@ import { sectionBytes } from '../sections.ts';
 import { formatSet } from '../sequence.ts';
 import type { CommandSpec, ImapSession } from '../session.ts';
 import { readStructure } from '../../../mime/stored-structure.ts';
+import { awaitedLater } from '../../../util/later.ts';
 
 // Messages read per round; each round's responses go out together, and the next round waits
 // until the client has taken them, so FETCH 1:* on a big mailbox holds one round in memory:
@@ -194,9 +195,7 @@ async function fetch(s: ImapSession, cmd: Command, byUid: boolean): Promise<void
   // The next round's messages are read while the client takes the one before.
   let ahead: { round: FetchRow[]; contents: Promise<Lease | null> } | null = null;
   for await (const round of rounds()) {
-    const contents = raw ? s.services.imap.mail.contents(round, headersOnly) : Promise.resolve(null);
-    // Awaited below; until then a failure must not count as unhandled.
-    contents.catch(() => undefined);
+    const contents = awaitedLater(raw ? s.services.imap.mail.contents(round, headersOnly) : Promise.resolve(null));
     if (ahead) await answer(ahead.round, ahead.contents);
     ahead = { round, contents };
   }

@@ -7,6 +7,7 @@ import { sinceDate, type SyncSettings } from '../settings.ts';
 import type { FolderToSync } from './folders.ts';
 import { keywordsFromFlags } from './keywords.ts';
 import { stageMessages } from './staging.ts';
+import { awaitedLater } from '../../../util/later.ts';
 import type { Mirror } from './mirror.ts';
 import { UpstreamError } from './connect.ts';
 
@@ -242,16 +243,18 @@ async function fetchNew(client: ImapFlow, deps: FolderSyncDeps, folder: FolderTo
   // The next batch downloads while earlier ones are staged, and two batches stage at once: a
   // batch's time is mostly fsyncs, which the file system commits together when more come at once.
   const staging = new Set<Promise<void>>();
-  let next = work.length ? fetchBatch(work[0]) : null;
+  let next = work.length ? awaitedLater(fetchBatch(work[0])) : null;
   try {
     for (let i = 0; i < work.length; i++) {
       const messages = await next!;
-      next = i + 1 < work.length ? fetchBatch(work[i + 1]) : null;
-      const staged: Promise<void> = stageMessages(deps.store, folder.row.id, messages).then(() => {
-        staging.delete(staged);
-        done += messages.length;
-        deps.progress(folder.path, done, uids.length);
-      });
+      next = i + 1 < work.length ? awaitedLater(fetchBatch(work[i + 1])) : null;
+      const staged: Promise<void> = awaitedLater(
+        stageMessages(deps.store, folder.row.id, messages).then(() => {
+          staging.delete(staged);
+          done += messages.length;
+          deps.progress(folder.path, done, uids.length);
+        }),
+      );
       staging.add(staged);
       if (staging.size >= STAGING) await Promise.race(staging);
     }

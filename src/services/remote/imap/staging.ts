@@ -4,6 +4,7 @@ import { remoteRepo } from '../../../store/repos/remote.ts';
 import type { Store } from '../../../store/store.ts';
 import type { IngestService } from '../../delivery/ingest.ts';
 import { ServiceError } from '../../errors.ts';
+import { awaitedLater } from '../../../util/later.ts';
 import { keywordsFromFlags } from './keywords.ts';
 import type { Mirror } from './mirror.ts';
 
@@ -61,26 +62,44 @@ export async function stageMessages(store: Store, folderId: string, messages: Fe
 export async function indexStaged(deps: StagingDeps, accountId: string, folderId: string | null, indexed?: (n: number) => void): Promise<void> {
   const { store } = deps;
   const drained = new Set<string>();
-  for (;;) {
-    const rows = await remoteRepo.staged(store.db, accountId, folderId, INDEX_CHUNK);
-    if (rows.length === 0) break;
-    const raws = await store.packs.read(rows.map((r) => ({ pack: r.pack, offset: Number(r.pack_offset), size: Number(r.size) })));
-    const present = rows.flatMap((r, i) => (raws[i] ? [{ row: r, raw: raws[i]! }] : []));
-    const blobs = await store.blobs.putMany(present.map((p) => p.raw));
-    await deps.exclusive(accountId, async () => {
-      await store.write(async (w) => {
-        for (let i = 0; i < rows.length; i++) {
-          if (raws[i]) continue;
-          await remoteRepo.unstage(w.trx, rows[i].folder_id, Number(rows[i].uid));
-          await remoteRepo.refetchFrom(w.trx, rows[i].folder_id, Number(rows[i].uid));
-        }
+  // The next chunk is read and its blobs written (file threads, mostly fsync waits) while this
+  // one is parsed and committed (the main thread).
+  let next = awaitedLater(prepareChunk(store, accountId, folderId, null));
+  try {
+    for (;;) {
+      const { rows, raws, blobs } = await next;
+      if (rows.length === 0) break;
+      const last = rows[rows.length - 1];
+      next = awaitedLater(prepareChunk(store, accountId, folderId, { folder_id: last.folder_id, uid: Number(last.uid) }));
+      await deps.exclusive(accountId, async () => {
+        await store.write(async (w) => {
+          for (let i = 0; i < rows.length; i++) {
+            if (raws[i]) continue;
+            await remoteRepo.unstage(w.trx, rows[i].folder_id, Number(rows[i].uid));
+            await remoteRepo.refetchFrom(w.trx, rows[i].folder_id, Number(rows[i].uid));
+          }
+        });
+        await Promise.all(rows.map((row, i) => (raws[i] ? indexOne(deps, accountId, row, raws[i]!, blobs[i]!) : undefined)));
       });
-      await Promise.all(present.map(({ row, raw }, i) => indexOne(deps, accountId, row, raw, blobs[i])));
-    });
-    for (const r of rows) drained.add(r.pack);
-    indexed?.(rows.length);
+      for (const r of rows) drained.add(r.pack);
+      indexed?.(rows.length);
+    }
+  } catch (err) {
+    await next.catch(() => undefined);
+    throw err;
   }
   await dropPacks(store, drained);
+}
+
+/** A chunk of staged rows from just past `after`, their bytes, and a durable blob for each one found. */
+async function prepareChunk(store: Store, accountId: string, folderId: string | null, after: { folder_id: string; uid: number } | null) {
+  const rows = await remoteRepo.staged(store.db, accountId, folderId, after, INDEX_CHUNK);
+  const raws = await store.packs.read(rows.map((r) => ({ pack: r.pack, offset: Number(r.pack_offset), size: Number(r.size) })));
+  const found = raws.filter((r): r is Buffer => r !== null);
+  const written = await store.blobs.putMany(found);
+  let at = 0;
+  const blobs = raws.map((r) => (r ? written[at++] : null));
+  return { rows, raws, blobs };
 }
 
 async function indexOne(deps: StagingDeps, accountId: string, row: RemoteStagedRow & { mailbox_id: string }, raw: Buffer, blob: { id: string; size: number }): Promise<void> {
