@@ -119,6 +119,18 @@ export const remoteRepo = {
     if (after) q = q.where((eb) => eb.or([eb('s.folder_id', '>', after.folder_id), eb.and([eb('s.folder_id', '=', after.folder_id), eb('s.uid', '>', after.uid)])]));
     return q.orderBy('s.folder_id').orderBy('s.uid').limit(limit).execute();
   },
+  /** Which of these staged rows are still there ("folder uid" keys): a folder deleted since takes its rows. */
+  async stillStaged(db: Q, rows: { folder_id: string; uid: number }[]): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const found = await db
+      .selectFrom('remote_staged')
+      .select(['folder_id', 'uid'])
+      .where('folder_id', 'in', [...new Set(rows.map((r) => r.folder_id))])
+      .where('uid', '>=', Math.min(...rows.map((r) => Number(r.uid))))
+      .where('uid', '<=', Math.max(...rows.map((r) => Number(r.uid))))
+      .execute();
+    return new Set(found.map((r) => `${r.folder_id} ${Number(r.uid)}`));
+  },
   unstage: (db: Q, folderId: string, uid: number) => db.deleteFrom('remote_staged').where('folder_id', '=', folderId).where('uid', '=', uid).execute(),
   /** Of these packs, those some staged row still points into. */
   async packsInUse(db: Q, packs: string[]): Promise<Set<string>> {

@@ -72,14 +72,22 @@ export async function indexStaged(deps: StagingDeps, accountId: string, folderId
       const last = rows[rows.length - 1];
       next = awaitedLater(prepareChunk(store, accountId, folderId, { folder_id: last.folder_id, uid: Number(last.uid) }));
       await deps.exclusive(accountId, async () => {
+        // Read before the lock: a folder deleted since (a user's write) has taken its rows along.
+        const still = await remoteRepo.stillStaged(store.db, rows);
+        const live = rows.map((r) => still.has(`${r.folder_id} ${Number(r.uid)}`));
         await store.write(async (w) => {
           for (let i = 0; i < rows.length; i++) {
-            if (raws[i]) continue;
+            if (raws[i] || !live[i]) continue;
             await remoteRepo.unstage(w.trx, rows[i].folder_id, Number(rows[i].uid));
             await remoteRepo.refetchFrom(w.trx, rows[i].folder_id, Number(rows[i].uid));
           }
         });
-        await Promise.all(rows.map((row, i) => (raws[i] ? indexOne(deps, accountId, row, raws[i]!, blobs[i]!) : undefined)));
+        await Promise.all(
+          rows.map((row, i) => {
+            if (!raws[i]) return undefined;
+            return live[i] ? indexOne(deps, accountId, row, raws[i]!, blobs[i]!) : deps.mirror.discard(blobs[i]!);
+          }),
+        );
       });
       for (const r of rows) drained.add(r.pack);
       indexed?.(rows.length);
