@@ -20,7 +20,7 @@ export interface FolderSyncDeps {
   progress(path: string, done: number, total: number): void;
 }
 
-// Messages per FETCH of full sources: enough to keep the group commit busy, bounded in memory.
+// Messages per FETCH of full sources (one staging pack each), bounded in memory.
 const BATCH = 200;
 const BATCH_BYTES = 32 * 1024 * 1024;
 // Messages up to this size are batched without asking their exact size (a first pass).
@@ -64,9 +64,10 @@ async function searchUids(client: ImapFlow, query: Parameters<ImapFlow['search']
 /**
  * One folder, one pass: what vanished upstream is expunged locally, changed flags become
  * keywords, and new messages are fetched and staged: stored durably with their UIDs, to be
- * indexed into emails after (staging.ts). With CONDSTORE only changes since the last pass are asked for (QRESYNC
- * also reports expunges as VANISHED); otherwise the UID and flag lists are compared whole.
- * A UIDVALIDITY change re-maps the folder, matching messages already here instead of copying them again.
+ * indexed into emails after (staging.ts). With CONDSTORE only changes since the last pass are
+ * asked for (QRESYNC also reports expunges as VANISHED); otherwise the UID and flag lists are
+ * compared whole. A UIDVALIDITY change re-maps the folder, matching messages already here
+ * instead of copying them again.
  */
 export async function syncFolderMessages(client: ImapFlow, deps: FolderSyncDeps, folder: FolderToSync): Promise<void> {
   const { store, accountId } = deps;

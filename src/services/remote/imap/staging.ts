@@ -93,7 +93,9 @@ export async function indexStaged(deps: StagingDeps, accountId: string, folderId
       indexed?.(rows.length);
     }
   } catch (err) {
-    await next.catch(() => undefined);
+    // The chunk read ahead wrote blobs that nothing will reference now.
+    const ahead = await next.catch(() => null);
+    for (const blob of ahead?.blobs ?? []) if (blob) await deps.mirror.discard(blob).catch(() => undefined);
     throw err;
   }
   await dropPacks(store, drained);
