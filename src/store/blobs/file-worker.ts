@@ -64,9 +64,8 @@ export function fileWorkerMain(): void {
   /**
    * Content-addressed as FsBlobStore lays it out, durably, in phases over the whole batch: every
    * new file written to a temporary name, then each fsynced, renamed into place, and each folder
-   * touched fsynced once. One journal commit then carries many files' metadata, so most of the
-   * later fsyncs find nothing left to write; per file in turn (write, fsync, rename, fsync the
-   * folder) each fsync was a commit of its own.
+   * touched fsynced once. A file is renamed only once its bytes are on disk, and a folder shared
+   * by several blobs of the batch is fsynced once for all of them.
    */
   const writeBlobs = (batch: WriteBatch) => {
     const folders = new Set<string>();
