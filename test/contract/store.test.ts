@@ -296,6 +296,67 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await d.deleteUser(kim.id);
     });
 
+    it('a batch from upstream is one change: threads found within it, UIDs in its order, shared bytes counted twice', async (s) => {
+      const d = s.services.directory;
+      const bea = await d.createUser({ username: 'bea', password: 'password123', address: 'bea@contract.test' });
+      const acc = (await d.accountOfUser(bea.id)).accountId;
+      const inbox = (await s.services.mailboxes.byRole(acc, 'inbox'))!.id;
+      const archive = (await s.services.mailboxes.create(acc, { name: 'Plans' })).id;
+      const root = simpleMessage({ subject: 'Harbour plans', messageId: 'harbour@contract.test' });
+      const raws = [
+        root,
+        simpleMessage({ subject: 'other words', inReplyTo: 'harbour@contract.test' }),
+        simpleMessage({ subject: 'Re: Harbour plans', body: 'Seen the gannets?' }),
+        root,
+        simpleMessage({ subject: 'Tide tables' }),
+      ];
+      const blobs = await s.store.blobs.putMany(raws);
+      const start = await s.services.changes.current(acc);
+      const linked: { index: number; emailId: string }[] = [];
+      const results = await s.services.ingest.ingestFromUpstream(
+        acc,
+        raws.map((raw, i) => ({ raw, blob: blobs[i], mailboxId: i === 4 ? archive : inbox, keywords: i === 2 ? ['$seen'] : [], receivedAt: 1_800_000_000_000 + i })),
+        async (_w, stored) => void linked.push(...stored),
+      );
+      const emails = results.map((r) => (r.status === 'fulfilled' ? r.value : assert.fail(String(r.reason))));
+      assert.deepEqual(linked, emails.map((e, index) => ({ index, emailId: e.id })), 'link hears every email once, in order');
+      assert.equal(await s.services.changes.current(acc), start + 1, 'one modseq for the batch');
+      const event = (await s.services.changes.since(acc, start)).events[0];
+      assert.equal(event.changes.filter((c) => c.type === 'Email' && c.op === 'c').length, 5);
+      assert.deepEqual(event.changes.filter((c) => c.type === 'Thread').map((c) => c.op), ['c', 'c']);
+      const [first, byRef, bySubject, again, other] = emails;
+      assert.deepEqual([byRef.threadId, bySubject.threadId, again.threadId], [first.threadId, first.threadId, first.threadId]);
+      assert.notEqual(other.threadId, first.threadId);
+      const members = await s.store.db.selectFrom('email_mailboxes').select(['email_id', 'uid']).where('mailbox_id', '=', inbox).orderBy('uid').execute();
+      assert.deepEqual(members.map((m) => m.email_id), [first.id, byRef.id, bySubject.id, again.id]);
+      assert.deepEqual(members.map((m) => Number(m.uid)), [1, 2, 3, 4]);
+      const box = await s.services.mailboxes.get(acc, inbox);
+      assert.deepEqual([box.total, box.unseen, box.size], [4, 3, raws.slice(0, 4).reduce((n, r) => n + r.length, 0)]);
+      const refcount = Number((await s.store.db.selectFrom('blobs').select('refcount').where('id', '=', first.blobId).executeTakeFirstOrThrow()).refcount);
+      assert.equal(refcount, 2, 'the same bytes twice are two references');
+      assert.deepEqual((await s.services.messages.search(acc, { text: 'gannets' })).results.map((m) => m.id), [bySubject.id]);
+      await d.deleteUser(bea.id);
+    });
+
+    it('a batch from upstream that cannot commit whole is stored one by one: only the bad message fails', async (s) => {
+      const d = s.services.directory;
+      const cy = await d.createUser({ username: 'cy', password: 'password123', address: 'cy@contract.test', quota: 1500 });
+      const acc = (await d.accountOfUser(cy.id)).accountId;
+      const inbox = (await s.services.mailboxes.byRole(acc, 'inbox'))!.id;
+      const raws = [simpleMessage({ subject: 'fits' }), Buffer.concat([simpleMessage({ subject: 'too big' }), Buffer.alloc(1300, 'x')]), simpleMessage({ subject: 'fits too' })];
+      const blobs = await s.store.blobs.putMany(raws);
+      const results = await s.services.ingest.ingestFromUpstream(
+        acc,
+        raws.map((raw, i) => ({ raw, blob: blobs[i], mailboxId: inbox, keywords: [] })),
+        async () => undefined,
+      );
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.equal(results[1].status === 'rejected' && results[1].reason.code, 'overQuota');
+      assert.deepEqual((await s.services.mailboxes.get(acc, inbox)).total, 2, 'nothing of the failed batch was kept twice');
+      assert.equal((await d.getUser(cy.id)).quota.used, raws[0].length + raws[2].length);
+      await d.deleteUser(cy.id);
+    });
+
     it('unique names hold on every backend', async (s) => {
       await assert.rejects(s.services.directory.createUser({ username: 'carl', password: 'password123', address: 'carl2@contract.test' }), /already exists/);
       await assert.rejects(s.services.directory.createDomain({ name: 'contract.test' }), /already exists/);

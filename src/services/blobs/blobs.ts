@@ -34,7 +34,7 @@ export class BlobService {
     const now = Date.now();
     await this.store.write(async (w) => {
       if (await uploadRepo.get(w.trx, accountId, ref.id)) return uploadRepo.touch(w.trx, accountId, ref.id, type, now);
-      await mailRepo.addBlobRef(w.trx, ref.id, ref.size);
+      await mailRepo.addBlobRefs(w.trx, [ref]);
       await uploadRepo.add(w.trx, { account_id: accountId, blob_id: ref.id, type, size: ref.size, created_at: now });
     });
     return { blobId: `B${ref.id}`, size: ref.size, type };

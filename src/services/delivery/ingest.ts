@@ -1,4 +1,3 @@
-import { parseMessage } from '../../mime/parse.ts';
 import type { BlobRef } from '../../store/blobs/fs.ts';
 import { directoryRepo } from '../../store/repos/directory.ts';
 import { mailRepo } from '../../store/repos/mail.ts';
@@ -7,7 +6,8 @@ import { remoteRepo } from '../../store/repos/remote.ts';
 import type { Store } from '../../store/store.ts';
 import type { UpstreamGate } from '../remote/upstream-gate.ts';
 import { invalid, notFound, ServiceError } from '../errors.ts';
-import type { EmailWriter } from '../mail/email-writer.ts';
+import type { EmailWriter, NewEmail } from '../mail/email-writer.ts';
+import { prepareMessage } from '../mail/prepared-message.ts';
 import { normalizeKeywords } from '../mail/keywords.ts';
 import { GroupCommit } from './group-commit.ts';
 
@@ -37,6 +37,18 @@ export interface IngestInput {
   /** `raw` is stored durably already under this ref (a mirror's staged download): not written again. */
   blob?: BlobRef;
 }
+
+/** A message the account's own upstream server holds, downloaded and stored as a blob already. */
+export interface UpstreamMessage {
+  raw: Buffer;
+  blob: BlobRef;
+  mailboxId: string;
+  keywords: string[];
+  receivedAt?: number;
+}
+
+/** Runs in the write that stores upstream messages: which of them (by index) became which email. */
+export type UpstreamLink = (w: WriteContext, stored: { index: number; emailId: string }[]) => Promise<void>;
 
 export interface IngestResult {
   id: string;
@@ -104,11 +116,54 @@ export class IngestService {
     return this.gate!.exclusive(input.accountId, async () => {
       const at = await upstream.append(await upstream.folderOf(mailboxIds[0]), input.raw, keywords, receivedAt);
       const link = async (w: WriteContext, emailId: string) => {
-        await remoteRepo.insertMessage(w.trx, at.folderId, at.uid, emailId);
+        await remoteRepo.insertMessages(w.trx, [{ folder_id: at.folderId, uid: at.uid, email_id: emailId }]);
         await input.link?.(w, emailId);
       };
       return this.commit({ ...input, link }, source, mailboxIds, keywords, receivedAt, quota);
     });
+  }
+
+  /**
+   * Messages of a mirrored account as its upstream server holds them (the sync engine), stored
+   * in one write with `link` (ADR 0032). Should that write fail, each is stored on its own, so a
+   * bad message fails alone. Settles in the order given.
+   */
+  async ingestFromUpstream(accountId: string, messages: UpstreamMessage[], link: UpstreamLink, source = 'sync'): Promise<PromiseSettledResult<IngestResult>[]> {
+    const results: PromiseSettledResult<IngestResult>[] = new Array(messages.length);
+    const usage = await directoryRepo.accountQuota(this.store.db, accountId);
+    if (!usage) throw notFound(`account ${accountId}`);
+    const taken: number[] = [];
+    const emails: NewEmail[] = [];
+    for (const [i, m] of messages.entries()) {
+      if (m.raw.length > this.maxMessageSize) {
+        results[i] = { status: 'rejected', reason: new ServiceError('tooLarge', `message is ${m.raw.length} bytes; the limit is ${this.maxMessageSize}`) };
+        continue;
+      }
+      taken.push(i);
+      const receivedAt = m.receivedAt ?? Date.now();
+      emails.push({ accountId, blob: m.blob, raw: m.raw, message: prepareMessage(m.raw), mailboxIds: [m.mailboxId], keywords: normalizeKeywords(m.keywords), receivedAt, quota: usage.limit });
+    }
+    try {
+      const rows = await this.store.write(async (w) => {
+        const created = await this.writer.createMany(w, emails);
+        await link(w, created.map((row, k) => ({ index: taken[k], emailId: row.id })));
+        return created;
+      });
+      rows.forEach((row, k) => {
+        this.metrics?.onIngest(source, row.size);
+        results[taken[k]] = { status: 'fulfilled', value: { id: row.id, threadId: row.thread_id, mailboxId: emails[k].mailboxIds[0], size: row.size, blobId: row.blob_id } };
+      });
+    } catch {
+      const one = await Promise.allSettled(
+        taken.map((i) => {
+          const m = messages[i];
+          const own: IngestInput['link'] = (w, emailId) => link(w, [{ index: i, emailId }]);
+          return this.ingest({ accountId, raw: m.raw, blob: m.blob, mailboxId: m.mailboxId, keywords: m.keywords, receivedAt: m.receivedAt, fromUpstream: true, link: own }, source);
+        }),
+      );
+      one.forEach((r, k) => (results[taken[k]] = r));
+    }
+    return results;
   }
 
   useUpstream(gate: UpstreamGate): void {
@@ -117,9 +172,9 @@ export class IngestService {
 
   private async commit(input: IngestInput, source: string, mailboxIds: string[], keywords: string[], receivedAt: number, quota: number): Promise<IngestResult> {
     const arrived = this.commits.expect();
-    let parsed, blob;
+    let message, blob;
     try {
-      parsed = parseMessage(input.raw);
+      message = prepareMessage(input.raw);
       blob = input.blob ?? (await this.store.blobs.put(input.raw));
     } finally {
       arrived();
@@ -127,7 +182,7 @@ export class IngestService {
     let row;
     try {
       row = await this.commits.submit(async (w) => {
-        const created = await this.writer.create(w, { accountId: input.accountId, blob, raw: input.raw, parsed, mailboxIds, keywords, receivedAt, quota });
+        const created = await this.writer.create(w, { accountId: input.accountId, blob, raw: input.raw, message, mailboxIds, keywords, receivedAt, quota });
         await input.link?.(w, created.id);
         return created;
       });

@@ -1,4 +1,3 @@
-import { parseMessage } from '../../mime/parse.ts';
 import type { EmailRow } from '../../store/db/schema.ts';
 import { directoryRepo } from '../../store/repos/directory.ts';
 import { mailRepo as repo } from '../../store/repos/mail.ts';
@@ -6,6 +5,7 @@ import type { WriteContext } from '../../store/changes.ts';
 import type { Store, WriteFn } from '../../store/store.ts';
 import { invalid, notFound } from '../errors.ts';
 import type { EmailWriter, NewEmail } from './email-writer.ts';
+import { prepareMessage } from './prepared-message.ts';
 import { normalizeKeywords, parseKeywords } from './keywords.ts';
 import type { Visibility } from './messages.ts';
 
@@ -73,7 +73,7 @@ export async function copyEmails(
         accountId: toAccountId,
         blob: { id: source.blob_id, size: source.size },
         raw,
-        parsed: parseMessage(raw),
+        message: prepareMessage(raw),
         mailboxIds: [...new Set(c.mailboxIds)],
         keywords: c.keywords ? normalizeKeywords(c.keywords) : parseKeywords(source.keywords),
         receivedAt: c.receivedAt ?? source.received_at,

@@ -365,7 +365,7 @@ export class MessageService {
         if (email.mailboxIds.length !== 1) throw invalid('mailboxIds', 'a message of a mirrored IMAP account is in exactly one mailbox');
         const at = await upstream.append(await upstream.folderOf(email.mailboxIds[0]), email.raw, email.keywords, email.receivedAt);
         return async (w, emailId) => {
-          await remoteRepo.insertMessage(w.trx, at.folderId, at.uid, emailId);
+          await remoteRepo.insertMessages(w.trx, [{ folder_id: at.folderId, uid: at.uid, email_id: emailId }]);
         };
       }),
     );

@@ -109,7 +109,7 @@ export class OutboundQueue {
   /** The rows of a queued message, in the caller's transaction: enqueue()'s and a DSN's. */
   private async insert(trx: Trx, msg: OutboundMessage, blob: { id: string; size: number }, now: number): Promise<string> {
     const id = newId('q');
-    await mailRepo.addBlobRef(trx, blob.id, blob.size);
+    await mailRepo.addBlobRefs(trx, [blob]);
     await queueRepo.insertMessage(trx, {
       id,
       mail_from: msg.from,

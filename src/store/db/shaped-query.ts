@@ -33,17 +33,28 @@ export async function runShaped<R>(db: Kysely<Tables>, shape: string, params: re
   return db.executeQuery<R>(CompiledQuery.raw(text, [...params]));
 }
 
+// Bound parameters per multi-row INSERT: well below SQLite's 32766 and PostgreSQL's 65535.
+const PARAMS_PER_INSERT = 10_000;
+
 /**
- * INSERT of plain rows (values, no SQL expressions) through runShaped. Rows whose columns differ,
- * or with an undefined value, go to kysely as they are: it takes the union of the columns and
- * leaves undefined ones out.
+ * INSERT of plain rows (values, no SQL expressions) through runShaped, in as many statements as
+ * the bound on parameters needs. Rows whose columns differ, or with an undefined value, go to
+ * kysely as they are: it takes the union of the columns and leaves undefined ones out.
  */
-export function insertRows(db: Kysely<Tables>, table: keyof Tables & string, rows: readonly object[], returning?: string): Promise<QueryResult<Record<string, unknown>>> {
+export async function insertRows(db: Kysely<Tables>, table: keyof Tables & string, rows: readonly object[], returning?: string | string[]): Promise<QueryResult<Record<string, unknown>>> {
+  const columns = Object.keys(rows[0]);
+  const perStatement = Math.max(1, Math.floor(PARAMS_PER_INSERT / columns.length));
+  if (rows.length <= perStatement) return insertStatement(db, table, columns, rows, returning);
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < rows.length; i += perStatement) out.push(...(await insertStatement(db, table, columns, rows.slice(i, i + perStatement), returning)).rows);
+  return { rows: out };
+}
+
+function insertStatement(db: Kysely<Tables>, table: keyof Tables & string, columns: string[], rows: readonly object[], returning?: string | string[]) {
   const build = () => {
     const q = db.insertInto(table).values(rows as never);
     return (returning ? q.returning(returning as never) : q) as Compilable<Record<string, unknown>>;
   };
-  const columns = Object.keys(rows[0]);
   const params = rows.flatMap((r) => columns.map((c) => (r as Record<string, unknown>)[c]));
   if (params.includes(undefined) || rows.some((r) => Object.keys(r).length !== columns.length)) return db.executeQuery(build());
   return runShaped(db, `insert ${table} (${columns}) ×${rows.length} returning ${returning ?? ''}`, params, build);

@@ -9,6 +9,9 @@ import { inStrings } from '../db/dialect.ts';
 
 type Q = Db | Trx;
 
+// Message-ID references per statement: far below either backend's bound on bound parameters.
+const REFS_PER_QUERY = 500;
+
 export interface ListCursor {
   receivedAt: number;
   id: string;
@@ -136,13 +139,14 @@ export const mailRepo = {
   deleteMailbox: (db: Q, id: string) => db.deleteFrom('mailboxes').where('id', '=', id).execute(),
 
   /** Takes the next UID and adjusts the counters in one statement. */
-  allocateUid: async (db: Q, mailboxId: string, size: number, unseen: number, modseq: number): Promise<number> => {
-    const { rows } = await runShaped(db, 'allocate uid', [unseen, size, modseq, mailboxId], () =>
+  /** The next `count` UIDs of a mailbox for new members of `size` bytes in all, `unseen` of them unseen: the first is returned. */
+  allocateUids: async (db: Q, mailboxId: string, count: number, size: number, unseen: number, modseq: number): Promise<number> => {
+    const { rows } = await runShaped(db, 'allocate uids', [count, count, unseen, size, modseq, mailboxId], () =>
       db
         .updateTable('mailboxes')
         .set({
-          uidnext: sql`uidnext + 1`,
-          message_count: sql`message_count + 1`,
+          uidnext: sql`uidnext + ${count}`,
+          message_count: sql`message_count + ${count}`,
           unseen_count: sql`unseen_count + ${unseen}`,
           size: sql`size + ${size}`,
           updated_modseq: modseq,
@@ -151,7 +155,7 @@ export const mailRepo = {
         .returning('uidnext'),
     );
     if (!rows[0]) throw new Error(`mailbox ${mailboxId} does not exist`);
-    return Number(rows[0].uidnext) - 1;
+    return Number(rows[0].uidnext) - count;
   },
   adjustCounts: (db: Q, mailboxId: string, delta: { count: number; unseen: number; size: number }, modseq: number) =>
     db
@@ -166,13 +170,19 @@ export const mailRepo = {
       .where('id', '=', mailboxId)
       .execute(),
 
-  insertEmail: async (db: Q, row: Omit<EmailRow, 'num'>): Promise<number> => {
-    const { keywords, seen, flagged, ...stored } = row;
-    const num = Number((await insertRows(db, 'emails', [stored], 'num')).rows[0].num);
-    await insertRows(db, 'email_flags', [{ email_id: row.id, account_id: row.account_id, received_at: row.received_at, keywords, seen, flagged }]);
-    return num;
+  /** New emails with their flag rows; their `num`s, in the order given. */
+  insertEmails: async (db: Q, rows: Omit<EmailRow, 'num'>[]): Promise<number[]> => {
+    const stored = rows.map(({ keywords: _k, seen: _s, flagged: _f, ...rest }) => rest);
+    // RETURNING promises no row order on either backend: matched by id.
+    const nums = new Map((await insertRows(db, 'emails', stored, ['id', 'num'])).rows.map((r) => [r.id as string, Number(r.num)]));
+    await insertRows(
+      db,
+      'email_flags',
+      rows.map((r) => ({ email_id: r.id, account_id: r.account_id, received_at: r.received_at, keywords: r.keywords, seen: r.seen, flagged: r.flagged })),
+    );
+    return rows.map((r) => nums.get(r.id)!);
   },
-  insertMembership: (db: Q, row: EmailMailboxRow) => insertRows(db, 'email_mailboxes', [row]),
+  insertMemberships: (db: Q, rows: EmailMailboxRow[]) => insertRows(db, 'email_mailboxes', rows),
   deleteMembership: (db: Q, emailId: string, mailboxId: string) =>
     db.deleteFrom('email_mailboxes').where('email_id', '=', emailId).where('mailbox_id', '=', mailboxId).execute(),
   touchMemberships: (db: Q, emailId: string, modseq: number) =>
@@ -211,16 +221,24 @@ export const mailRepo = {
       ? []
       : (await db.selectFrom('emails').select('thread_id').distinct().where('id', 'in', emailIds).where(sql<boolean>`(emails.account_id || '') = ${accountId}`).execute()).map((r) => r.thread_id),
 
-  threadForRefs: async (db: Q, accountId: string, refs: string[]) =>
-    refs.length === 0
-      ? undefined
-      : (await runShaped(db, `thread for refs ×${refs.length}`, [accountId, ...refs, 1], () => db.selectFrom('thread_refs').select('thread_id').where('account_id', '=', accountId).where('ref', 'in', refs).limit(1))).rows[0],
+  /** The thread each of these Message-ID references already belongs to, for those that do. */
+  async threadsForRefs(db: Q, accountId: string, refs: string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    for (let i = 0; i < refs.length; i += REFS_PER_QUERY) {
+      const chunk = refs.slice(i, i + REFS_PER_QUERY);
+      const { rows } = await runShaped(db, `threads for refs ×${chunk.length}`, [accountId, ...chunk], () =>
+        db.selectFrom('thread_refs').select(['ref', 'thread_id']).where('account_id', '=', accountId).where('ref', 'in', chunk),
+      );
+      for (const r of rows) found.set(r.ref, r.thread_id);
+    }
+    return found;
+  },
   threadForSubject: async (db: Q, accountId: string, subjectNorm: string, since: number) =>
     (
       await runShaped(db, 'thread for subject', [accountId, subjectNorm, since, 1], () =>
         db
           .selectFrom('emails')
-          .select('thread_id')
+          .select(['thread_id', 'received_at'])
           .where('account_id', '=', accountId)
           .where('subject_norm', '=', subjectNorm)
           .where('received_at', '>=', since)
@@ -228,28 +246,43 @@ export const mailRepo = {
           .limit(1),
       )
     ).rows[0],
-  insertThread: (db: Q, id: string, accountId: string) => insertRows(db, 'threads', [{ id, account_id: accountId, created_at: Date.now() }]),
-  addThreadRefs: async (db: Q, accountId: string, threadId: string, refs: string[]) => {
-    if (refs.length === 0) return;
-    const rows = refs.map((ref) => ({ account_id: accountId, ref, thread_id: threadId }));
-    await runShaped(db, `add thread refs ×${refs.length}`, rows.flatMap(Object.values), () =>
-      db
-        .insertInto('thread_refs')
-        .values(rows)
-        .onConflict((oc) => oc.columns(['account_id', 'ref']).doNothing()),
-    );
+  insertThreads: (db: Q, accountId: string, ids: string[]) => {
+    const now = Date.now();
+    return ids.length ? insertRows(db, 'threads', ids.map((id) => ({ id, account_id: accountId, created_at: now }))) : Promise.resolve();
+  },
+  /** Ties references to threads; a reference tied already keeps its thread. */
+  addThreadRefs: async (db: Q, accountId: string, refs: { ref: string; thread_id: string }[]) => {
+    for (let i = 0; i < refs.length; i += REFS_PER_QUERY) {
+      const rows = refs.slice(i, i + REFS_PER_QUERY).map((r) => ({ account_id: accountId, ref: r.ref, thread_id: r.thread_id }));
+      await runShaped(db, `add thread refs ×${rows.length}`, rows.flatMap(Object.values), () =>
+        db
+          .insertInto('thread_refs')
+          .values(rows)
+          .onConflict((oc) => oc.columns(['account_id', 'ref']).doNothing()),
+      );
+    }
   },
   threadSize: async (db: Q, threadId: string) =>
     Number((await db.selectFrom('emails').select((eb) => eb.fn.countAll<number>().as('n')).where('thread_id', '=', threadId).executeTakeFirstOrThrow()).n),
   deleteThread: (db: Q, threadId: string) => db.deleteFrom('threads').where('id', '=', threadId).execute(),
 
-  addBlobRef: (db: Q, id: string, size: number) => {
-    const row = { id, size, refcount: 1, created_at: Date.now() };
-    return runShaped(db, 'add blob ref', Object.values(row), () =>
+  /** One more reference to each blob per time it is listed, its row created on first use. */
+  addBlobRefs: async (db: Q, blobs: { id: string; size: number }[]) => {
+    const counted = new Map<string, { id: string; size: number; refcount: number; created_at: number }>();
+    const now = Date.now();
+    // One row per id: PostgreSQL refuses an upsert that touches a row twice.
+    for (const b of blobs) {
+      const row = counted.get(b.id);
+      if (row) row.refcount++;
+      else counted.set(b.id, { id: b.id, size: b.size, refcount: 1, created_at: now });
+    }
+    const rows = [...counted.values()];
+    if (rows.length === 0) return;
+    await runShaped(db, `add blob refs ×${rows.length}`, rows.flatMap(Object.values), () =>
       db
         .insertInto('blobs')
-        .values(row)
-        .onConflict((oc) => oc.column('id').doUpdateSet({ refcount: sql`blobs.refcount + 1` })),
+        .values(rows)
+        .onConflict((oc) => oc.column('id').doUpdateSet({ refcount: sql`blobs.refcount + excluded.refcount` })),
     );
   },
   addUnreferencedBlob: (db: Q, id: string, size: number) =>

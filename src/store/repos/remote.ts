@@ -85,7 +85,9 @@ export const remoteRepo = {
       else if (r.path.startsWith(from + delimiter)) await db.updateTable('remote_folders').set({ path: to + r.path.slice(from.length) }).where('id', '=', r.id).execute();
     }
   },
-  insertMessage: (db: Q, folderId: string, uid: number, emailId: string) => insertRows(db, 'remote_messages', [{ folder_id: folderId, uid, email_id: emailId }]),
+  async insertMessages(db: Q, rows: { folder_id: string; uid: number; email_id: string }[]): Promise<void> {
+    if (rows.length) await insertRows(db, 'remote_messages', rows);
+  },
   deleteMessages: (db: Q, folderId: string, uids: number[]) => (uids.length ? db.deleteFrom('remote_messages').where('folder_id', '=', folderId).where('uid', 'in', uids).execute() : Promise.resolve([])),
   /** After a UIDVALIDITY change: every UID of the folder, mirrored or staged, is meaningless. */
   async forgetFolderMessages(db: Q, folderId: string): Promise<void> {
@@ -131,7 +133,15 @@ export const remoteRepo = {
       .execute();
     return new Set(found.map((r) => `${r.folder_id} ${Number(r.uid)}`));
   },
-  unstage: (db: Q, folderId: string, uid: number) => db.deleteFrom('remote_staged').where('folder_id', '=', folderId).where('uid', '=', uid).execute(),
+  async unstage(db: Q, rows: { folder_id: string; uid: number }[]): Promise<void> {
+    const byFolder = new Map<string, number[]>();
+    for (const r of rows) {
+      const uids = byFolder.get(r.folder_id);
+      if (uids) uids.push(r.uid);
+      else byFolder.set(r.folder_id, [r.uid]);
+    }
+    for (const [folderId, uids] of byFolder) await db.deleteFrom('remote_staged').where('folder_id', '=', folderId).where('uid', 'in', uids).execute();
+  },
   /** Of these packs, those some staged row still points into. */
   async packsInUse(db: Q, packs: string[]): Promise<Set<string>> {
     if (packs.length === 0) return new Set();

@@ -6,7 +6,7 @@ import { MethodError, type Args, type MethodContext } from '../types.ts';
 import { MAX_IDS } from './common.ts';
 import { ALL_EMAIL_PROPERTIES, bodyOptions, emailObject } from './email-view.ts';
 import { parseHeaderProperty } from './header-forms.ts';
-import { parsedColumns } from '../../../services/mail/email-writer.ts';
+import { parsedColumns } from '../../../services/mail/prepared-message.ts';
 
 /** Email/parse (RFC 8621 §4.9): blobs rendered as Email objects without storing anything. */
 

@@ -72,9 +72,8 @@ export class Mirror {
   /** Records an existing email under a new UID (after a UIDVALIDITY reset matched it). */
   async relink(folderId: string, links: { uid: number; emailId: string }[]): Promise<void> {
     for (let i = 0; i < links.length; i += CHUNK) {
-      await this.store.write(async (w) => {
-        for (const l of links.slice(i, i + CHUNK)) await remoteRepo.insertMessage(w.trx, folderId, l.uid, l.emailId);
-      });
+      const rows = links.slice(i, i + CHUNK).map((l) => ({ folder_id: folderId, uid: l.uid, email_id: l.emailId }));
+      await this.store.write((w) => remoteRepo.insertMessages(w.trx, rows));
     }
   }
 }

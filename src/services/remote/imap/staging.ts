@@ -67,28 +67,12 @@ export async function indexStaged(deps: StagingDeps, accountId: string, folderId
   let next = awaitedLater(prepareChunk(store, accountId, folderId, null));
   try {
     for (;;) {
-      const { rows, raws, blobs } = await next;
+      const chunk = await next;
+      const { rows } = chunk;
       if (rows.length === 0) break;
       const last = rows[rows.length - 1];
       next = awaitedLater(prepareChunk(store, accountId, folderId, { folder_id: last.folder_id, uid: Number(last.uid) }));
-      await deps.exclusive(accountId, async () => {
-        // Read before the lock: a folder deleted since (a user's write) has taken its rows along.
-        const still = await remoteRepo.stillStaged(store.db, rows);
-        const live = rows.map((r) => still.has(`${r.folder_id} ${Number(r.uid)}`));
-        await store.write(async (w) => {
-          for (let i = 0; i < rows.length; i++) {
-            if (raws[i] || !live[i]) continue;
-            await remoteRepo.unstage(w.trx, rows[i].folder_id, Number(rows[i].uid));
-            await remoteRepo.refetchFrom(w.trx, rows[i].folder_id, Number(rows[i].uid));
-          }
-        });
-        await Promise.all(
-          rows.map((row, i) => {
-            if (!raws[i]) return undefined;
-            return live[i] ? indexOne(deps, accountId, row, raws[i]!, blobs[i]!) : deps.mirror.discard(blobs[i]!);
-          }),
-        );
-      });
+      await deps.exclusive(accountId, () => indexChunk(deps, accountId, chunk));
       for (const r of rows) drained.add(r.pack);
       indexed?.(rows.length);
     }
@@ -112,32 +96,56 @@ async function prepareChunk(store: Store, accountId: string, folderId: string | 
   return { rows, raws, blobs };
 }
 
-async function indexOne(deps: StagingDeps, accountId: string, row: RemoteStagedRow & { mailbox_id: string }, raw: Buffer, blob: { id: string; size: number }): Promise<void> {
-  const uid = Number(row.uid);
-  try {
-    await deps.ingest.ingest(
-      {
-        accountId,
-        raw,
-        blob,
-        mailboxId: row.mailbox_id,
-        keywords: row.keywords ? row.keywords.split(' ') : [],
-        receivedAt: row.received_at === null ? undefined : Number(row.received_at),
-        fromUpstream: true,
-        link: async (w, emailId) => {
-          await remoteRepo.insertMessage(w.trx, row.folder_id, uid, emailId);
-          await remoteRepo.unstage(w.trx, row.folder_id, uid);
-        },
-      },
-      'sync',
-    );
-  } catch (err) {
-    // The blob file was written for this email: gone again unless another email holds the same bytes.
-    await deps.mirror.discard(blob);
-    // Larger than this server takes: skipped for good rather than retried every pass.
-    if (!(err instanceof ServiceError && err.code === 'tooLarge')) throw err;
-    await deps.store.write((w) => remoteRepo.unstage(w.trx, row.folder_id, uid));
+type StagedChunk = Awaited<ReturnType<typeof prepareChunk>>;
+
+/** One prepared chunk, under the account's lock: its rows become emails in one write (ADR 0032). */
+async function indexChunk(deps: StagingDeps, accountId: string, { rows, raws, blobs }: StagedChunk): Promise<void> {
+  const { store } = deps;
+  // Read before the lock: a folder deleted since (a user's write) has taken its rows along.
+  const still = await remoteRepo.stillStaged(store.db, rows);
+  const staged = rows.map((r) => ({ folder_id: r.folder_id, uid: Number(r.uid) }));
+  const taken: number[] = [];
+  const missing: number[] = [];
+  for (const [i, r] of staged.entries()) {
+    if (!still.has(`${r.folder_id} ${r.uid}`)) {
+      if (blobs[i]) await deps.mirror.discard(blobs[i]!);
+    } else if (raws[i]) taken.push(i);
+    else missing.push(i);
   }
+  if (missing.length) {
+    await store.write(async (w) => {
+      await remoteRepo.unstage(w.trx, missing.map((i) => staged[i]));
+      for (const i of missing) await remoteRepo.refetchFrom(w.trx, staged[i].folder_id, staged[i].uid);
+    });
+  }
+  const results = await deps.ingest.ingestFromUpstream(
+    accountId,
+    taken.map((i) => ({
+      raw: raws[i]!,
+      blob: blobs[i]!,
+      mailboxId: rows[i].mailbox_id,
+      keywords: rows[i].keywords ? rows[i].keywords.split(' ') : [],
+      receivedAt: rows[i].received_at === null ? undefined : Number(rows[i].received_at),
+    })),
+    // Each email's UID link and the end of its staged row commit with the email.
+    async (w, stored) => {
+      const linked = stored.map((s) => ({ ...staged[taken[s.index]], email_id: s.emailId }));
+      await remoteRepo.insertMessages(w.trx, linked);
+      await remoteRepo.unstage(w.trx, linked);
+    },
+  );
+  const tooLarge: number[] = [];
+  let failure: unknown = null;
+  for (const [k, r] of results.entries()) {
+    if (r.status === 'fulfilled') continue;
+    // The blob file was written for this email: gone again unless another email holds the same bytes.
+    await deps.mirror.discard(blobs[taken[k]]!);
+    // Larger than this server takes: skipped for good rather than retried every pass.
+    if (r.reason instanceof ServiceError && r.reason.code === 'tooLarge') tooLarge.push(taken[k]);
+    else failure ??= r.reason;
+  }
+  if (tooLarge.length) await store.write((w) => remoteRepo.unstage(w.trx, tooLarge.map((i) => staged[i])));
+  if (failure) throw failure;
 }
 
 /**
