@@ -26,7 +26,7 @@ export interface ThreadAssignment {
  * thread with the same base subject (RFC 5256's fallback) from the last 30 days. An email of
  * the batch is found by the ones after it, so one query per batch looks up the references.
  */
-export async function assignThreads(w: WriteContext, accountId: string, emails: (Pick<PreparedMessage, 'refs' | 'reply'> & { columns: { subject_norm: string | null }; receivedAt: number })[]): Promise<ThreadAssignment[]> {
+export async function assignThreads(w: WriteContext, accountId: string, emails: (PreparedMessage & { receivedAt: number })[]): Promise<ThreadAssignment[]> {
   const threadOf = await repo.threadsForRefs(w.trx, accountId, [...new Set(emails.flatMap((e) => e.refs))]);
   // Earlier emails of the batch, which the subject fallback's query cannot see yet.
   const bySubject = new Map<string, { threadId: string; receivedAt: number }[]>();
@@ -40,7 +40,7 @@ export async function assignThreads(w: WriteContext, accountId: string, emails: 
       const since = receivedAt - SUBJECT_WINDOW_MS;
       const stored = await repo.threadForSubject(w.trx, accountId, subjectNorm, since);
       const batched = (bySubject.get(subjectNorm) ?? []).filter((c) => c.receivedAt >= since).sort((a, b) => b.receivedAt - a.receivedAt)[0];
-      // The latest wins; the stored one is at least as old as the window allows, not necessarily older than a batched one.
+      // The latest of the stored one and those earlier in this batch.
       threadId = batched && (!stored || batched.receivedAt >= Number(stored.received_at)) ? batched.threadId : stored?.thread_id;
     }
     const created = !threadId;

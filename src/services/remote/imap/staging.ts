@@ -101,7 +101,7 @@ type StagedChunk = Awaited<ReturnType<typeof prepareChunk>>;
 /** One prepared chunk, under the account's lock: its rows become emails in one write (ADR 0032). */
 async function indexChunk(deps: StagingDeps, accountId: string, { rows, raws, blobs }: StagedChunk): Promise<void> {
   const { store } = deps;
-  // Read before the lock: a folder deleted since (a user's write) has taken its rows along.
+  // The rows were read before the lock: a folder deleted since (a user's write) took its rows along.
   const still = await remoteRepo.stillStaged(store.db, rows);
   const staged = rows.map((r) => ({ folder_id: r.folder_id, uid: Number(r.uid) }));
   const taken: number[] = [];
