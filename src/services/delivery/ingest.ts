@@ -83,9 +83,7 @@ export class IngestService {
   async ingest(input: IngestInput, source = 'api'): Promise<IngestResult> {
     if (input.raw.length === 0) throw invalid('message', 'is empty');
     const size = input.sizeForLimit ?? input.raw.length;
-    if (size > this.maxMessageSize) {
-      throw new ServiceError('tooLarge', `message is ${size} bytes; the limit is ${this.maxMessageSize}`);
-    }
+    if (size > this.maxMessageSize) throw this.tooLarge(size);
     const keywords = normalizeKeywords(input.keywords ?? []);
     const receivedAt = input.receivedAt ?? Date.now();
     const db = this.store.db;
@@ -136,7 +134,7 @@ export class IngestService {
     const emails: NewEmail[] = [];
     for (const [i, m] of messages.entries()) {
       if (m.raw.length > this.maxMessageSize) {
-        results[i] = { status: 'rejected', reason: new ServiceError('tooLarge', `message is ${m.raw.length} bytes; the limit is ${this.maxMessageSize}`) };
+        results[i] = { status: 'rejected', reason: this.tooLarge(m.raw.length) };
         continue;
       }
       taken.push(i);
@@ -164,6 +162,10 @@ export class IngestService {
       one.forEach((r, k) => (results[taken[k]] = r));
     }
     return results;
+  }
+
+  private tooLarge(size: number): ServiceError {
+    return new ServiceError('tooLarge', `message is ${size} bytes; the limit is ${this.maxMessageSize}`);
   }
 
   useUpstream(gate: UpstreamGate): void {
