@@ -20,6 +20,7 @@ import { IdentityService } from './identities/index.ts';
 import { ImapFolders } from './imap/folders.ts';
 import { ImapMail } from './imap/mail.ts';
 import { EmailWriter } from './mail/email-writer.ts';
+import { PackedBlobs } from './mail/packed-blobs.ts';
 import { MailboxService } from './mail/mailboxes.ts';
 import { MessageService } from './mail/messages.ts';
 import { PoolMailService } from './mail/pool-mail.ts';
@@ -79,6 +80,8 @@ export interface Services {
   jmapProxy: JmapProxy;
   /** The sync workers of mirrored accounts; they run only between start() and stop(). */
   mirrors: SyncSupervisor;
+  /** The blob files of mirrored mail, written after it is indexed; runs between the mirrors' start() and stop(). */
+  packedBlobs: PackedBlobs;
   /** Upstream connections for writes to mirrored accounts; closeAll() at shutdown. */
   upstreams: UpstreamGate;
   /** Outgoing webhooks; dispatches and sends only between start() and stop(). */
@@ -143,13 +146,14 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
   const messages = new MessageService(store, writer);
   const webhooks = new WebhookService(store, directory, messages, { schedule: parseSchedule(config.webhookRetrySchedule), timeoutMs: config.webhookTimeoutSeconds * 1000 }, log);
   const gate = new UpstreamGate(store, remotes);
+  const packedBlobs = new PackedBlobs(store, log);
   const folders = new ImapFolders(store, mailboxes, messages);
   const imapMail = new ImapMail(store, messages, ingest, writer, folders);
   for (const service of [ingest, messages, mailboxes, imapMail]) service.useUpstream(gate);
   const mirrors = new SyncSupervisor(
     store,
     remotes,
-    { store, ingest, mirror: new Mirror(store, writer, mailboxes), exclusive: (id, fn) => gate.exclusive(id, fn) },
+    { store, ingest, mirror: new Mirror(store, writer, mailboxes), packed: packedBlobs, exclusive: (id, fn) => gate.exclusive(id, fn) },
     { tickMs: 30_000, pollMs: config.mirrorPollSeconds * 1000, backoffMs: 1000, maxBackoffMs: 15 * 60_000 },
     {
       synced: (accountId) => webhooks.emit(accountId, 'sync.completed', {}),
@@ -194,6 +198,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
     remotes,
     jmapProxy: new JmapProxy(store, box, log),
     mirrors,
+    packedBlobs,
     upstreams: gate,
     webhooks,
     auth,

@@ -5,6 +5,7 @@ import { openDatabase, type Database, type Db } from './db/connect.ts';
 import type { Dialect } from './db/dialect.ts';
 import { FsBlobStore } from './blobs/fs.ts';
 import { PackStore } from './blobs/packs.ts';
+import { mailRepo } from './repos/mail.ts';
 import { searchIndexFor } from './search/backends.ts';
 import type { SearchDocument, SearchIndex } from './search/types.ts';
 
@@ -22,7 +23,7 @@ export class Store {
   private constructor(
     private readonly database: Database,
     readonly blobs: FsBlobStore,
-    /** Mirror downloads not yet indexed (ADR 0031). */
+    /** Mirror downloads not yet indexed (ADR 0031), or indexed but not yet written out as blob files (ADR 0033). */
     readonly packs: PackStore,
   ) {
     this.search = searchIndexFor(database.dialect);
@@ -30,7 +31,10 @@ export class Store {
 
   static async open(databaseUrl: string, dataDir: string): Promise<Store> {
     const blobs = new FsBlobStore(join(dataDir, 'blobs'));
-    return new Store(await openDatabase(databaseUrl, dataDir, blobs), blobs, new PackStore(join(dataDir, 'staging')));
+    const database = await openDatabase(databaseUrl, dataDir, blobs);
+    const packs = new PackStore(join(dataDir, 'staging'));
+    blobs.readPackedFrom(packs, (ids) => mailRepo.blobPacks(database.db, ids));
+    return new Store(database, blobs, packs);
   }
 
   get db(): Db {

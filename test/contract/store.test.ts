@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
+import { FsBlobStore } from '../../src/store/blobs/fs.ts';
 import { resolveRecipient } from '../../src/services/directory/resolve.ts';
 import type { EmailQuery } from '../../src/services/mail/messages.ts';
 import * as searchFields from '../../src/store/db/migrations/007_search_fields.ts';
@@ -355,6 +356,43 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       assert.deepEqual((await s.services.mailboxes.get(acc, inbox)).total, 2, 'nothing of the failed batch was kept twice');
       assert.equal((await d.getUser(cy.id)).quota.used, raws[0].length + raws[2].length);
       await d.deleteUser(cy.id);
+    });
+
+    it('a blob left in its staging pack reads the same by every path; written out, it is a file and the pack goes', async (s) => {
+      const d = s.services.directory;
+      const packer = await d.createUser({ username: 'packer', password: 'password123', address: 'packer@contract.test' });
+      const acc = (await d.accountOfUser(packer.id)).accountId;
+      const inbox = (await s.services.mailboxes.byRole(acc, 'inbox'))!.id;
+      const raws = [simpleMessage({ subject: 'packed one' }), simpleMessage({ subject: 'packed two', body: 'long line\r\n'.repeat(500) }), simpleMessage({ subject: 'deleted first' })];
+      const slots = await s.store.packs.write(raws);
+      const blobs = raws.map((raw, i) => ({ id: FsBlobStore.hash(raw), size: raw.length, slot: slots[i] }));
+      const results = await s.services.ingest.ingestFromUpstream(acc, raws.map((raw, i) => ({ raw, blob: blobs[i], mailboxId: inbox, keywords: [] })), async () => undefined);
+      const [one, two, gone] = results.map((r) => (r.status === 'fulfilled' ? r.value : assert.fail(String(r.reason))));
+      assert.ok(!existsSync(s.store.blobs.pathOf(one.blobId)), 'indexing writes no file');
+
+      const streamed = async (range?: { start: number; end: number }) => Buffer.concat(await s.store.blobs.stream(two.blobId, range).toArray());
+      assert.deepEqual(await s.store.blobs.get(one.blobId), raws[0]);
+      assert.deepEqual(await s.store.blobs.heads([{ id: one.blobId, length: 12 }, { id: two.blobId, length: 1_000_000 }]), [raws[0].subarray(0, 12), raws[1]]);
+      const lease = await s.store.blobs.lease([{ id: two.blobId, length: raws[1].length }]);
+      assert.deepEqual(lease.files, [raws[1]]);
+      lease.release();
+      assert.deepEqual(await streamed(), raws[1]);
+      assert.deepEqual(await streamed({ start: 100, end: 300 }), raws[1].subarray(100, 300));
+      assert.equal((await s.services.messages.get(acc, two.id)).subject, 'packed two');
+
+      // Deleted before its file was written: nothing to write, and nothing keeps the pack.
+      await s.services.messages.delete(acc, gone.id);
+      await s.services.packedBlobs.writeOut();
+      for (const [i, e] of [one, two].entries()) {
+        assert.deepEqual(readFileSync(s.store.blobs.pathOf(e.blobId)), raws[i], 'written out as a file');
+        assert.deepEqual(await s.store.blobs.get(e.blobId), raws[i]);
+      }
+      assert.ok(!existsSync(s.store.blobs.pathOf(gone.blobId)));
+      const rows = await s.store.db.selectFrom('blobs').select(['id', 'pack']).where('id', 'in', blobs.map((b) => b.id)).execute();
+      assert.deepEqual(rows.map((r) => r.pack), [null, null]);
+      assert.ok(!(await s.store.packs.list()).includes(slots[0].pack), 'the pack is deleted');
+      assert.deepEqual(await streamed({ start: 100, end: 300 }), raws[1].subarray(100, 300));
+      await d.deleteUser(packer.id);
     });
 
     it('unique names hold on every backend', async (s) => {

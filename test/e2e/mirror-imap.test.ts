@@ -147,7 +147,8 @@ test('a download staged but not yet indexed when a pass stopped becomes an email
   assert.equal(sent.length, 1, 'indexed once, not fetched a second time');
   assert.deepEqual(sent[0].keywords, ['$label1', '$seen']);
   assert.deepEqual(await stagedRows(), []);
-  assert.deepEqual(await server.store.packs.list(), [], 'the drained pack is deleted');
+  await server.services.packedBlobs.writeOut();
+  assert.deepEqual(await server.store.packs.list(), [], 'the drained pack is deleted once its blob is a file');
   assert.deepEqual((await rawMessage(server, remoteId, sent[0].id)).toString(), msg('Staged reply').toString());
 });
 
@@ -175,6 +176,7 @@ test('a folder deleted between reading its staged rows and indexing them: the ro
     store: server.store,
     ingest: server.services.ingest,
     mirror: new Mirror(server.store, new EmailWriter(server.store), server.services.mailboxes),
+    packed: server.services.packedBlobs,
     // The user's write that wins the lock first: the folder goes, its staged rows with it.
     exclusive: async <T>(_: string, fn: () => Promise<T>) => {
       await remoteRepo.deleteFolder(server.store.db, ghost.id);

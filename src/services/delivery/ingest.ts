@@ -189,7 +189,8 @@ export class IngestService {
         return created;
       });
     } catch (err) {
-      await this.writer.discardIfUnused(blob).catch(() => undefined);
+      // A blob still in its pack had no file written for it.
+      if (!blob.slot) await this.writer.discardIfUnused(blob).catch(() => undefined);
       throw err;
     }
     this.metrics?.onIngest(source, input.raw.length);

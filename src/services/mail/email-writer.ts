@@ -50,11 +50,11 @@ export class EmailWriter {
       const what = emails.length === 1 ? 'the message needs' : `the ${emails.length} messages need`;
       throw new ServiceError('overQuota', `mailbox is full: ${what} ${bytes} bytes of a ${quota}-byte quota`);
     }
-    await repo.addBlobRefs(w.trx, emails.map((e) => e.blob));
-    const restored = new Set<string>();
+    // A blob in a pack needs no file (ADR 0033); one that is a file may have just lost it to garbage collection.
+    const settled = await repo.addBlobRefs(w.trx, emails.map((e) => e.blob));
     for (const e of emails) {
-      if (restored.has(e.blob.id)) continue;
-      restored.add(e.blob.id);
+      if (settled.has(e.blob.id)) continue;
+      settled.add(e.blob.id);
       await this.store.blobs.restore(e.blob, e.raw);
     }
 

@@ -47,6 +47,7 @@ export class SyncSupervisor implements SyncRunner {
 
   start(): void {
     this.stopped = false;
+    this.deps.packed.start();
     this.tick();
   }
 
@@ -55,6 +56,7 @@ export class SyncSupervisor implements SyncRunner {
     if (this.timer) clearTimeout(this.timer);
     await this.ticking;
     await Promise.all([...this.workers.keys()].map((id) => this.forget(id)));
+    await this.deps.packed.stop();
   }
 
   get active(): number {

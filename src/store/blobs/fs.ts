@@ -2,13 +2,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { FilePool, type Lease } from './file-pool.ts';
+import type { PackSlot, PackStore } from './packs.ts';
 
 export interface BlobRef {
   /** sha256 of the content, lower-case hex. */
   id: string;
   size: number;
+  /** Where the bytes are durably while no file holds them yet: a mirror's staging pack (ADR 0033). */
+  slot?: PackSlot;
 }
 
 /** Makes the entries of a folder (a just-renamed file) durable. */
@@ -40,8 +43,44 @@ export class FsBlobStore {
   // Folders known to exist durably, or being made so: concurrent puts wait for the same mkdir.
   private readonly dirs = new Map<string, Promise<void>>();
   private readonly files = new FilePool();
+  private packed: { packs: PackStore; locate: (ids: string[]) => Promise<Map<string, PackSlot>> } | null = null;
 
   constructor(private readonly root: string) {}
+
+  /**
+   * Where a blob with no file yet is: still in the staging pack a mirror downloaded it into
+   * (ADR 0033). Set once the database is open; a read that finds the file never asks.
+   */
+  readPackedFrom(packs: PackStore, locate: (ids: string[]) => Promise<Map<string, PackSlot>>): void {
+    this.packed = { packs, locate };
+  }
+
+  /** The bytes of blobs that have no file, from their packs; absent where none is recorded. */
+  private async fromPacks(ids: string[]): Promise<Map<string, Buffer>> {
+    const out = new Map<string, Buffer>();
+    if (!this.packed || ids.length === 0) return out;
+    const where = [...(await this.packed.locate(ids))];
+    const bytes = await this.packed.packs.read(where.map(([, slot]) => slot));
+    where.forEach(([id], i) => bytes[i] && out.set(id, bytes[i]));
+    return out;
+  }
+
+  /**
+   * Fills in, from packs, the files a batched read did not find. One found in neither place may
+   * have been written out between the two looks (its pack then deleted): read once more.
+   */
+  private async fillFromPacks(wanted: { id: string; length: number }[], files: (Buffer | null)[]): Promise<void> {
+    const missing = files.flatMap((f, i) => (f === null ? [i] : []));
+    if (missing.length === 0 || !this.packed) return;
+    const found = await this.fromPacks(missing.map((i) => wanted[i].id));
+    const again = missing.filter((i) => !found.has(wanted[i].id));
+    const reread = await this.heads(again.map((i) => ({ id: wanted[i].id, length: wanted[i].length })), false);
+    again.forEach((i, k) => (files[i] = reread[k]));
+    for (const i of missing) {
+      const bytes = found.get(wanted[i].id);
+      if (bytes) files[i] = bytes.subarray(0, Math.min(bytes.length, wanted[i].length));
+    }
+  }
 
   static hash(data: Buffer): string {
     return createHash('sha256').update(data).digest('hex');
@@ -107,18 +146,33 @@ export class FsBlobStore {
   }
 
   async get(id: string): Promise<Buffer> {
-    return readFile(this.pathOf(id));
+    try {
+      return await readFile(this.pathOf(id));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !this.packed) throw err;
+      // Not in a pack either: written out between the two looks, or really missing.
+      return (await this.fromPacks([id])).get(id) ?? readFile(this.pathOf(id));
+    }
   }
 
-  /** The first `length` bytes of each blob (fewer if it is shorter); null for a missing file. */
-  heads(wanted: { id: string; length: number }[]): Promise<(Buffer | null)[]> {
-    if (wanted.length === 0) return Promise.resolve([]);
-    return this.files.read(wanted.map((w) => ({ path: this.pathOf(w.id), length: w.length })));
+  /** The first `length` bytes of each blob (fewer if it is shorter); null for a missing one. */
+  async heads(wanted: { id: string; length: number }[], packs = true): Promise<(Buffer | null)[]> {
+    if (wanted.length === 0) return [];
+    const files = await this.files.read(wanted.map((w) => ({ path: this.pathOf(w.id), length: w.length })));
+    if (packs) await this.fillFromPacks(wanted, files);
+    return files;
   }
 
   /** As heads(), into reused memory that the caller gives back with release(). */
-  lease(wanted: { id: string; length: number }[]): Promise<Lease> {
-    return this.files.lease(wanted.map((w) => ({ path: this.pathOf(w.id), length: w.length })));
+  async lease(wanted: { id: string; length: number }[]): Promise<Lease> {
+    const lease = await this.files.lease(wanted.map((w) => ({ path: this.pathOf(w.id), length: w.length })));
+    try {
+      await this.fillFromPacks(wanted, lease.files);
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
+    return lease;
   }
 
   /** Stops the reading threads. */
@@ -127,7 +181,17 @@ export class FsBlobStore {
   }
 
   stream(id: string, range?: { start: number; end: number }): Readable {
-    return createReadStream(this.pathOf(id), range ? { start: range.start, end: range.end - 1 } : undefined);
+    const path = this.pathOf(id);
+    if (!this.packed || existsSync(path)) return createReadStream(path, range ? { start: range.start, end: range.end - 1 } : undefined);
+    // Still in a pack: read whole (a message, at most the size limit) for the short while until written out.
+    const get = () => this.get(id);
+    return Readable.from(
+      (async function* () {
+        const all = await get();
+        yield range ? all.subarray(range.start, range.end) : all;
+      })(),
+      { objectMode: false },
+    );
   }
 
   async delete(id: string): Promise<void> {

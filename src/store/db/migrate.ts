@@ -25,6 +25,8 @@ import * as oauth from './migrations/021_oauth.ts';
 import * as principals from './migrations/022_principals.ts';
 import * as emailFlags from './migrations/023_email_flags.ts';
 import * as remoteStaged from './migrations/024_remote_staged.ts';
+import * as packedBlobs from './migrations/025_packed_blobs.ts';
+import * as unreferencedBlobs from './migrations/026_unreferenced_blobs_index.ts';
 
 /**
  * Migrations are listed here in order; each receives the dialect for the few backend-specific
@@ -55,6 +57,8 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect, blobs: 
   '022_principals': principals,
   '023_email_flags': emailFlags,
   '024_remote_staged': remoteStaged,
+  '025_packed_blobs': packedBlobs,
+  '026_unreferenced_blobs_index': unreferencedBlobs,
 };
 
 /** The migrations for this dialect, for kysely's Migrator. */

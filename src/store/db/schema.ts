@@ -103,6 +103,9 @@ export interface BlobRow {
   size: number;
   refcount: number;
   created_at: number;
+  /** Set while the bytes are still in a staging pack, from `pack_offset`, rather than a file (ADR 0033). */
+  pack: string | null;
+  pack_offset: number | null;
 }
 
 export interface MailboxRow {

@@ -1,7 +1,9 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import { insertRows, runShaped } from '../db/shaped-query.ts';
-import type { EmailFlagsRow, EmailMailboxRow, EmailRow, EmailTable, MailboxRow } from '../db/schema.ts';
+import type { BlobRef } from '../blobs/fs.ts';
+import type { PackSlot } from '../blobs/packs.ts';
+import type { BlobRow, EmailFlagsRow, EmailMailboxRow, EmailRow, EmailTable, MailboxRow } from '../db/schema.ts';
 import type { Trx } from '../changes.ts';
 import type { AccountScope } from '../search/types.ts';
 import { escapeLike } from './like.ts';
@@ -267,23 +269,49 @@ export const mailRepo = {
   deleteThread: (db: Q, threadId: string) => db.deleteFrom('threads').where('id', '=', threadId).execute(),
 
   /** One more reference to each blob per time it is listed, its row created on first use. */
-  addBlobRefs: async (db: Q, blobs: { id: string; size: number }[]) => {
-    const counted = new Map<string, { id: string; size: number; refcount: number; created_at: number }>();
+  /**
+   * Counts a reference to each blob, making rows for new ones; the ids whose bytes are then in a
+   * staging pack rather than a file (ADR 0033). A blob already stored keeps where it is: a new
+   * one given with a pack slot is recorded there.
+   */
+  addBlobRefs: async (db: Q, blobs: BlobRef[]): Promise<Set<string>> => {
+    type Row = Omit<BlobRow, 'refcount'> & { refcount: number };
+    const counted = new Map<string, Row>();
     const now = Date.now();
     // One row per id: PostgreSQL refuses an upsert that touches a row twice.
     for (const b of blobs) {
       const row = counted.get(b.id);
       if (row) row.refcount++;
-      else counted.set(b.id, { id: b.id, size: b.size, refcount: 1, created_at: now });
+      else counted.set(b.id, { id: b.id, size: b.size, refcount: 1, created_at: now, pack: b.slot?.pack ?? null, pack_offset: b.slot?.offset ?? null });
     }
     const rows = [...counted.values()];
-    if (rows.length === 0) return;
-    await runShaped(db, `add blob refs ×${rows.length}`, rows.flatMap(Object.values), () =>
+    if (rows.length === 0) return new Set();
+    const res = await runShaped(db, `add blob refs ×${rows.length}`, rows.flatMap(Object.values), () =>
       db
         .insertInto('blobs')
         .values(rows)
-        .onConflict((oc) => oc.column('id').doUpdateSet({ refcount: sql`blobs.refcount + excluded.refcount` })),
+        .onConflict((oc) => oc.column('id').doUpdateSet({ refcount: sql`blobs.refcount + excluded.refcount` }))
+        .returning(['id', 'pack']),
     );
+    return new Set(res.rows.filter((r) => r.pack !== null).map((r) => r.id));
+  },
+  /** Where blobs not yet written out as files are, by id. */
+  async blobPacks(db: Q, ids: string[]): Promise<Map<string, PackSlot>> {
+    if (ids.length === 0) return new Map();
+    const rows = await db.selectFrom('blobs').select(['id', 'size', 'pack', 'pack_offset']).where('id', 'in', ids).where('pack', 'is not', null).execute();
+    return new Map(rows.map((r) => [r.id, { pack: r.pack!, offset: Number(r.pack_offset), size: Number(r.size) }]));
+  },
+  /** Blobs still in packs, in pack order, from just past `after`. */
+  packedBlobs: (db: Q, after: { pack: string; offset: number } | null, limit: number) => {
+    let q = db.selectFrom('blobs').select(['id', 'size', 'pack', 'pack_offset']).where('pack', 'is not', null);
+    if (after) q = q.where((eb) => eb.or([eb('pack', '>', after.pack), eb.and([eb('pack', '=', after.pack), eb('pack_offset', '>', after.offset)])]));
+    return q.orderBy('pack').orderBy('pack_offset').limit(limit).execute();
+  },
+  /** Marks blobs as files now; the ids that still had a row. */
+  async unpackBlobs(db: Q, ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await db.updateTable('blobs').set({ pack: null, pack_offset: null }).where('id', 'in', ids).returning('id').execute();
+    return new Set(rows.map((r) => r.id));
   },
   addUnreferencedBlob: (db: Q, id: string, size: number) =>
     db.insertInto('blobs').values({ id, size, refcount: 0, created_at: Date.now() }).onConflict((oc) => oc.column('id').doNothing()).execute(),

@@ -142,11 +142,12 @@ export const remoteRepo = {
     }
     for (const [folderId, uids] of byFolder) await db.deleteFrom('remote_staged').where('folder_id', '=', folderId).where('uid', 'in', uids).execute();
   },
-  /** Of these packs, those some staged row still points into. */
+  /** Of these packs, those a staged download or a blob not yet written out still points into. */
   async packsInUse(db: Q, packs: string[]): Promise<Set<string>> {
     if (packs.length === 0) return new Set();
-    const rows = await db.selectFrom('remote_staged').select('pack').distinct().where('pack', 'in', packs).execute();
-    return new Set(rows.map((r) => r.pack));
+    const staged = await db.selectFrom('remote_staged').select('pack').distinct().where('pack', 'in', packs).execute();
+    const blobs = await db.selectFrom('blobs').select('pack').distinct().where('pack', 'in', packs).execute();
+    return new Set([...staged, ...blobs].map((r) => r.pack!));
   },
   /** Lowers a folder's UIDNEXT so the next pass fetches that UID again. */
   refetchFrom: (db: Q, folderId: string, uid: number) => db.updateTable('remote_folders').set({ uidnext: uid }).where('id', '=', folderId).where('uidnext', '>', uid).execute(),

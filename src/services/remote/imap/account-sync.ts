@@ -1,11 +1,8 @@
 import type { ImapFlow } from 'imapflow';
-import type { Store } from '../../../store/store.ts';
-import type { IngestService } from '../../delivery/ingest.ts';
 import type { ImapSettings } from '../settings.ts';
 import { syncFolderTree } from './folders.ts';
 import { syncFolderMessages } from './messages.ts';
-import type { Mirror } from './mirror.ts';
-import { indexStaged } from './staging.ts';
+import { indexStaged, type StagingDeps } from './staging.ts';
 
 export interface FolderProgress {
   path: string;
@@ -16,13 +13,8 @@ export interface FolderProgress {
   indexed: number;
 }
 
-export interface PassDeps {
-  store: Store;
-  ingest: IngestService;
-  mirror: Mirror;
-  /** Keeps a folder's sync from interleaving with a user's write to the same account. */
-  exclusive<T>(accountId: string, fn: () => Promise<T>): Promise<T>;
-}
+/** What a pass needs: what indexing does (the lock also keeps a folder's download from interleaving with a user's write). */
+export type PassDeps = StagingDeps;
 
 /**
  * One complete pass over a mirrored IMAP account on an open connection: what an interrupted
@@ -31,6 +23,15 @@ export interface PassDeps {
  * (ADR 0031): the upstream connection is busy only as long as the copy takes.
  */
 export async function syncPass(client: ImapFlow, deps: PassDeps, accountId: string, settings: ImapSettings, progress: (p: FolderProgress[]) => void): Promise<void> {
+  try {
+    await passOver(client, deps, accountId, settings, progress);
+  } finally {
+    // The blob files of what this pass indexed, written after it: they are not needed to see the mail.
+    void deps.packed.writeOut();
+  }
+}
+
+async function passOver(client: ImapFlow, deps: PassDeps, accountId: string, settings: ImapSettings, progress: (p: FolderProgress[]) => void): Promise<void> {
   // Staged rows the folder diffs below would not know of: indexed first, so they count as mirrored.
   await indexStaged(deps, accountId, null);
   const folders = await deps.exclusive(accountId, () => syncFolderTree(client, deps.store, deps.mirror, accountId, settings.sync));

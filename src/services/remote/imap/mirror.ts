@@ -1,4 +1,3 @@
-import type { BlobRef } from '../../../store/blobs/fs.ts';
 import type { MailboxRow } from '../../../store/db/schema.ts';
 import { mailRepo } from '../../../store/repos/mail.ts';
 import { remoteRepo } from '../../../store/repos/remote.ts';
@@ -62,11 +61,6 @@ export class Mirror {
       });
     }
     if (entries.length) await this.writer.collectGarbage();
-  }
-
-  /** Deletes a blob written for a staged download that was then dropped, unless something uses it. */
-  discard(blob: BlobRef): Promise<void> {
-    return this.writer.discardIfUnused(blob);
   }
 
   /** Records an existing email under a new UID (after a UIDVALIDITY reset matched it). */

@@ -1,9 +1,11 @@
 import type { FetchMessageObject } from 'imapflow';
+import { FsBlobStore, type BlobRef } from '../../../store/blobs/fs.ts';
 import type { RemoteStagedRow } from '../../../store/db/schema.ts';
 import { remoteRepo } from '../../../store/repos/remote.ts';
 import type { Store } from '../../../store/store.ts';
 import type { IngestService } from '../../delivery/ingest.ts';
 import { ServiceError } from '../../errors.ts';
+import { dropUnusedPacks, type PackedBlobs } from '../../mail/packed-blobs.ts';
 import { awaitedLater } from '../../../util/later.ts';
 import { keywordsFromFlags } from './keywords.ts';
 import type { Mirror } from './mirror.ts';
@@ -20,16 +22,14 @@ export interface StagingDeps {
   store: Store;
   ingest: IngestService;
   mirror: Mirror;
+  /** Writes out the blobs indexing leaves in packs. */
+  packed: PackedBlobs;
   /** Keeps indexing from interleaving with a user's write to the same account. */
   exclusive<T>(accountId: string, fn: () => Promise<T>): Promise<T>;
 }
 
 // Staged rows indexed per turn of the account's lock: user writes wait at most one turn.
 const INDEX_CHUNK = 200;
-// A pack no staged row points into is an orphan once this old: its rows went with a deleted
-// folder, or the process died between writing it and committing them. Younger ones may be a
-// batch whose rows are about to commit.
-const ORPHAN_PACK_MS = 60 * 60_000;
 
 /** Stores fetched messages durably and records their UIDs, for indexing afterwards. */
 export async function stageMessages(store: Store, folderId: string, messages: FetchMessageObject[]): Promise<void> {
@@ -55,48 +55,39 @@ export async function stageMessages(store: Store, folderId: string, messages: Fe
 
 /**
  * Indexes what is staged for an account (or one folder of it), oldest UID first; `indexed` hears
- * each chunk. The bytes become content-addressed blobs (written by the file threads, a chunk at
- * a time) and then emails. A staged message this server does not take (too large) is dropped
- * for good; one whose bytes are missing is dropped and fetched again by the next pass.
+ * each chunk. Each message becomes an email whose blob stays in the pack, its file written out
+ * later (ADR 0033). A staged message this server does not take (too large) is dropped for good;
+ * one whose bytes are missing is dropped and fetched again by the next pass.
  */
 export async function indexStaged(deps: StagingDeps, accountId: string, folderId: string | null, indexed?: (n: number) => void): Promise<void> {
   const { store } = deps;
   const drained = new Set<string>();
-  // The next chunk is read and its blobs written (file threads, mostly fsync waits) while this
-  // one is parsed and committed (the main thread).
-  let next = awaitedLater(prepareChunk(store, accountId, folderId, null));
-  try {
-    for (;;) {
-      const chunk = await next;
-      const { rows } = chunk;
-      if (rows.length === 0) break;
-      const last = rows[rows.length - 1];
-      next = awaitedLater(prepareChunk(store, accountId, folderId, { folder_id: last.folder_id, uid: Number(last.uid) }));
-      await deps.exclusive(accountId, () => indexChunk(deps, accountId, chunk));
-      for (const r of rows) drained.add(r.pack);
-      indexed?.(rows.length);
-    }
-  } catch (err) {
-    // The chunk read ahead wrote blobs that nothing will reference now.
-    const ahead = await next.catch(() => null);
-    for (const blob of ahead?.blobs ?? []) if (blob) await deps.mirror.discard(blob).catch(() => undefined);
-    throw err;
+  // The next chunk is read from its packs while this one is parsed and committed.
+  let next = awaitedLater(readChunk(store, accountId, folderId, null));
+  for (;;) {
+    const chunk = await next;
+    const { rows } = chunk;
+    if (rows.length === 0) break;
+    const last = rows[rows.length - 1];
+    next = awaitedLater(readChunk(store, accountId, folderId, { folder_id: last.folder_id, uid: Number(last.uid) }));
+    await deps.exclusive(accountId, () => indexChunk(deps, accountId, chunk));
+    for (const r of rows) drained.add(r.pack);
+    indexed?.(rows.length);
   }
-  await dropPacks(store, drained);
+  // Packs whose messages all became blobs stored before (the same bytes in another folder).
+  await dropUnusedPacks(store, drained);
 }
 
-/** A chunk of staged rows from just past `after`, their bytes, and a durable blob for each one found. */
-async function prepareChunk(store: Store, accountId: string, folderId: string | null, after: { folder_id: string; uid: number } | null) {
+/** A chunk of staged rows from just past `after`, their bytes, and for each one found its blob, still in the pack. */
+async function readChunk(store: Store, accountId: string, folderId: string | null, after: { folder_id: string; uid: number } | null) {
   const rows = await remoteRepo.staged(store.db, accountId, folderId, after, INDEX_CHUNK);
-  const raws = await store.packs.read(rows.map((r) => ({ pack: r.pack, offset: Number(r.pack_offset), size: Number(r.size) })));
-  const found = raws.filter((r): r is Buffer => r !== null);
-  const written = await store.blobs.putMany(found);
-  let at = 0;
-  const blobs = raws.map((r) => (r ? written[at++] : null));
+  const slots = rows.map((r) => ({ pack: r.pack, offset: Number(r.pack_offset), size: Number(r.size) }));
+  const raws = await store.packs.read(slots);
+  const blobs = raws.map((r, i): BlobRef | null => (r ? { id: FsBlobStore.hash(r), size: r.length, slot: slots[i] } : null));
   return { rows, raws, blobs };
 }
 
-type StagedChunk = Awaited<ReturnType<typeof prepareChunk>>;
+type StagedChunk = Awaited<ReturnType<typeof readChunk>>;
 
 /** One prepared chunk, under the account's lock: its rows become emails in one write (ADR 0032). */
 async function indexChunk(deps: StagingDeps, accountId: string, { rows, raws, blobs }: StagedChunk): Promise<void> {
@@ -107,9 +98,8 @@ async function indexChunk(deps: StagingDeps, accountId: string, { rows, raws, bl
   const taken: number[] = [];
   const missing: number[] = [];
   for (const [i, r] of staged.entries()) {
-    if (!still.has(`${r.folder_id} ${r.uid}`)) {
-      if (blobs[i]) await deps.mirror.discard(blobs[i]!);
-    } else if (raws[i]) taken.push(i);
+    if (!still.has(`${r.folder_id} ${r.uid}`)) continue;
+    if (raws[i]) taken.push(i);
     else missing.push(i);
   }
   if (missing.length) {
@@ -138,24 +128,10 @@ async function indexChunk(deps: StagingDeps, accountId: string, { rows, raws, bl
   let failure: unknown = null;
   for (const [k, r] of results.entries()) {
     if (r.status === 'fulfilled') continue;
-    // The blob file was written for this email: gone again unless another email holds the same bytes.
-    await deps.mirror.discard(blobs[taken[k]]!);
     // Larger than this server takes: skipped for good rather than retried every pass.
     if (r.reason instanceof ServiceError && r.reason.code === 'tooLarge') tooLarge.push(taken[k]);
     else failure ??= r.reason;
   }
   if (tooLarge.length) await store.write((w) => remoteRepo.unstage(w.trx, tooLarge.map((i) => staged[i])));
   if (failure) throw failure;
-}
-
-/**
- * Deletes the packs just drained that nothing points into now (every row of a pack commits at
- * once, so having read one, none is still to come), and orphans old enough to be sure of.
- */
-async function dropPacks(store: Store, drained: Set<string>): Promise<void> {
-  const now = Date.now();
-  const old = (await store.packs.list()).filter((p) => now - parseInt(p.split('-')[0], 36) > ORPHAN_PACK_MS);
-  const candidates = [...new Set([...drained, ...old])];
-  const used = await remoteRepo.packsInUse(store.db, candidates);
-  for (const pack of candidates) if (!used.has(pack)) await store.packs.remove(pack);
 }
