@@ -134,6 +134,8 @@ if (atCopy) console.log(`  of which after the download: ${perMessage({ user: cpu
 console.log(`  and writing the blob files out: ${perMessage({ user: cpuWrittenOut.user - cpu.user, system: cpuWrittenOut.system - cpu.system })}`);
 
 console.log(`\n# memory: ${ACCOUNTS} accounts of ${SMALL} messages each, syncing at once, then idle`);
+// The same settling time as after the syncs below: what the big sync leaves for the collector goes first.
+await new Promise((r) => setTimeout(r, 2000));
 global.gc?.();
 const retained = () => {
   const m = process.memoryUsage();

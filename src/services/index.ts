@@ -21,6 +21,7 @@ import { ImapFolders } from './imap/folders.ts';
 import { ImapMail } from './imap/mail.ts';
 import { EmailWriter } from './mail/email-writer.ts';
 import { PackedBlobs } from './mail/packed-blobs.ts';
+import { ParsePool } from './mail/parse-pool.ts';
 import { MailboxService } from './mail/mailboxes.ts';
 import { MessageService } from './mail/messages.ts';
 import { PoolMailService } from './mail/pool-mail.ts';
@@ -153,7 +154,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
   const mirrors = new SyncSupervisor(
     store,
     remotes,
-    { store, ingest, mirror: new Mirror(store, writer, mailboxes), packed: packedBlobs, exclusive: (id, fn) => gate.exclusive(id, fn) },
+    { store, ingest, mirror: new Mirror(store, writer, mailboxes), packed: packedBlobs, parser: new ParsePool(log), exclusive: (id, fn) => gate.exclusive(id, fn) },
     { tickMs: 30_000, pollMs: config.mirrorPollSeconds * 1000, backoffMs: 1000, maxBackoffMs: 15 * 60_000 },
     {
       synced: (accountId) => webhooks.emit(accountId, 'sync.completed', {}),

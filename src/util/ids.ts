@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
 /**
  * Opaque, URL-safe ids with a type prefix (DESIGN.md §3). The body is 48 bits of milliseconds then
@@ -18,6 +18,20 @@ const TAIL_BITS = 64n;
 const MAX_TAIL = (1n << TAIL_BITS) - 1n;
 
 const bits = (b: Buffer): bigint => b.subarray(0, 8).reduce((acc, x) => (acc << 8n) | BigInt(x), 0n);
+
+// Random bytes drawn 4 KB at a time: one call into the CRNG per 512 ids instead of one per id,
+// which was 3% of a mirror's indexing (thousands of ids a second).
+const entropy = Buffer.alloc(4096);
+let used = entropy.length;
+function random64(): bigint {
+  if (used === entropy.length) {
+    randomFillSync(entropy);
+    used = 0;
+  }
+  const value = entropy.readBigUInt64BE(used);
+  used += 8;
+  return value;
+}
 
 function encode(prefix: IdPrefix, ms: number, tail: bigint): string {
   let out: string = prefix;
@@ -40,12 +54,12 @@ export function newId(prefix: IdPrefix): string {
   let tail: bigint;
   if (ms <= lastMs) {
     ms = lastMs;
-    tail = lastTail + 1n + (bits(randomBytes(8)) & 0xffffffffn);
+    tail = lastTail + 1n + (random64() & 0xffffffffn);
     if (tail > MAX_TAIL) {
       ms++;
-      tail = bits(randomBytes(8)) >> 1n;
+      tail = random64() >> 1n;
     }
-  } else tail = bits(randomBytes(8));
+  } else tail = random64();
   lastMs = ms;
   lastTail = tail;
   return encode(prefix, ms, tail);

@@ -8,6 +8,7 @@ import { createUser, startTestServer, type TestServer } from '../helpers/server.
 import { rawMessage } from '../protocols/smtp/fixtures.ts';
 import { DEFAULT_SYNC } from '../../src/services/remote/settings.ts';
 import { syncFolderMessages } from '../../src/services/remote/imap/messages.ts';
+import { ParsePool } from '../../src/services/mail/parse-pool.ts';
 import { indexStaged, stageMessages } from '../../src/services/remote/imap/staging.ts';
 import { EmailWriter } from '../../src/services/mail/email-writer.ts';
 import { Mirror } from '../../src/services/remote/imap/mirror.ts';
@@ -177,6 +178,7 @@ test('a folder deleted between reading its staged rows and indexing them: the ro
     ingest: server.services.ingest,
     mirror: new Mirror(server.store, new EmailWriter(server.store), server.services.mailboxes),
     packed: server.services.packedBlobs,
+    parser: new ParsePool(),
     // The user's write that wins the lock first: the folder goes, its staged rows with it.
     exclusive: async <T>(_: string, fn: () => Promise<T>) => {
       await remoteRepo.deleteFolder(server.store.db, ghost.id);

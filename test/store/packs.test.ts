@@ -17,6 +17,7 @@ test('a pack holds a batch of messages back to back; each comes back exactly, fr
   assert.deepEqual(a.map((s) => [s.offset, s.size]), [[0, 5], [5, 70_000], [70_005, 5]]);
   assert.notEqual(a[0].pack, b[0].pack);
   assert.deepEqual(await packs.read([b[0], a[2], a[0]]), [second[0], first[2], first[0]]);
+  assert.deepEqual(packs.readNow([b[0], a[2], a[0]]), [second[0], first[2], first[0]], 'the same without leaving the thread');
   assert.deepEqual((await packs.list()).sort(), [a[0].pack, b[0].pack].sort());
 });
 
@@ -25,9 +26,11 @@ test('missing bytes read as null: a deleted pack, or one cut short', async () =>
   const slots = await packs.write([Buffer.from('kept'), Buffer.from('cut off')]);
   truncateSync(join(dir, 'cut', `${slots[0].pack}.pack`), 6);
   assert.deepEqual(await packs.read(slots), [Buffer.from('kept'), null]);
+  assert.deepEqual(packs.readNow(slots), [Buffer.from('kept'), null]);
   await packs.remove(slots[0].pack);
   await packs.remove(slots[0].pack);
   assert.deepEqual(await packs.read(slots), [null, null]);
+  assert.deepEqual(packs.readNow(slots), [null, null]);
   assert.deepEqual(await packs.list(), []);
 });
 

@@ -7,7 +7,7 @@ import type { Store } from '../../store/store.ts';
 import type { UpstreamGate } from '../remote/upstream-gate.ts';
 import { invalid, notFound, ServiceError } from '../errors.ts';
 import type { EmailWriter, NewEmail } from '../mail/email-writer.ts';
-import { prepareMessage } from '../mail/prepared-message.ts';
+import { prepareMessage, type PreparedMessage } from '../mail/prepared-message.ts';
 import { normalizeKeywords } from '../mail/keywords.ts';
 import { GroupCommit } from './group-commit.ts';
 
@@ -45,6 +45,8 @@ export interface UpstreamMessage {
   mailboxId: string;
   keywords: string[];
   receivedAt?: number;
+  /** Parsed already (a mirror's indexing parses on another thread); parsed here when absent. */
+  message?: PreparedMessage;
 }
 
 /** Runs in the write that stores upstream messages: which of them (by index) became which email. */
@@ -139,7 +141,7 @@ export class IngestService {
       }
       taken.push(i);
       const receivedAt = m.receivedAt ?? Date.now();
-      emails.push({ accountId, blob: m.blob, raw: m.raw, message: prepareMessage(m.raw), mailboxIds: [m.mailboxId], keywords: normalizeKeywords(m.keywords), receivedAt, quota: usage.limit });
+      emails.push({ accountId, blob: m.blob, raw: m.raw, message: m.message ?? prepareMessage(m.raw), mailboxIds: [m.mailboxId], keywords: normalizeKeywords(m.keywords), receivedAt, quota: usage.limit });
     }
     try {
       const rows = await this.store.write(async (w) => {

@@ -57,6 +57,7 @@ export class SyncSupervisor implements SyncRunner {
     await this.ticking;
     await Promise.all([...this.workers.keys()].map((id) => this.forget(id)));
     await this.deps.packed.stop();
+    await this.deps.parser.close();
   }
 
   get active(): number {

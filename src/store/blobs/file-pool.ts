@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { sharedCopy } from '../../util/shared-bytes.ts';
 import { fileWorkerMain, type FileResult, type ReadBatch, type WriteBatch } from './file-worker.ts';
 
 // Reads are page-cache copies, CPU work: split two ways, more would only compete with the main
@@ -107,12 +108,7 @@ export class FilePool {
    * sha256 ids in order. The bytes are copied once, into one shared buffer for the whole batch.
    */
   async write(root: string, blobs: Buffer[]): Promise<string[]> {
-    const data = new SharedArrayBuffer(blobs.reduce((n, b) => n + b.length, 0));
-    let at = 0;
-    for (const b of blobs) {
-      new Uint8Array(data, at, b.length).set(b);
-      at += b.length;
-    }
+    const data = sharedCopy(blobs);
     const parts = await this.split(blobs, WRITE_PARTS, (part, offset) => ({ kind: 'write', root, data, offset, lengths: part.map((b) => b.length) }));
     return parts.flat() as string[];
   }

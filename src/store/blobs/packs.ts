@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDir, syncDir } from './fs.ts';
@@ -45,13 +46,7 @@ export class PackStore {
   /** The bytes of each slot; null where the pack or the slot's bytes are missing. */
   async read(slots: PackSlot[]): Promise<(Buffer | null)[]> {
     const out: (Buffer | null)[] = new Array(slots.length).fill(null);
-    const byPack = new Map<string, number[]>();
-    for (let i = 0; i < slots.length; i++) {
-      const indexes = byPack.get(slots[i].pack);
-      if (indexes) indexes.push(i);
-      else byPack.set(slots[i].pack, [i]);
-    }
-    for (const [pack, indexes] of byPack) {
+    for (const [pack, indexes] of byPack(slots)) {
       let fh;
       try {
         fh = await open(this.pathOf(pack), 'r');
@@ -60,17 +55,37 @@ export class PackStore {
         throw err;
       }
       try {
-        // Slots staged together lie together: one read of the span covering them.
-        const start = Math.min(...indexes.map((i) => slots[i].offset));
-        const end = Math.max(...indexes.map((i) => slots[i].offset + slots[i].size));
-        const span = Buffer.allocUnsafe(end - start);
+        const { start, span } = spanOf(slots, indexes);
         const { bytesRead } = await fh.read(span, 0, span.length, start);
-        for (const i of indexes) {
-          const from = slots[i].offset - start;
-          if (from + slots[i].size <= bytesRead) out[i] = span.subarray(from, from + slots[i].size);
-        }
+        cut(slots, indexes, start, span.subarray(0, bytesRead), out);
       } finally {
         await fh.close();
+      }
+    }
+    return out;
+  }
+
+  /**
+   * As read(), without leaving the thread: a chunk's bytes are in hand at once, so its parse can
+   * start on another thread before this one goes back to other work (ADR 0034). An async read's
+   * callback would wait for that work to finish. Packs were just written: these are page-cache copies.
+   */
+  readNow(slots: PackSlot[]): (Buffer | null)[] {
+    const out: (Buffer | null)[] = new Array(slots.length).fill(null);
+    for (const [pack, indexes] of byPack(slots)) {
+      let fd;
+      try {
+        fd = openSync(this.pathOf(pack), 'r');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
+      }
+      try {
+        const { start, span } = spanOf(slots, indexes);
+        const bytesRead = readSync(fd, span, 0, span.length, start);
+        cut(slots, indexes, start, span.subarray(0, bytesRead), out);
+      } finally {
+        closeSync(fd);
       }
     }
     return out;
@@ -95,5 +110,31 @@ export class PackStore {
   private pathOf(pack: string): string {
     if (!/^[0-9a-z]+-[0-9a-f]{12}$/.test(pack)) throw new Error(`invalid pack name ${pack}`);
     return join(this.root, `${pack}.pack`);
+  }
+}
+
+/** The slots' indexes by pack. */
+function byPack(slots: PackSlot[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (let i = 0; i < slots.length; i++) {
+    const indexes = out.get(slots[i].pack);
+    if (indexes) indexes.push(i);
+    else out.set(slots[i].pack, [i]);
+  }
+  return out;
+}
+
+/** Slots staged together lie together: one read of the span covering them. */
+function spanOf(slots: PackSlot[], indexes: number[]): { start: number; span: Buffer } {
+  const start = Math.min(...indexes.map((i) => slots[i].offset));
+  const end = Math.max(...indexes.map((i) => slots[i].offset + slots[i].size));
+  return { start, span: Buffer.allocUnsafe(end - start) };
+}
+
+/** Each slot's bytes out of the span read, where the read reached them. */
+function cut(slots: PackSlot[], indexes: number[], start: number, read: Buffer, out: (Buffer | null)[]): void {
+  for (const i of indexes) {
+    const from = slots[i].offset - start;
+    if (from + slots[i].size <= read.length) out[i] = read.subarray(from, from + slots[i].size);
   }
 }

@@ -41,14 +41,13 @@ async function passOver(client: ImapFlow, deps: PassDeps, accountId: string, set
     state.set(path, { ...state.get(path)!, ...patch });
     progress([...state.values()]);
   };
+  const downloading = (path: string, done: number, total: number) => {
+    // Mail to index soon: the parse threads start while it downloads.
+    deps.parser.warm(total);
+    report(path, { done, total });
+  };
   for (const folder of folders) {
-    await deps.exclusive(accountId, () =>
-      syncFolderMessages(
-        client,
-        { ...deps, accountId, sync: settings.sync, progress: (path, done, total) => report(path, { done, total }) },
-        folder,
-      ),
-    );
+    await deps.exclusive(accountId, () => syncFolderMessages(client, { ...deps, accountId, sync: settings.sync, progress: downloading }, folder));
     let indexed = 0;
     await indexStaged(deps, accountId, folder.row.id, (n) => report(folder.path, { indexed: (indexed += n) }));
   }

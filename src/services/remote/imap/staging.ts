@@ -1,11 +1,12 @@
 import type { FetchMessageObject } from 'imapflow';
-import { FsBlobStore, type BlobRef } from '../../../store/blobs/fs.ts';
+import type { BlobRef } from '../../../store/blobs/fs.ts';
 import type { RemoteStagedRow } from '../../../store/db/schema.ts';
 import { remoteRepo } from '../../../store/repos/remote.ts';
 import type { Store } from '../../../store/store.ts';
 import type { IngestService } from '../../delivery/ingest.ts';
 import { ServiceError } from '../../errors.ts';
 import { dropUnusedPacks, type PackedBlobs } from '../../mail/packed-blobs.ts';
+import type { ParsePool } from '../../mail/parse-pool.ts';
 import { awaitedLater } from '../../../util/later.ts';
 import { keywordsFromFlags } from './keywords.ts';
 import type { Mirror } from './mirror.ts';
@@ -24,6 +25,8 @@ export interface StagingDeps {
   mirror: Mirror;
   /** Writes out the blobs indexing leaves in packs. */
   packed: PackedBlobs;
+  /** Hashes and parses the next chunk while the main thread stores the current one. */
+  parser: ParsePool;
   /** Keeps indexing from interleaving with a user's write to the same account. */
   exclusive<T>(accountId: string, fn: () => Promise<T>): Promise<T>;
 }
@@ -62,14 +65,14 @@ export async function stageMessages(store: Store, folderId: string, messages: Fe
 export async function indexStaged(deps: StagingDeps, accountId: string, folderId: string | null, indexed?: (n: number) => void): Promise<void> {
   const { store } = deps;
   const drained = new Set<string>();
-  // The next chunk is read from its packs while this one is parsed and committed.
-  let next = awaitedLater(readChunk(store, accountId, folderId, null));
+  // The next chunk is read and parsed (parse threads) while this one is stored (the main thread).
+  let next = awaitedLater(readChunk(deps, accountId, folderId, null));
   for (;;) {
     const chunk = await next;
     const { rows } = chunk;
     if (rows.length === 0) break;
     const last = rows[rows.length - 1];
-    next = awaitedLater(readChunk(store, accountId, folderId, { folder_id: last.folder_id, uid: Number(last.uid) }));
+    next = awaitedLater(readChunk(deps, accountId, folderId, { folder_id: last.folder_id, uid: Number(last.uid) }));
     await deps.exclusive(accountId, () => indexChunk(deps, accountId, chunk));
     for (const r of rows) drained.add(r.pack);
     indexed?.(rows.length);
@@ -78,19 +81,29 @@ export async function indexStaged(deps: StagingDeps, accountId: string, folderId
   await dropUnusedPacks(store, drained);
 }
 
-/** A chunk of staged rows from just past `after`, their bytes, and for each one found its blob, still in the pack. */
-async function readChunk(store: Store, accountId: string, folderId: string | null, after: { folder_id: string; uid: number } | null) {
+/**
+ * A chunk of staged rows from just past `after`, their bytes, and for each one found its parse
+ * and its blob, still in the pack.
+ */
+async function readChunk({ store, parser }: StagingDeps, accountId: string, folderId: string | null, after: { folder_id: string; uid: number } | null) {
   const rows = await remoteRepo.staged(store.db, accountId, folderId, after, INDEX_CHUNK);
   const slots = rows.map((r) => ({ pack: r.pack, offset: Number(r.pack_offset), size: Number(r.size) }));
-  const raws = await store.packs.read(slots);
-  const blobs = raws.map((r, i): BlobRef | null => (r ? { id: FsBlobStore.hash(r), size: r.length, slot: slots[i] } : null));
-  return { rows, raws, blobs };
+  const raws = store.packs.readNow(slots);
+  const prepared = await parser.prepare(raws.filter((r): r is Buffer => r !== null));
+  let at = 0;
+  const parsed = raws.map((r, i) => {
+    if (!r) return null;
+    const { id, message } = prepared[at++];
+    const blob: BlobRef = { id, size: r.length, slot: slots[i] };
+    return { blob, message };
+  });
+  return { rows, raws, parsed };
 }
 
 type StagedChunk = Awaited<ReturnType<typeof readChunk>>;
 
 /** One prepared chunk, under the account's lock: its rows become emails in one write (ADR 0032). */
-async function indexChunk(deps: StagingDeps, accountId: string, { rows, raws, blobs }: StagedChunk): Promise<void> {
+async function indexChunk(deps: StagingDeps, accountId: string, { rows, raws, parsed }: StagedChunk): Promise<void> {
   const { store } = deps;
   // The rows were read before the lock: a folder deleted since (a user's write) took its rows along.
   const still = await remoteRepo.stillStaged(store.db, rows);
@@ -112,7 +125,7 @@ async function indexChunk(deps: StagingDeps, accountId: string, { rows, raws, bl
     accountId,
     taken.map((i) => ({
       raw: raws[i]!,
-      blob: blobs[i]!,
+      ...parsed[i]!,
       mailboxId: rows[i].mailbox_id,
       keywords: rows[i].keywords ? rows[i].keywords.split(' ') : [],
       receivedAt: rows[i].received_at === null ? undefined : Number(rows[i].received_at),
