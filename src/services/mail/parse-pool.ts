@@ -115,6 +115,8 @@ export class ParsePool {
   async close(): Promise<void> {
     const workers = this.workers;
     this.workers = [];
+    for (const p of this.pending.values()) p.reject(new Error('parse threads stopped'));
+    this.pending.clear();
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }

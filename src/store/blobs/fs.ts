@@ -74,7 +74,7 @@ export class FsBlobStore {
     if (missing.length === 0 || !this.packed) return;
     const found = await this.fromPacks(missing.map((i) => wanted[i].id));
     const again = missing.filter((i) => !found.has(wanted[i].id));
-    const reread = await this.heads(again.map((i) => ({ id: wanted[i].id, length: wanted[i].length })), false);
+    const reread = again.length ? await this.readHeads(again.map((i) => wanted[i])) : [];
     again.forEach((i, k) => (files[i] = reread[k]));
     for (const i of missing) {
       const bytes = found.get(wanted[i].id);
@@ -156,11 +156,16 @@ export class FsBlobStore {
   }
 
   /** The first `length` bytes of each blob (fewer if it is shorter); null for a missing one. */
-  async heads(wanted: { id: string; length: number }[], packs = true): Promise<(Buffer | null)[]> {
+  async heads(wanted: { id: string; length: number }[]): Promise<(Buffer | null)[]> {
     if (wanted.length === 0) return [];
-    const files = await this.files.read(wanted.map((w) => ({ path: this.pathOf(w.id), length: w.length })));
-    if (packs) await this.fillFromPacks(wanted, files);
+    const files = await this.readHeads(wanted);
+    await this.fillFromPacks(wanted, files);
     return files;
+  }
+
+  /** As heads(), from the files only. */
+  private readHeads(wanted: { id: string; length: number }[]): Promise<(Buffer | null)[]> {
+    return this.files.read(wanted.map((w) => ({ path: this.pathOf(w.id), length: w.length })));
   }
 
   /** As heads(), into reused memory that the caller gives back with release(). */
