@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { FsBlobStore } from '../../src/store/blobs/fs.ts';
@@ -393,6 +394,25 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       assert.ok(!(await s.store.packs.list()).includes(slots[0].pack), 'the pack is deleted');
       assert.deepEqual(await streamed({ start: 100, end: 300 }), raws[1].subarray(100, 300));
       await d.deleteUser(packer.id);
+    });
+
+    it('a pack that lost bytes it had fsynced: its blob stays recorded there, the others of the run are written out', async (s) => {
+      const d = s.services.directory;
+      const user = await d.createUser({ username: 'lossy', password: 'password123', address: 'lossy@contract.test' });
+      const acc = (await d.accountOfUser(user.id)).accountId;
+      const inbox = (await s.services.mailboxes.byRole(acc, 'inbox'))!.id;
+      const raws = [simpleMessage({ subject: 'kept whole' }), simpleMessage({ subject: 'cut short' })];
+      const slots = [...(await s.store.packs.write([raws[0]])), ...(await s.store.packs.write([raws[1]]))];
+      const blobs = raws.map((raw, i) => ({ id: FsBlobStore.hash(raw), size: raw.length, slot: slots[i] }));
+      await s.services.ingest.ingestFromUpstream(acc, raws.map((raw, i) => ({ raw, blob: blobs[i], mailboxId: inbox, keywords: [] })), async () => undefined);
+      truncateSync(join(s.config.dataDir, 'staging', `${slots[1].pack}.pack`), 10);
+      await s.services.packedBlobs.writeOut();
+      assert.deepEqual(readFileSync(s.store.blobs.pathOf(blobs[0].id)), raws[0]);
+      assert.ok(!existsSync(s.store.blobs.pathOf(blobs[1].id)), 'no file made of bytes that are not the blob');
+      const row = await s.store.db.selectFrom('blobs').select('pack').where('id', '=', blobs[1].id).executeTakeFirstOrThrow();
+      assert.equal(row.pack, slots[1].pack, 'still recorded where it was, for an operator to find');
+      assert.ok((await s.store.packs.list()).includes(slots[1].pack), 'the pack is not deleted');
+      assert.ok(!(await s.store.packs.list()).includes(slots[0].pack));
     });
 
     it('unique names hold on every backend', async (s) => {

@@ -72,7 +72,10 @@ export class PackedBlobs {
       const written = await store.blobs.putMany(found.map((f) => f.raw));
       const good = found.filter((f, i) => written[i].id === f.id).map((f) => f.id);
       // Left in place, for an operator to see: the pack lost or changed bytes it had fsynced.
-      if (good.length < batch.length) this.log?.error({ blobs: batch.filter((b) => !good.includes(b.id)).map((b) => b.id) }, 'staging pack does not hold the bytes recorded for these blobs');
+      if (good.length < batch.length) {
+        const ok = new Set(good);
+        this.log?.error({ blobs: batch.filter((b) => !ok.has(b.id)).map((b) => b.id) }, 'staging pack does not hold the bytes recorded for these blobs');
+      }
       await store.write(async (w) => {
         const kept = await mailRepo.unpackBlobs(w.trx, good);
         // Collected while being written (no email wanted it any more): the new file is an orphan.
