@@ -37,6 +37,13 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await server?.stop();
     });
 
+    /** A user of its own for one test: the user, its account and that account's INBOX. */
+    const freshUser = async (s: TestServer, username: string, quota?: number) => {
+      const user = await s.services.directory.createUser({ username, password: 'password123', address: `${username}@contract.test`, ...(quota ? { quota } : {}) });
+      const acc = (await s.services.directory.accountOfUser(user.id)).accountId;
+      return { user, acc, inbox: (await s.services.mailboxes.byRole(acc, 'inbox'))!.id };
+    };
+
     // startTestServer returns null only for PostgreSQL when it is not installed.
     const it = (name: string, fn: (s: TestServer) => Promise<void>) =>
       test(name, async (t) => {
@@ -300,9 +307,7 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
 
     it('a batch from upstream is one change: threads found within it, UIDs in its order, shared bytes counted twice', async (s) => {
       const d = s.services.directory;
-      const bea = await d.createUser({ username: 'bea', password: 'password123', address: 'bea@contract.test' });
-      const acc = (await d.accountOfUser(bea.id)).accountId;
-      const inbox = (await s.services.mailboxes.byRole(acc, 'inbox'))!.id;
+      const { user: bea, acc, inbox } = await freshUser(s, 'bea');
       const archive = (await s.services.mailboxes.create(acc, { name: 'Plans' })).id;
       const root = simpleMessage({ subject: 'Harbour plans', messageId: 'harbour@contract.test' });
       const raws = [
@@ -342,9 +347,7 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
 
     it('a batch from upstream that cannot commit whole is stored one by one: only the bad message fails', async (s) => {
       const d = s.services.directory;
-      const cy = await d.createUser({ username: 'cy', password: 'password123', address: 'cy@contract.test', quota: 1500 });
-      const acc = (await d.accountOfUser(cy.id)).accountId;
-      const inbox = (await s.services.mailboxes.byRole(acc, 'inbox'))!.id;
+      const { user: cy, acc, inbox } = await freshUser(s, 'cy', 1500);
       const raws = [simpleMessage({ subject: 'fits' }), Buffer.concat([simpleMessage({ subject: 'too big' }), Buffer.alloc(1300, 'x')]), simpleMessage({ subject: 'fits too' })];
       const blobs = await s.store.blobs.putMany(raws);
       const results = await s.services.ingest.ingestFromUpstream(
@@ -361,9 +364,7 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
 
     it('a blob left in its staging pack reads the same by every path; written out, it is a file and the pack goes', async (s) => {
       const d = s.services.directory;
-      const packer = await d.createUser({ username: 'packer', password: 'password123', address: 'packer@contract.test' });
-      const acc = (await d.accountOfUser(packer.id)).accountId;
-      const inbox = (await s.services.mailboxes.byRole(acc, 'inbox'))!.id;
+      const { user: packer, acc, inbox } = await freshUser(s, 'packer');
       const raws = [simpleMessage({ subject: 'packed one' }), simpleMessage({ subject: 'packed two', body: 'long line\r\n'.repeat(500) }), simpleMessage({ subject: 'deleted first' })];
       const slots = await s.store.packs.write(raws);
       const blobs = raws.map((raw, i) => ({ id: FsBlobStore.hash(raw), size: raw.length, slot: slots[i] }));
@@ -397,10 +398,7 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
     });
 
     it('a pack that lost bytes it had fsynced: its blob stays recorded there, the others of the run are written out', async (s) => {
-      const d = s.services.directory;
-      const user = await d.createUser({ username: 'lossy', password: 'password123', address: 'lossy@contract.test' });
-      const acc = (await d.accountOfUser(user.id)).accountId;
-      const inbox = (await s.services.mailboxes.byRole(acc, 'inbox'))!.id;
+      const { acc, inbox } = await freshUser(s, 'lossy');
       const raws = [simpleMessage({ subject: 'kept whole' }), simpleMessage({ subject: 'cut short' })];
       const slots = [...(await s.store.packs.write([raws[0]])), ...(await s.store.packs.write([raws[1]]))];
       const blobs = raws.map((raw, i) => ({ id: FsBlobStore.hash(raw), size: raw.length, slot: slots[i] }));
