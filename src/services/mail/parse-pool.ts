@@ -33,7 +33,7 @@ interface Pending {
 
 /**
  * Hashes and parses batches of messages on threads of their own (one per core the main thread
- * does not use), so a mirror's indexing parses the next chunk while the main thread stores the
+ * does not use, at most two), so a mirror's indexing parses the next chunk while the main thread stores the
  * current one (ADR 0034). Without a spare core, or once a thread has failed, the main thread
  * does it itself: the result is the same either way.
  */
@@ -42,7 +42,9 @@ export class ParsePool {
   private readonly pending = new Map<number, Pending>();
   private next = 1;
   private broken = false;
-  private readonly size = availableParallelism() - 1;
+  // One main thread stores what they parse, at about the rate one thread parses: a third thread
+  // would only wait, holding its memory, however many cores there are.
+  private readonly size = Math.min(2, availableParallelism() - 1);
   private readonly idle = setTimeout(() => this.pending.size === 0 && void this.close(), IDLE_MS).unref();
 
   constructor(private readonly log?: Logger) {}
