@@ -3,6 +3,7 @@ import { parseMessage } from '../../mime/parse.ts';
 import { storedStructure } from '../../mime/stored-structure.ts';
 import { isReplyOrForward, normalizeSubject } from '../../mime/thread-keys.ts';
 import type { ParsedMessage } from '../../mime/types.ts';
+import { headerIndexTerms } from '../../store/search/header-terms.ts';
 import { addressText, type SearchDocument } from '../../store/search/types.ts';
 import { threadRefs } from './threading.ts';
 
@@ -60,7 +61,7 @@ export function prepareMessage(raw: Buffer): PreparedMessage {
       cc: addressText(p.cc),
       bcc: addressText(p.bcc),
       body: text(p.searchText),
-      headers: headerTexts(raw, p.structure),
+      headers: headerIndexTerms(headerTexts(raw, p.structure)),
     },
   };
 }

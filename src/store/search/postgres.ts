@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../changes.ts';
-import { headerIndexTerms, headerQueryTerms } from './header-terms.ts';
+import { headerQueryTerms } from './header-terms.ts';
 import { INDEX_ROWS_PER_STATEMENT, MAX_INDEXED_CHARS, tokens, words, type FieldsDocument, type HeaderCondition, type SearchDocument, type AccountScope, type SearchIndex, type TextQuery } from './types.ts';
 
 type WeightedKey = 'text' | 'subject' | 'from' | 'recipients' | 'body' | 'to' | 'cc' | 'bcc';
@@ -58,7 +58,7 @@ function headerMatch(c: HeaderCondition): RawBuilder<unknown> {
 
 /** The header-field columns of an email's row: recipient fields as weights, field names, value words. */
 function fieldColumns(doc: FieldsDocument) {
-  const h = headerIndexTerms(doc.headers);
+  const h = doc.headers;
   return {
     fields: weighted([[doc.to, 'A'], [doc.cc, 'B'], [doc.bcc, 'C']]),
     names: sql`${[...h.names, ...(h.overflow ? [OVERFLOW] : [])]}::text[]`,

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../changes.ts';
 import { runShaped } from '../db/shaped-query.ts';
-import { headerIndexTerms, headerQueryTerms } from './header-terms.ts';
+import { headerQueryTerms } from './header-terms.ts';
 import { INDEX_ROWS_PER_STATEMENT, MAX_INDEXED_CHARS, words, type FieldsDocument, type HeaderCondition, type SearchDocument, type AccountScope, type SearchIndex, type TextQuery } from './types.ts';
 
 type FieldKey = 'from' | 'recipients' | 'subject' | 'body' | 'to' | 'cc' | 'bcc';
@@ -58,7 +58,7 @@ export class Fts5Index implements SearchIndex {
 
   private async insertFields(trx: Trx, docs: FieldsDocument[]): Promise<void> {
     const rows = docs.map((d) => {
-      const h = headerIndexTerms(d.headers);
+      const h = d.headers;
       const names = [...h.names.map(nameToken), ...(h.overflow ? [OVERFLOW] : [])].join(' ');
       return [d.num, d.accountId, d.to, d.cc, d.bcc, names, h.values.join(' ')];
     });

@@ -1,5 +1,5 @@
 import type { RawBuilder } from 'kysely';
-import type { HeaderText } from '../../mime/header-text.ts';
+import type { HeaderIndexTerms } from './header-terms.ts';
 import type { EmailAddress } from '../../mime/types.ts';
 import type { Trx } from '../changes.ts';
 
@@ -10,7 +10,8 @@ export interface FieldsDocument {
   to: string;
   cc: string;
   bcc: string;
-  headers: HeaderText[];
+  /** Of every top-level field, as headerIndexTerms() gives them: made with the parse, on whichever thread parsed. */
+  headers: HeaderIndexTerms;
 }
 
 export interface SearchDocument extends FieldsDocument {

@@ -4,6 +4,7 @@ import type { FsBlobStore } from '../../blobs/fs.ts';
 import { storedHeaderTexts } from '../../blobs/header-texts.ts';
 import type { Trx } from '../../changes.ts';
 import { searchIndexFor } from '../../search/backends.ts';
+import { headerIndexTerms } from '../../search/header-terms.ts';
 import { addressText } from '../../search/types.ts';
 import type { Dialect } from '../dialect.ts';
 
@@ -55,7 +56,7 @@ async function backfill(db: Kysely<any>, dialect: Dialect, blobs: FsBlobStore): 
           to: addresses(r.to_json),
           cc: addresses(r.cc_json),
           bcc: addresses(r.bcc_json),
-          headers: texts[i] ?? [],
+          headers: headerIndexTerms(texts[i] ?? []),
         });
       }
     });
