@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { slotOf } from '../../store/blobs/packs.ts';
 import { mailRepo } from '../../store/repos/mail.ts';
 import { remoteRepo } from '../../store/repos/remote.ts';
 import type { Store } from '../../store/store.ts';
@@ -64,7 +65,7 @@ export class PackedBlobs {
     while (!this.stopped) {
       const batch = await mailRepo.packedBlobs(store.db, after, BATCH);
       if (batch.length === 0) break;
-      const slots = batch.map((b) => ({ pack: b.pack!, offset: Number(b.pack_offset), size: Number(b.size) }));
+      const slots = batch.map(slotOf);
       after = slots[slots.length - 1];
       for (const s of slots) touched.add(s.pack);
       const bytes = await store.packs.read(slots);

@@ -11,6 +11,11 @@ export interface PackSlot {
   size: number;
 }
 
+/** The slot a database row records (a staged download, or a blob not yet written out); PostgreSQL returns bigints as strings. */
+export function slotOf(row: { pack: string | null; pack_offset: number | string | null; size: number | string }): PackSlot {
+  return { pack: row.pack!, offset: Number(row.pack_offset), size: Number(row.size) };
+}
+
 /**
  * Staging packs (ADR 0031): a batch of downloaded messages written as one file, fsynced once,
  * instead of a content-addressed blob per message with three fsyncs each. A mirror's download is

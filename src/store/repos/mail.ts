@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import { insertRows, runShaped } from '../db/shaped-query.ts';
 import type { BlobRef } from '../blobs/fs.ts';
-import type { PackSlot } from '../blobs/packs.ts';
+import { slotOf, type PackSlot } from '../blobs/packs.ts';
 import type { BlobRow, EmailFlagsRow, EmailMailboxRow, EmailRow, EmailTable, MailboxRow } from '../db/schema.ts';
 import type { Trx } from '../changes.ts';
 import type { AccountScope } from '../search/types.ts';
@@ -299,7 +299,7 @@ export const mailRepo = {
   async blobPacks(db: Q, ids: string[]): Promise<Map<string, PackSlot>> {
     if (ids.length === 0) return new Map();
     const rows = await db.selectFrom('blobs').select(['id', 'size', 'pack', 'pack_offset']).where('id', 'in', ids).where('pack', 'is not', null).execute();
-    return new Map(rows.map((r) => [r.id, { pack: r.pack!, offset: Number(r.pack_offset), size: Number(r.size) }]));
+    return new Map(rows.map((r) => [r.id, slotOf(r)]));
   },
   /** Blobs still in packs, in pack order, from just past `after`. */
   packedBlobs: (db: Q, after: { pack: string; offset: number } | null, limit: number) => {

@@ -1,5 +1,6 @@
 import type { FetchMessageObject } from 'imapflow';
 import type { BlobRef } from '../../../store/blobs/fs.ts';
+import { slotOf } from '../../../store/blobs/packs.ts';
 import type { RemoteStagedRow } from '../../../store/db/schema.ts';
 import { remoteRepo } from '../../../store/repos/remote.ts';
 import type { Store } from '../../../store/store.ts';
@@ -87,7 +88,7 @@ export async function indexStaged(deps: StagingDeps, accountId: string, folderId
  */
 async function readChunk({ store, parser }: StagingDeps, accountId: string, folderId: string | null, after: { folder_id: string; uid: number } | null) {
   const rows = await remoteRepo.staged(store.db, accountId, folderId, after, INDEX_CHUNK);
-  const slots = rows.map((r) => ({ pack: r.pack, offset: Number(r.pack_offset), size: Number(r.size) }));
+  const slots = rows.map(slotOf);
   const raws = store.packs.readNow(slots);
   const prepared = await parser.prepare(raws.filter((r): r is Buffer => r !== null));
   let at = 0;
