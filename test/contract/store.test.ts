@@ -103,9 +103,12 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
     it('full-text search finds words and never crosses accounts', async (s) => {
       await s.services.ingest.ingest({ accountId, raw: simpleMessage({ subject: 'Quokka report', body: 'The marsupial census is done.' }) });
       await s.services.ingest.ingest({ accountId: otherAccountId, raw: simpleMessage({ subject: 'Quokka too', body: 'Another marsupial.' }) });
+      // A field's words are a phrase in that field: neither a word elsewhere nor another order matches.
+      await s.services.ingest.ingest({ accountId, raw: simpleMessage({ subject: 'Quokka weekly', body: 'See the report.' }) });
+      await s.services.ingest.ingest({ accountId, raw: simpleMessage({ subject: 'Report on a quokka', body: 'Nothing.' }) });
       const mine = await s.services.messages.search(accountId, { text: 'marsupial' });
       assert.deepEqual(mine.results.map((m) => m.subject), ['Quokka report']);
-      assert.equal((await s.services.messages.search(accountId, { subject: 'quokka report' })).total, 1);
+      assert.deepEqual((await s.services.messages.search(accountId, { subject: 'quokka report' })).results.map((m) => m.subject), ['Quokka report']);
       assert.equal((await s.services.messages.search(accountId, { text: 'census marsupial' })).total, 1);
       assert.equal((await s.services.messages.search(accountId, { text: 'census platypus' })).total, 0);
     });

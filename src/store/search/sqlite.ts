@@ -16,8 +16,10 @@ const nameToken = (name: string) => 'h' + Buffer.from(name, 'latin1').toString('
 // Not a hex name: marks an email whose header value words were not all indexed.
 const OVERFLOW = 'overflow';
 
+// Words joined by `+` are one phrase; joined by spaces they would be separate phrases, and a
+// column filter applies to the first of them only.
 function phrase(ws: string[]): string {
-  return ws.map((w) => `"${w.replace(/"/g, '""')}"`).join(' ');
+  return ws.map((w) => `"${w.replace(/"/g, '""')}"`).join(' + ');
 }
 
 /** Each field's words as a phrase in its column. */
