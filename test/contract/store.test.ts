@@ -400,6 +400,20 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await d.deleteUser(packer.id);
     });
 
+    it('a pack whose blobs were all collected before being written out goes with the last of them', async (s) => {
+      const { user, acc, inbox } = await freshUser(s, 'shortlived');
+      const raws = [simpleMessage({ subject: 'short one' }), simpleMessage({ subject: 'short two' })];
+      const slots = await s.store.packs.write(raws);
+      const blobs = raws.map((raw, i) => ({ id: FsBlobStore.hash(raw), size: raw.length, slot: slots[i] }));
+      const results = await s.services.ingest.ingestFromUpstream(acc, raws.map((raw, i) => ({ raw, blob: blobs[i], mailboxId: inbox, keywords: [] })), async () => undefined);
+      const emails = results.map((r) => (r.status === 'fulfilled' ? r.value : assert.fail(String(r.reason))));
+      await s.services.messages.delete(acc, emails[0].id);
+      assert.ok((await s.store.packs.list()).includes(slots[0].pack), 'kept while a blob is in it');
+      await s.services.messages.delete(acc, emails[1].id);
+      assert.ok(!(await s.store.packs.list()).includes(slots[0].pack), 'deleted with the last blob in it, not an hour later as an orphan');
+      await s.services.directory.deleteUser(user.id);
+    });
+
     it('a pack that lost bytes it had fsynced: its blob stays recorded there, the others of the run are written out', async (s) => {
       const { acc, inbox } = await freshUser(s, 'lossy');
       const raws = [simpleMessage({ subject: 'kept whole' }), simpleMessage({ subject: 'cut short' })];

@@ -6,6 +6,7 @@ import type { Store } from '../../store/store.ts';
 import { newId } from '../../util/ids.ts';
 import { notFound, ServiceError } from '../errors.ts';
 import { DELETED, parseKeywords } from './keywords.ts';
+import { dropUnusedPacks } from './packed-blobs.ts';
 import type { PreparedMessage } from './prepared-message.ts';
 import { assignThreads } from './threading.ts';
 import { recordVisibility } from './visibility.ts';
@@ -216,22 +217,27 @@ export class EmailWriter {
   /**
    * Removes blob files no email references any more. The row is deleted and the file unlinked in
    * one transaction, so an ingest of the same bytes either sees the row survive (refcount > 0)
-   * or recreates the file itself (FsBlobStore.restore).
+   * or recreates the file itself (FsBlobStore.restore). A blob still in its staging pack (ADR
+   * 0033) may have been the last thing keeping that pack.
    */
   async collectGarbage(): Promise<number> {
     let removed = 0;
+    const packs = new Set<string>();
     for (;;) {
       const batch = await repo.unreferencedBlobs(this.store.db, 100);
-      if (batch.length === 0) return removed;
+      if (batch.length === 0) break;
       await this.store.write(async (w) => {
-        for (const { id } of batch) {
+        for (const { id, pack } of batch) {
           const res = await repo.deleteBlobRow(w.trx, id);
           if (Number(res.numDeletedRows) > 0) {
             await this.store.blobs.delete(id);
+            if (pack) packs.add(pack);
             removed++;
           }
         }
       });
     }
+    if (packs.size > 0) await dropUnusedPacks(this.store, packs);
+    return removed;
   }
 }

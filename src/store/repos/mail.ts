@@ -316,7 +316,7 @@ export const mailRepo = {
   addUnreferencedBlob: (db: Q, id: string, size: number) =>
     db.insertInto('blobs').values({ id, size, refcount: 0, created_at: Date.now() }).onConflict((oc) => oc.column('id').doNothing()).execute(),
   dropBlobRef: (db: Q, id: string) => db.updateTable('blobs').set({ refcount: sql`refcount - 1` }).where('id', '=', id).execute(),
-  unreferencedBlobs: (db: Q, limit: number) => db.selectFrom('blobs').select('id').where('refcount', '<=', 0).limit(limit).execute(),
+  unreferencedBlobs: (db: Q, limit: number) => db.selectFrom('blobs').select(['id', 'pack']).where('refcount', '<=', 0).limit(limit).execute(),
   deleteBlobRow: (db: Q, id: string) => db.deleteFrom('blobs').where('id', '=', id).where('refcount', '<=', 0).executeTakeFirst(),
 
   /** Adds to the account's usage only if it stays within quota (0 = unlimited); false when it would not. */
