@@ -27,9 +27,9 @@ export function searchRoutes(app: App, { services, auth }: RouteDeps): void {
           {
             ...PageQuery,
             q: Text('Words that must all appear anywhere (subject, addresses, body, attachment names)'),
-            from: Text('Words in From/Sender'),
-            to: Text('Words in To/Cc/Bcc'),
-            subject: Text('Words in the subject'),
+            from: Text('Words in From/Sender, next to each other in this order'),
+            to: Text('Words in To/Cc/Bcc, next to each other in this order'),
+            subject: Text('Words in the subject, next to each other in this order'),
             mailbox: Type.Optional(Type.String({ maxLength: 64, description: 'Mailbox id or role' })),
             after: DateTime('Received at or after'),
             before: DateTime('Received before'),
