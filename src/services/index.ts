@@ -116,6 +116,7 @@ const DAY_MS = 86_400_000;
  */
 export interface ServiceDependencies {
   resolver?: DNSResolver;
+  /** `ca`: what certificates of servers Gannet connects to (MX, relays, mirrored IMAP) are checked against, instead of Node's roots. */
   outbound?: { mxPort?: number; fetchPolicy?: PolicyFetcher; ca?: string | string[] };
 }
 
@@ -131,7 +132,7 @@ export function createServices(store: Store, config: Config, metrics?: IngestMet
   const mtaSts = new MtaSts(resolver, deps.outbound?.fetchPolicy ?? httpsPolicyFetcher({ ca: deps.outbound?.ca }));
   const router = new Router(config, { resolver, mtaSts, mxPort: deps.outbound?.mxPort }, log);
   const discovery = { autoconfigUrls: config.autoconfigUrls.split(',').map((u) => u.trim()).filter(Boolean), dnsServers: config.dnsServers };
-  const remotes = new RemoteAccountService(store, directory, mailboxes, box, discovery, log);
+  const remotes = new RemoteAccountService(store, directory, mailboxes, box, discovery, deps.outbound?.ca, log);
   const smtp = new SmtpPool({ clientName: config.hostname, perHost: config.outboundConnectionsPerHost, ca: deps.outbound?.ca });
   const queue = new OutboundQueue(
     store,

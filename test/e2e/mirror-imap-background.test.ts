@@ -12,6 +12,7 @@ let m: MirrorFixture;
 before(async () => {
   if (skip) return;
   m = (await startMirror({ user: 'bg@upstream.test', pollSeconds: 1, seed: (c) => c.mailboxCreate('Work').then(() => undefined) }))!;
+  await m.sync();
 });
 after(() => m?.stop());
 

@@ -19,6 +19,7 @@ before(async () => {
       for (const s of ['One', 'Two', 'Three', 'Four']) await c.append('INBOX', `Subject: ${s}\r\n\r\n${s} body\r\n`, ['\\Seen']);
     },
   }))!;
+  await m.sync();
 });
 after(() => m?.stop());
 

@@ -3,8 +3,9 @@ import type { ImapFlow } from 'imapflow';
 import { startDovecot, type Dovecot } from './dovecot.ts';
 import { simpleMessage } from './messages.ts';
 import { createUser, startTestServer, type TestServer } from './server.ts';
+import type { ServerSettings } from '../../src/services/remote/settings.ts';
 
-/** A throwaway Dovecot with one account, mirrored into a fresh Gannet and synced once. */
+/** A throwaway Dovecot with one account, mirrored into a fresh Gannet (not synced yet). */
 export interface MirrorFixture {
   dovecot: Dovecot;
   server: TestServer;
@@ -24,11 +25,21 @@ export interface MirrorFixture {
   stop(): Promise<void>;
 }
 
-/**
- * Null when Dovecot is not installed. `dovecotConfig` is added to Dovecot's configuration,
- * `pollSeconds` is the server's mirrorPollSeconds (an hour unless given: no pass unasked).
- */
-export async function startMirror(opts: { user: string; dovecotConfig?: string; pollSeconds?: number; seed?: (c: ImapFlow) => Promise<void> }): Promise<MirrorFixture | null> {
+export interface MirrorOptions {
+  user: string;
+  /** Added to Dovecot's configuration. */
+  dovecotConfig?: string;
+  /** The server's mirrorPollSeconds: an hour unless given, so no pass runs unasked. */
+  pollSeconds?: number;
+  seed?: (c: ImapFlow) => Promise<void>;
+  /** The upstream as the remote is told of it: plain IMAP on Dovecot's port unless given. */
+  imap?: (dovecot: Dovecot) => ServerSettings;
+  /** Certificates the server trusts for its upstream connections, instead of Node's roots. */
+  ca?: string;
+}
+
+/** Null when Dovecot is not installed. */
+export async function startMirror(opts: MirrorOptions): Promise<MirrorFixture | null> {
   const password = `${opts.user} secret`;
   const dovecot = await startDovecot({ [opts.user]: password }, opts.dovecotConfig);
   if (!dovecot) return null;
@@ -39,11 +50,11 @@ export async function startMirror(opts: { user: string; dovecotConfig?: string; 
     await opts.seed(c);
     await c.logout();
   }
-  const server = (await startTestServer({ config: { mirrorPollSeconds: opts.pollSeconds ?? 3600 } }))!;
+  const server = (await startTestServer({ config: { mirrorPollSeconds: opts.pollSeconds ?? 3600 }, outbound: opts.ca ? { ca: opts.ca } : undefined }))!;
   const owner = await createUser(server, `owner${Math.random().toString(36).slice(2, 8)}`);
   const res = await server.api(`/api/v1/users/${owner.id}/remotes`, {
     method: 'POST',
-    json: { email: opts.user, password, name: 'Upstream', imap: { host: '127.0.0.1', port: dovecot.port, tls: 0 } },
+    json: { email: opts.user, password, name: 'Upstream', imap: opts.imap?.(dovecot) ?? { host: '127.0.0.1', port: dovecot.port, tls: 0 } },
   });
   assert.equal(res.status, 201);
   const remoteId = ((await res.json()) as { id: string }).id;
@@ -76,6 +87,5 @@ export async function startMirror(opts: { user: string; dovecotConfig?: string; 
       await dovecot.stop();
     },
   };
-  await fixture.sync();
   return fixture;
 }

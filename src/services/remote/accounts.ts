@@ -14,6 +14,7 @@ import type { SecretBox } from '../secrets/box.ts';
 import type { Hop } from '../outbound/routes.ts';
 import { discover, type DiscoveryOptions } from './discovery.ts';
 import type { FolderProgress } from './imap/account-sync.ts';
+import type { ImapLogin } from './imap/connect.ts';
 import { fetchSession, type Connection } from './jmap/session.ts';
 import { checkAuthType, checkSessionUrl, type JmapSettings } from './jmap/settings.ts';
 import {
@@ -167,6 +168,8 @@ export class RemoteAccountService {
     private readonly mailboxes: MailboxService,
     private readonly box: SecretBox,
     private readonly discovery: DiscoveryOptions,
+    /** What upstream certificates are checked against when not Node's roots (ImapLogin.ca). */
+    private readonly ca: string | string[] | undefined,
     private readonly log?: Logger,
   ) {}
 
@@ -343,10 +346,16 @@ export class RemoteAccountService {
     return found && smtp ? { host: smtp.host, port: smtp.port, login: { user: found.settings.username, pass: found.password, tls: smtp.tls } } : null;
   }
 
-  /** Settings and password for an IMAP worker; null once the account is gone (or for a proxied one). */
-  async credentials(accountId: string): Promise<{ settings: ImapSettings; password: string } | null> {
+  /** Settings and password of a mirrored IMAP account; null once the account is gone (or for a proxied one). */
+  private async credentials(accountId: string): Promise<{ settings: ImapSettings; password: string } | null> {
     const row = await remoteRepo.account(this.store.db, accountId);
     if (!row || !row.secret || row.protocol !== 'imap') return null;
     return { settings: JSON.parse(row.settings_json) as ImapSettings, password: this.box.open(row.secret) };
+  }
+
+  /** What an IMAP session with the account's upstream needs: its settings and login, as stored now. */
+  async imapLogin(accountId: string): Promise<{ settings: ImapSettings; login: ImapLogin } | null> {
+    const c = await this.credentials(accountId);
+    return c && { settings: c.settings, login: { server: c.settings.imap, username: c.settings.username, password: c.password, ca: this.ca } };
   }
 }

@@ -140,10 +140,7 @@ export class SyncSupervisor implements SyncRunner {
       accountId,
       this.deps,
       {
-        load: async () => {
-          const c = await this.accounts.credentials(accountId);
-          return c && { settings: c.settings, login: { server: c.settings.imap, username: c.settings.username, password: c.password } };
-        },
+        load: () => this.accounts.imapLogin(accountId),
         passStarted: async () => {
           await remoteRepo.update(db, accountId, { status: 'syncing' });
         },

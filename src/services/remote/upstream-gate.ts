@@ -32,9 +32,9 @@ export class UpstreamGate {
     let up = this.upstreams.get(accountId);
     if (!up) {
       up = new ImapUpstream(this.store, accountId, async () => {
-        const c = await this.remotes.credentials(accountId);
+        const c = await this.remotes.imapLogin(accountId);
         if (!c) throw new Error('the mirrored account is gone');
-        return { server: c.settings.imap, username: c.settings.username, password: c.password };
+        return c.login;
       });
       this.upstreams.set(accountId, up);
     }

@@ -5,6 +5,8 @@ export interface ImapLogin {
   server: ServerSettings;
   username: string;
   password: string;
+  /** Certificates to trust instead of Node's roots (a private CA); unset, the roots and NODE_EXTRA_CA_CERTS. */
+  ca?: string | string[];
 }
 
 /** Why an upstream connection failed, in words an administrator can act on. */
@@ -40,6 +42,7 @@ export async function connectImap(login: ImapLogin): Promise<ImapFlow> {
     port: server.port,
     secure: server.tls === 2,
     doSTARTTLS: server.tls === 3 ? true : server.tls === 0 ? false : undefined,
+    ...(login.ca ? { tls: { ca: login.ca } } : {}),
     auth: { user: login.username, pass: login.password },
     logger: false,
     qresync: true,
