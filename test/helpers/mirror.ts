@@ -15,7 +15,7 @@ export interface MirrorFixture {
   /** A sync asked for through the API: its answer, once the pass is done. */
   sync(): Promise<{ messages: number; lastError: string | null; status: string }>;
   /** The remote as the API shows it. */
-  view(): Promise<{ status: string; lastError: string | null }>;
+  view(): Promise<{ status: string; lastError: string | null; progress: { path: string; done: number; total: number; indexed?: number }[] | null }>;
   /** Subject → keywords of the mirrored mail in a top-level folder. */
   folder(name: string): Promise<Map<string | null, string[]>>;
   /** Stores a small message upstream, as another client of the provider would. */
