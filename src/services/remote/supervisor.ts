@@ -150,7 +150,9 @@ export class SyncSupervisor implements SyncRunner {
           if (Date.now() - lastProgress < PROGRESS_EVERY_MS && downloaded === lastDownloaded) return;
           lastProgress = Date.now();
           lastDownloaded = downloaded;
-          progressWrite = remoteRepo.update(db, accountId, { progress_json: JSON.stringify(p) }).catch(() => undefined);
+          // One after another: on a pool of connections (PostgreSQL) two writes in flight could land out of order.
+          const json = JSON.stringify(p);
+          progressWrite = progressWrite.then(() => remoteRepo.update(db, accountId, { progress_json: json })).catch(() => undefined);
         },
         passDone: async () => {
           // A progress write still under way must not land after the pass is recorded as done.
